@@ -1,0 +1,52 @@
+# The two commands: `make up` (a local 3-replica cluster, ./kubeconfig) and `make test`.
+# Debug (ASan+UBSan, clang so fuzz targets build too) lives in build/debug, Release in
+# build/release. Every target first runs scripts/setup.sh, which installs missing
+# Debian packages.
+JOBS ?= $(shell nproc)
+DIR ?= ./cluster
+REPLICAS ?= 3
+
+.PHONY: all setup debug release test up down status bench fuzz clean
+
+all: release
+
+setup:
+	@./scripts/setup.sh
+
+build/debug/Makefile: CMakeLists.txt | setup
+	cmake -S . -B build/debug -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	  -DTRI_SANITIZE=ON -DTRI_FUZZ=ON >/dev/null
+
+build/release/Makefile: CMakeLists.txt | setup
+	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+debug: setup build/debug/Makefile
+	cmake --build build/debug -j$(JOBS)
+
+release: setup build/release/Makefile
+	cmake --build build/release -j$(JOBS)
+
+test: debug
+	cd build/debug && ctest --output-on-failure -j$(JOBS) --timeout 900
+
+up: release
+	./build/release/triarch cluster up --dir $(DIR) --replicas $(REPLICAS) \
+	  --bin-dir ./build/release
+	cp $(DIR)/kubeconfig ./kubeconfig
+	@echo "cluster up: kubectl --kubeconfig ./kubeconfig get nodes"
+
+down:
+	@if [ -x ./build/release/triarch ]; then ./build/release/triarch cluster down --dir $(DIR); fi
+	rm -f ./kubeconfig
+
+status: release
+	./build/release/triarch cluster status --dir $(DIR)
+
+bench: release
+	./bench/run.sh
+
+fuzz: debug
+	./tests/fuzz/run-long.sh
+
+clean:
+	rm -rf build
