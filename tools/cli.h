@@ -1,0 +1,117 @@
+/* Private header of the `triarch` admin CLI: the cluster description that `init`
+ * writes to D/cluster.json and every other command reads back, and the helpers the
+ * subcommand files share (PKI, HTTPS probes, process control, file output).
+ *
+ * Layout of a cluster directory D:
+ *   D/cluster.json              cluster id, members (name, id, peer, api), lb
+ *   D/pki/ca.{crt,key}          cluster CA (key 0600)
+ *   D/pki/<name>.{crt,key}      each replica's serving + peer certificate
+ *   D/pki/admin.{crt,key}       admin client certificate (O=system:masters)
+ *   D/<name>/triarchd.yaml      the replica's config; data in D/<name>/data
+ *   D/<name>/triarchd.{log,pid} written by `cluster up`
+ *   D/haproxy.{cfg,pid,log}     the load balancer, written by `cluster up`
+ *   D/kubeconfig                admin kubeconfig pointing at the load balancer
+ */
+#ifndef TRIARCH_TOOLS_CLI_H
+#define TRIARCH_TOOLS_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "triarch/util.h"
+
+/* A cluster is 1..TRI_MAX_MEMBERS replicas; Raft clusters beyond 9 voters make no sense. */
+#define TRI_MAX_MEMBERS 9
+/* Extra --san entries accepted by init. */
+#define TRI_MAX_SANS 16
+/* DNS-1123 label limit (RFC 1123). */
+#define TRI_NAME_MAX 63
+/* "255.255.255.255:65535" plus room. */
+#define TRI_ADDR_MAX 32
+#define TRI_PATH_MAX 4096
+
+typedef struct tri_member {
+    char name[TRI_NAME_MAX + 1];
+    uint64_t id;
+    char peer[TRI_ADDR_MAX]; /* ip:port for Raft */
+    char api[TRI_ADDR_MAX];  /* ip:port for HTTPS */
+} tri_member_t;
+
+typedef struct tri_cluster {
+    char dir[TRI_PATH_MAX]; /* absolute path of D */
+    char id[37];            /* UUID v4 */
+    tri_member_t members[TRI_MAX_MEMBERS];
+    size_t n_members;
+    char lb[TRI_ADDR_MAX]; /* ip:port of the load balancer, "" when none */
+    const char *sans[TRI_MAX_SANS];
+    size_t n_sans;
+} tri_cluster_t;
+
+/* ---- init.c: members, ids, cluster.json, per-replica config ---- */
+
+/* FNV-1a 64 of "<cluster-id>/<name>", 0 mapped to 1: the id triarchd derives too. */
+uint64_t tri_member_id(const char *cluster_id, const char *name);
+/* Parses "r1=ip:port,r2=..." into c->members (names and addresses validated). */
+int tri_members_parse(tri_cluster_t *c, const char *spec, char *err, size_t errlen);
+/* Applies "r1=ip:port,..." API addresses to already parsed members. */
+int tri_members_parse_api(tri_cluster_t *c, const char *spec, char *err, size_t errlen);
+/* Checks "ip:port" with an IPv4 literal and a port in 1..65535. */
+int tri_addr_check(const char *addr);
+/* Creates cluster id, PKI, cluster.json and per-member configs in c->dir. */
+int tri_cluster_init(tri_cluster_t *c);
+/* Loads D/cluster.json into c (c->dir = absolute D). TRI_ENOENT when absent. */
+int tri_cluster_load(const char *dir, tri_cluster_t *c);
+int tri_cmd_init(int argc, char **argv);
+
+/* ---- pki.c: OpenSSL 3 key material ---- */
+
+/* Writes pki/ca, pki/<member> and pki/admin certificates and keys under c->dir. */
+int tri_pki_create(const tri_cluster_t *c);
+
+/* ---- http.c: HTTPS GET with libcurl, verifying with the cluster CA ---- */
+
+/* GETs url with D/pki/ca.crt as the only trust anchor and the admin client
+ * certificate. Fills *status (0 when no answer) and, if body is non-NULL, the body
+ * (NUL terminated). Returns 0 when an HTTP answer came, TRI_EIO otherwise. */
+int tri_http_get(const tri_cluster_t *c, const char *url, long timeout_ms, long *status,
+                 tri_buf_t *body);
+
+/* ---- proc.c: pid files and daemons ---- */
+
+/* Reads a pid file; returns the pid when that process is alive and its command line
+ * contains `expect` (guards against a recycled pid), else 0. */
+pid_t tri_pidfile_alive(const char *path, const char *expect);
+/* Forks a session leader running argv with stdout/stderr appended to log_path. */
+int tri_proc_spawn(char *const argv[], const char *log_path, pid_t *pid);
+/* Finds an executable: in bin_dir if given, next to /proc/self/exe, then $PATH. */
+int tri_proc_find_binary(const char *name, const char *bin_dir, char *out, size_t outlen);
+/* Prints the last `lines` lines of a file to stderr, indented. */
+void tri_file_tail(const char *path, int lines);
+
+/* ---- files.c: small file helpers ---- */
+
+int tri_mkdir_p(const char *path, mode_t mode);
+/* Writes data to path atomically (tmp + rename) with the given mode. */
+int tri_file_write(const char *path, const void *data, size_t len, mode_t mode);
+int tri_file_read(const char *path, tri_buf_t *out); /* NUL terminated */
+int tri_file_exists(const char *path);
+int tri_rm_rf(const char *path);
+/* snprintf into a fixed buffer; TRI_EINVAL when the result would be truncated. */
+int tri_path(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- kubeconfig.c ---- */
+
+int tri_kubeconfig_render(const tri_cluster_t *c, tri_buf_t *out);
+int tri_cmd_kubeconfig(int argc, char **argv);
+
+/* ---- cluster.c / haproxy.c ---- */
+
+int tri_haproxy_render(const tri_cluster_t *c, tri_buf_t *out);
+int tri_cmd_cluster(int argc, char **argv);
+
+/* Prints "triarch: <msg>" to stderr. */
+void tri_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
