@@ -174,8 +174,10 @@ static int members_finish(tri_cluster_t *c, char *err, size_t errlen)
         tri_member_t *m = &c->members[i];
         if (m->api[0] == '\0') {
             const char *colon = strrchr(m->peer, ':');
-            snprintf(m->api, sizeof m->api, "%.*s:%d", (int)(colon - m->peer), m->peer,
+            char api[TRI_ADDR_MAX];
+            snprintf(api, sizeof api, "%.*s:%d", (int)(colon - m->peer), m->peer,
                      TRI_DEFAULT_API_PORT);
+            memcpy(m->api, api, sizeof m->api);
         }
     }
     const char *addrs[2 * TRI_MAX_MEMBERS + 1];
