@@ -254,7 +254,7 @@ static int yaml_kv(tri_buf_t *b, const char *key, const char *value)
 
 static int member_yaml_write(const tri_cluster_t *c, const tri_member_t *m)
 {
-    tri_buf_t initial = {0}, y = {0}, path = {0};
+    tri_buf_t initial = {0}, y = {0};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < c->n_members; i++)
         rc = tri_buf_appendf(&initial, "%s%s=%s", i ? "," : "", c->members[i].name,
@@ -298,7 +298,6 @@ static int member_yaml_write(const tri_cluster_t *c, const tri_member_t *m)
         rc = tri_file_write(p, y.data, y.len, 0644);
     tri_buf_free(&initial);
     tri_buf_free(&y);
-    tri_buf_free(&path);
     return rc;
 }
 

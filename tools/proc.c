@@ -146,12 +146,11 @@ void tri_file_tail(const char *path, int lines)
     buf[n] = '\0';
     const char *p = buf + n;
     int seen = 0;
-    while (p > buf && seen <= lines) {
+    /* Walk back over line starts (a byte after '\n', but not the final one). */
+    while (p > buf) {
+        if (p[-1] == '\n' && p < buf + n && ++seen == lines)
+            break;
         p--;
-        if (*p == '\n' && p + 1 < buf + n)
-            seen++;
     }
-    if (seen > lines)
-        p++;
     fprintf(stderr, "--- last lines of %s ---\n%s%s", path, p, buf[n - 1] == '\n' ? "" : "\n");
 }
