@@ -186,6 +186,12 @@ def test_cluster_cli():
         check_init(where, d)
         up(where, d, bin_dir)
         cluster_id = cluster_json(d)["clusterId"]
+        hc = subprocess.run(["/usr/sbin/haproxy", "-c", "-f", os.path.join(d, "haproxy.cfg")],
+                            capture_output=True, text=True)
+        check(f"haproxy accepts the rendered config ({hc.stderr.strip()})", 0, hc.returncode,
+              where)
+        check("kubeconfig mode", "0o600",
+              oct(os.stat(os.path.join(d, "kubeconfig")).st_mode & 0o777), where)
         check_status(where, d)
         check_kubectl(where, os.path.join(d, "kubeconfig"))
         st, _, body = namespace_create(d, "kept-across-restart")
