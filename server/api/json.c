@@ -1,0 +1,132 @@
+/* JSON request bodies: the decoder every non-protobuf request body goes through.
+ *
+ * jansson does the parsing; this file adds what the API server needs on top: an object
+ * at the top level, no NUL bytes anywhere (jansson would stop at a NUL in a
+ * string-based API and Kubernetes never accepts one), a nesting cap so the later
+ * recursive walks (patches, validation) stay bounded, and error messages that say
+ * where the input broke. Duplicate keys are accepted and the last one wins, as Go's
+ * encoding/json does. It also holds the small helpers the other codec files share.
+ */
+#include "codec_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "triarch/codec.h"
+
+void tri_codec_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+bool tri_codec_depth_ok(const json_t *v, int max)
+{
+    if (!json_is_object(v) && !json_is_array(v))
+        return true;
+    if (max <= 0)
+        return false;
+    if (json_is_array(v)) {
+        size_t i;
+        const json_t *e;
+        json_array_foreach(v, i, e) {
+            if (!tri_codec_depth_ok(e, max - 1))
+                return false;
+        }
+        return true;
+    }
+    const char *k;
+    const json_t *e;
+    json_object_foreach((json_t *)v, k, e) {
+        if (!tri_codec_depth_ok(e, max - 1))
+            return false;
+    }
+    return true;
+}
+
+static bool number_value(const json_t *v, double *out)
+{
+    if (json_is_integer(v)) {
+        *out = (double)json_integer_value(v);
+        return true;
+    }
+    if (json_is_real(v)) {
+        *out = json_real_value(v);
+        return true;
+    }
+    return false;
+}
+
+bool tri_codec_json_equal(const json_t *a, const json_t *b)
+{
+    double x, y;
+    if (json_is_integer(a) && json_is_integer(b))
+        return json_integer_value(a) == json_integer_value(b);
+    if (number_value(a, &x) && number_value(b, &y))
+        return x == y;
+    if (json_typeof(a) != json_typeof(b))
+        return false;
+    if (json_is_array(a)) {
+        size_t n = json_array_size(a);
+        if (n != json_array_size(b))
+            return false;
+        for (size_t i = 0; i < n; i++) {
+            if (!tri_codec_json_equal(json_array_get(a, i), json_array_get(b, i)))
+                return false;
+        }
+        return true;
+    }
+    if (json_is_object(a)) {
+        if (json_object_size(a) != json_object_size(b))
+            return false;
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)a, k, v) {
+            const json_t *w = json_object_get(b, k);
+            if (!w || !tri_codec_json_equal(v, w))
+                return false;
+        }
+        return true;
+    }
+    return json_equal((json_t *)a, (json_t *)b);
+}
+
+json_t *tri_json_decode(const char *body, size_t len, char *err, size_t errlen)
+{
+    if (!body || len == 0) {
+        tri_codec_errf(err, errlen, "empty request body: a JSON object is required");
+        return NULL;
+    }
+    const char *nul = memchr(body, '\0', len);
+    if (nul) {
+        tri_codec_errf(err, errlen, "invalid JSON: NUL byte at offset %zu", (size_t)(nul - body));
+        return NULL;
+    }
+    /* No JSON_REJECT_DUPLICATES (last key wins) and no JSON_DISABLE_EOF_CHECK
+     * (trailing garbage is an error), as encoding/json. */
+    json_error_t jerr;
+    json_t *doc = json_loadb(body, len, 0, &jerr);
+    if (!doc) {
+        tri_codec_errf(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line,
+                       jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(doc)) {
+        tri_codec_errf(err, errlen, "invalid JSON: the body must be an object, not %s",
+                       json_is_array(doc) ? "an array" : "a scalar");
+        json_decref(doc);
+        return NULL;
+    }
+    if (!tri_codec_depth_ok(doc, TRI_CODEC_MAX_DEPTH)) {
+        tri_codec_errf(err, errlen, "invalid JSON: nested deeper than %d levels",
+                       TRI_CODEC_MAX_DEPTH);
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
