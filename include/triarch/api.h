@@ -1,0 +1,269 @@
+/* The Kubernetes object model and the typed client over raft + store.
+ *
+ * Resources are described once in a registry (tri_resource_t): group, version,
+ * kind, names, scope, verbs, validation, Table columns and the field selectors
+ * they support. The typed client (tri_api_*) runs every operation with Kubernetes
+ * semantics on top of tri_node_t (writes, consistent reads) and tri_store_t (local
+ * reads, watches): the HTTP layer, the scheduler and the controllers all use it.
+ *
+ * Objects are jansson trees. Stored values are the object's compact JSON without
+ * metadata.resourceVersion; it is spliced in on the way out from the key's
+ * mod_revision, so a read need not re-encode the object.
+ *
+ * Errors are Kubernetes Status objects (tri_status_t): code, reason, message,
+ * details; the HTTP layer sends them as they are.
+ */
+#ifndef TRIARCH_API_H
+#define TRIARCH_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "triarch/raft.h"
+#include "triarch/store.h"
+#include "triarch/util.h"
+
+/* Limits, from Kubernetes and etcd defaults. */
+#define TRI_MAX_OBJECT_BYTES (1536 * 1024)      /* etcd's --max-request-bytes 1.5 MiB */
+#define TRI_MAX_BODY_BYTES (3 * 1024 * 1024)    /* kube-apiserver's request body limit */
+
+/* ---------- Status ---------- */
+
+typedef struct tri_status {
+    int code;            /* HTTP code; 0 = success */
+    const char *reason;  /* NotFound, AlreadyExists, Conflict, Invalid, ... */
+    char message[512];
+    char kind[64];       /* details.kind (plural resource or kind) */
+    char name[256];      /* details.name */
+    char group[64];      /* details.group */
+    json_t *causes;      /* details.causes array, owned (may be NULL) */
+    int retry_after;     /* seconds, for 429/504 hints; 0 = none */
+} tri_status_t;
+
+void tri_status_clear(tri_status_t *st);
+void tri_status_set(tri_status_t *st, int code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Appends {reason, message, field} to details.causes (Invalid). */
+void tri_status_add_cause(tri_status_t *st, const char *reason, const char *field,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Maps a TRI_E* code from the store or raft to its Status. */
+void tri_status_from_code(tri_status_t *st, int code, const char *what);
+/* The Status object as JSON (new reference). */
+json_t *tri_status_json(const tri_status_t *st);
+
+/* ---------- registry ---------- */
+
+typedef struct tri_resource tri_resource_t;
+
+typedef struct tri_column {
+    const char *name;
+    const char *type;   /* string, integer, date */
+    const char *format; /* "name", "" */
+    const char *description;
+    int priority;       /* 0 always, 1 with -o wide */
+} tri_column_t;
+
+struct tri_resource {
+    const char *group;     /* "" for core */
+    const char *version;
+    const char *kind;
+    const char *list_kind;
+    const char *plural;
+    const char *singular;
+    const char *short_names[4];
+    const char *categories[4];
+    bool namespaced;
+    bool has_status;
+    /* Table columns after NAME (AGE is added by tri_table_*). */
+    const tri_column_t *columns;
+    size_t n_columns;
+    /* Table cells for one object, matching columns (new reference, a JSON array). */
+    json_t *(*cells)(const json_t *obj);
+    /* Kind-specific validation on create/update (old NULL on create). */
+    void (*validate)(const json_t *obj, const json_t *old, tri_status_t *st);
+    /* Kind-specific defaulting and normalisation before validation. */
+    void (*prepare)(json_t *obj, const json_t *old);
+    /* Field selector fields beyond metadata.name / metadata.namespace. */
+    const char *fields[8];
+};
+
+/* All registered resources, in discovery order. */
+const tri_resource_t *const *tri_registry_all(size_t *n);
+const tri_resource_t *tri_registry_find(const char *group, const char *version,
+                                        const char *plural);
+/* "/registry/<group or core>/<plural>/" plus "<ns>/" when ns given. */
+void tri_registry_prefix(const tri_resource_t *r, const char *ns, tri_buf_t *out);
+void tri_registry_key(const tri_resource_t *r, const char *ns, const char *name, tri_buf_t *out);
+/* "v1" or "apps/v1" */
+void tri_resource_api_version(const tri_resource_t *r, char *out, size_t len);
+
+/* ---------- objects ---------- */
+
+/* Output JSON of a stored value with metadata.resourceVersion = rev spliced in.
+ * Appends to out. */
+int tri_object_render(const tri_val_t *stored, int64_t rev, tri_buf_t *out);
+/* Parsed object with resourceVersion set (new reference), NULL on bad stored data. */
+json_t *tri_object_load(const tri_val_t *stored, int64_t rev);
+/* Encodes an object for storage: compact, kind/apiVersion/metadata first, no
+ * metadata.resourceVersion. */
+int tri_object_encode(const json_t *obj, tri_buf_t *out);
+/* Value of a dotted field path as a string ("" if missing), for field selectors. */
+const char *tri_object_field(const json_t *obj, const char *path, char *tmp, size_t tmplen);
+
+/* ---------- the typed client ---------- */
+
+typedef struct tri_api tri_api_t;
+
+typedef struct tri_api_config {
+    unsigned max_guaranteed_update_retries; /* 0: 16 */
+    uint64_t event_ttl_ms;                  /* reserved for Events */
+} tri_api_config_t;
+
+int tri_api_new(uv_loop_t *loop, tri_node_t *node, tri_store_t *store,
+                const tri_api_config_t *cfg, tri_api_t **out);
+void tri_api_free(tri_api_t *api);
+tri_store_t *tri_api_store(tri_api_t *api);
+tri_node_t *tri_api_node(tri_api_t *api);
+
+/* Ensure the built-in namespaces exist (leader-side, idempotent). */
+void tri_api_ensure_defaults(tri_api_t *api);
+
+enum tri_rv_match { TRI_RV_DEFAULT = 0, TRI_RV_NOT_OLDER = 1, TRI_RV_EXACT = 2 };
+
+typedef struct tri_list_opts {
+    const char *label_selector;
+    const char *field_selector;
+    const char *resource_version; /* NULL/"" = consistent, "0" = any, N */
+    enum tri_rv_match rv_match;
+    const char *continue_token;
+    long limit;                   /* 0 = none */
+} tri_list_opts_t;
+
+/* One asynchronous operation. The caller allocates it (zeroed), sets data, keeps
+ * it alive until cb fires once. On success status.code == 0 and the result is in
+ * `body` (rendered JSON: the object, or a list) and/or `obj`; on failure status is
+ * set. The caller calls tri_api_op_release() after the callback to free results. */
+typedef struct tri_api_op tri_api_op_t;
+typedef void (*tri_api_cb)(tri_api_op_t *op);
+
+enum tri_patch_type {
+    TRI_PATCH_MERGE = 1,
+    TRI_PATCH_JSON = 2,
+    TRI_PATCH_STRATEGIC = 3,
+    TRI_PATCH_APPLY = 4,
+};
+
+struct tri_api_op {
+    void *data;
+    tri_status_t status;
+    int http_code;          /* 200 or 201 on success */
+    tri_buf_t body;         /* rendered JSON result */
+    json_t *obj;            /* parsed result (object or list), may be NULL */
+    int64_t revision;       /* of the result */
+    /* Set by the caller before a list: also return the parsed items (for Tables). */
+    bool want_items;
+    json_t *items;          /* parsed items (array) when want_items */
+    json_t *list_meta;      /* the list's metadata (resourceVersion, continue) */
+    /* private */
+    tri_api_t *api;
+    tri_api_cb cb;
+    const tri_resource_t *res;
+    char ns[256];
+    char name[256];
+    int kind;
+    int attempts;
+    json_t *input;          /* body for create/update, patch document */
+    enum tri_patch_type patch_type;
+    bool dry_run;
+    bool has_client_rv;
+    int64_t client_rv;
+    int64_t read_rev;
+    json_t *current;
+    tri_list_opts_t lopts;
+    char *lopts_store;      /* owned copies of lopts strings */
+    tri_propose_t prop;
+    tri_waiter_t waiter;
+    tri_buf_t key;
+    tri_buf_t val;
+    bool canceled;
+    struct tri_api_op *next_pending;
+};
+
+void tri_api_op_release(tri_api_op_t *op);
+/* Cancel: the callback still fires (with 0 or an error) but the caller may treat
+ * its result as dropped; used when the HTTP client went away. */
+void tri_api_op_cancel(tri_api_op_t *op);
+
+/* rv: NULL/"" = consistent read; "0" = local; N = not older than N. */
+int tri_api_get(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                const char *name, const char *rv, tri_api_cb cb);
+int tri_api_list(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                 const tri_list_opts_t *opts, tri_api_cb cb);
+/* obj is borrowed (copied). */
+int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                   const json_t *obj, bool dry_run, tri_api_cb cb);
+int tri_api_update(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                   const char *name, const json_t *obj, bool dry_run, tri_api_cb cb);
+int tri_api_patch(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                  const char *name, enum tri_patch_type type, const json_t *patch,
+                  bool dry_run, tri_api_cb cb);
+/* precondition_uid/rv may be NULL. */
+int tri_api_delete(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                   const char *name, const char *precondition_uid, const char *precondition_rv,
+                   bool dry_run, tri_api_cb cb);
+int tri_api_delete_collection(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r,
+                              const char *ns, const tri_list_opts_t *opts, bool dry_run,
+                              tri_api_cb cb);
+
+/* ---------- watches ---------- */
+
+typedef struct tri_api_watch tri_api_watch_t;
+
+enum tri_watch_event_type {
+    TRI_WATCH_ADDED = 1,
+    TRI_WATCH_MODIFIED,
+    TRI_WATCH_DELETED,
+    TRI_WATCH_BOOKMARK,
+    TRI_WATCH_ERROR,
+};
+
+/* Events are pulled: on_ready fires when tri_api_watch_next may return something. */
+typedef void (*tri_api_watch_ready_cb)(tri_api_watch_t *w, void *data);
+
+typedef struct tri_api_watch_opts {
+    const char *label_selector;
+    const char *field_selector;
+    const char *resource_version; /* ""/NULL/"0": current state as ADDED then live */
+    bool send_initial_events;     /* implied when rv is ""/"0" */
+} tri_api_watch_opts_t;
+
+/* Starts a watch. Synchronous errors (bad selector 400) are returned in st with
+ * a negative code. A resourceVersion not reached yet is waited for (bounded);
+ * then on_ready fires and next() yields events or an ERROR (410 Expired or 504). */
+int tri_api_watch_start(tri_api_t *api, const tri_resource_t *r, const char *ns,
+                        const char *name, const tri_api_watch_opts_t *opts,
+                        tri_api_watch_ready_cb cb, void *data, tri_api_watch_t **out,
+                        tri_status_t *st);
+
+typedef struct tri_api_event {
+    enum tri_watch_event_type type;
+    json_t *obj;      /* the object (ERROR: a Status); owned by the caller */
+    int64_t revision;
+} tri_api_event_t;
+
+/* 1 with an event, 0 when none is pending, negative when the watch has ended
+ * (after the ERROR event, if any, was returned). */
+int tri_api_watch_next(tri_api_watch_t *w, tri_api_event_t *ev);
+/* A BOOKMARK object at the current progress revision (new reference). */
+json_t *tri_api_watch_bookmark(tri_api_watch_t *w);
+void tri_api_watch_stop(tri_api_watch_t *w);
+size_t tri_api_watch_count(tri_api_t *api);
+
+/* ---------- Table ---------- */
+
+/* A meta.k8s.io/v1 Table for a list of objects (array) or one object. */
+json_t *tri_table_for_list(const tri_resource_t *r, const json_t *items, const json_t *list_meta);
+json_t *tri_table_for_object(const tri_resource_t *r, const json_t *obj);
+
+#endif

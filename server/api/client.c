@@ -1,0 +1,1182 @@
+/* The typed client: get, list, create, update, patch, delete and deletecollection
+ * with Kubernetes semantics over the replicated store.
+ *
+ * Reads choose their consistency from the request's resourceVersion: none means a
+ * linearizable read (a read barrier through the leader, then the local store),
+ * "0" means the local store at once, N means "not older than N" (wait, bounded,
+ * until the local store reaches N). Writes are txns with preconditions proposed
+ * through tri_node_propose (forwarded to the leader from followers). Updates
+ * without a client resourceVersion and patches are compare-and-swap loops
+ * (apiserver's GuaranteedUpdate): read, mutate, propose with mod_revision ==
+ * read revision, retry on conflict. A stale local read can only make a CAS fail
+ * (and retry); a local "not found" is confirmed after a read barrier before it
+ * reaches the client, so a write acknowledged elsewhere is never reported missing.
+ *
+ * Each operation is a tri_api_op_t that moves through the steps below; every step
+ * ends by calling another step, proposing, waiting, or finishing the op.
+ */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meta.h"
+#include "resources.h"
+#include "triarch/api.h"
+#include "triarch/codec.h"
+#include "triarch/errors.h"
+#include "triarch/log.h"
+
+#define DEFAULT_GU_RETRIES 16
+#define LIST_SCAN_BATCH 512 /* keys read per store range while filtering */
+
+struct tri_api {
+    uv_loop_t *loop;
+    tri_node_t *node;
+    tri_store_t *store;
+    tri_api_config_t cfg;
+    size_t watches;
+};
+
+enum op_kind { OP_GET = 1, OP_LIST, OP_CREATE, OP_UPDATE, OP_PATCH, OP_DELETE, OP_DELCOL };
+
+/* What to do once a read point (barrier or revision wait) is reached. */
+enum op_phase { PH_READ = 1, PH_CONFIRM_ABSENT, PH_RETRY };
+
+int tri_api_new(uv_loop_t *loop, tri_node_t *node, tri_store_t *store,
+                const tri_api_config_t *cfg, tri_api_t **out)
+{
+    tri_api_t *api = calloc(1, sizeof *api);
+    if (api == NULL)
+        return TRI_ENOMEM;
+    api->loop = loop;
+    api->node = node;
+    api->store = store;
+    if (cfg)
+        api->cfg = *cfg;
+    if (api->cfg.max_guaranteed_update_retries == 0)
+        api->cfg.max_guaranteed_update_retries = DEFAULT_GU_RETRIES;
+    *out = api;
+    return 0;
+}
+
+void tri_api_free(tri_api_t *api)
+{
+    free(api);
+}
+
+tri_store_t *tri_api_store(tri_api_t *api)
+{
+    return api->store;
+}
+
+tri_node_t *tri_api_node(tri_api_t *api)
+{
+    return api->node;
+}
+
+size_t tri_api_watch_count(tri_api_t *api)
+{
+    return api->watches;
+}
+
+void tri_api_watch_count_add(tri_api_t *api, int delta);
+void tri_api_watch_count_add(tri_api_t *api, int delta)
+{
+    api->watches = (size_t)((long)api->watches + delta);
+}
+
+/* ---------- op plumbing ---------- */
+
+static void op_init(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                    const char *name, int kind, tri_api_cb cb)
+{
+    op->api = api;
+    op->res = r;
+    op->cb = cb;
+    op->kind = kind;
+    op->http_code = 200;
+    snprintf(op->ns, sizeof op->ns, "%s", r->namespaced && ns ? ns : "");
+    snprintf(op->name, sizeof op->name, "%s", name ? name : "");
+    op->prop.data = op;
+    op->waiter.data = op;
+}
+
+static void op_finish(tri_api_op_t *op)
+{
+    op->cb(op);
+}
+
+void tri_api_op_release(tri_api_op_t *op)
+{
+    tri_status_clear(&op->status);
+    tri_buf_free(&op->body);
+    tri_buf_free(&op->key);
+    tri_buf_free(&op->val);
+    json_decref(op->obj);
+    json_decref(op->items);
+    json_decref(op->list_meta);
+    json_decref(op->input);
+    json_decref(op->current);
+    free(op->lopts_store);
+    op->obj = op->items = op->list_meta = op->input = op->current = NULL;
+    op->lopts_store = NULL;
+}
+
+void tri_api_op_cancel(tri_api_op_t *op)
+{
+    op->canceled = true;
+}
+
+static void set_details(tri_api_op_t *op)
+{
+    snprintf(op->status.kind, sizeof op->status.kind, "%s", op->res->plural);
+    snprintf(op->status.group, sizeof op->status.group, "%s", op->res->group);
+    if (op->name[0])
+        snprintf(op->status.name, sizeof op->status.name, "%s", op->name);
+}
+
+static void fail_not_found(tri_api_op_t *op)
+{
+    tri_status_set(&op->status, 404, "NotFound", "%s \"%s\" not found", op->res->plural, op->name);
+    set_details(op);
+    op_finish(op);
+}
+
+static void fail_code(tri_api_op_t *op, int code)
+{
+    char what[300];
+    snprintf(what, sizeof what, "%s \"%s\"", op->res->plural, op->name);
+    tri_status_from_code(&op->status, code, what);
+    op_finish(op);
+}
+
+static void fail_conflict(tri_api_op_t *op)
+{
+    tri_status_set(&op->status, 409, "Conflict",
+                   "Operation cannot be fulfilled on %s \"%s\": the object has been modified; "
+                   "please apply your changes to the latest version and try again",
+                   op->res->plural, op->name);
+    set_details(op);
+    op_finish(op);
+}
+
+/* Parses a resourceVersion parameter: "" → -1 (none), else a non-negative int. */
+static int parse_rv(const char *s, int64_t *out)
+{
+    if (s == NULL || s[0] == '\0') {
+        *out = -1;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end != '\0' || v < 0)
+        return TRI_EINVAL;
+    *out = v;
+    return 0;
+}
+
+static void fail_bad_rv(tri_api_op_t *op, const char *rv)
+{
+    tri_status_set(&op->status, 400, "BadRequest", "invalid resource version \"%s\"", rv);
+    op_finish(op);
+}
+
+static void step(tri_api_op_t *op);
+
+static void on_read_point(tri_waiter_t *w, int status)
+{
+    tri_api_op_t *op = w->data;
+    if (status != 0) {
+        fail_code(op, status == TRI_ETIMEDOUT ? TRI_EFUTURE : status);
+        return;
+    }
+    step(op);
+}
+
+/* Reach the read point a resourceVersion asks for, then step(op). */
+static void wait_read_point(tri_api_op_t *op, int64_t rv)
+{
+    int rc;
+    if (rv < 0)
+        rc = tri_node_read_barrier(op->api->node, &op->waiter, on_read_point);
+    else
+        rc = tri_node_wait_revision(op->api->node, &op->waiter, rv, on_read_point);
+    if (rc != 0)
+        fail_code(op, rc);
+}
+
+/* ---------- get ---------- */
+
+static void get_step(tri_api_op_t *op)
+{
+    tri_kv_t kv;
+    int rc = tri_store_get(op->api->store, op->key.data, op->key.len, 0, &kv);
+    if (rc == TRI_ENOENT) {
+        fail_not_found(op);
+        return;
+    }
+    if (rc != 0) {
+        fail_code(op, rc);
+        return;
+    }
+    op->revision = kv.mod_rev;
+    tri_object_render(kv.val, kv.mod_rev, &op->body);
+    tri_kv_release(&kv);
+    op_finish(op);
+}
+
+int tri_api_get(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                const char *name, const char *rv, tri_api_cb cb)
+{
+    op_init(api, op, r, ns, name, OP_GET, cb);
+    tri_registry_key(r, op->ns, name, &op->key);
+    int64_t v;
+    if (parse_rv(rv, &v) != 0) {
+        fail_bad_rv(op, rv);
+        return 0;
+    }
+    if (v == 0)
+        step(op);
+    else
+        wait_read_point(op, v);
+    return 0;
+}
+
+/* ---------- list ---------- */
+
+typedef struct list_ctx {
+    tri_selector_t *labels;
+    tri_selector_t *fields;
+} list_ctx_t;
+
+static bool field_allowed(const tri_resource_t *r, const char *f)
+{
+    if (strcmp(f, "metadata.name") == 0 || (strcmp(f, "metadata.namespace") == 0))
+        return true;
+    for (size_t i = 0; i < sizeof r->fields / sizeof r->fields[0] && r->fields[i]; i++)
+        if (strcmp(r->fields[i], f) == 0)
+            return true;
+    return false;
+}
+
+/* Parses both selectors; on error sets a 400 status. */
+int tri_api_parse_selectors(const tri_resource_t *r, const char *lsel, const char *fsel,
+                            tri_selector_t **labels, tri_selector_t **fields, tri_status_t *st);
+int tri_api_parse_selectors(const tri_resource_t *r, const char *lsel, const char *fsel,
+                            tri_selector_t **labels, tri_selector_t **fields, tri_status_t *st)
+{
+    char err[256];
+    *labels = *fields = NULL;
+    if (lsel && lsel[0] && tri_label_selector_parse(lsel, labels, err, sizeof err) != 0) {
+        tri_status_set(st, 400, "BadRequest", "unable to parse requirement: %s", err);
+        return TRI_EINVAL;
+    }
+    if (fsel && fsel[0]) {
+        if (tri_field_selector_parse(fsel, fields, err, sizeof err) != 0) {
+            tri_status_set(st, 400, "BadRequest", "invalid field selector: %s", err);
+            goto err;
+        }
+        const char *names[32];
+        size_t n = tri_field_selector_fields(*fields, names, 32);
+        for (size_t i = 0; i < n && i < 32; i++) {
+            if (!field_allowed(r, names[i])) {
+                tri_status_set(st, 400, "BadRequest",
+                               "field label not supported: %s", names[i]);
+                goto err;
+            }
+        }
+    }
+    return 0;
+err:
+    tri_selector_free(*labels);
+    tri_selector_free(*fields);
+    *labels = *fields = NULL;
+    return TRI_EINVAL;
+}
+
+/* Whether an object passes the selectors (NULL selectors pass everything). */
+bool tri_api_selectors_match(const tri_selector_t *labels, const tri_selector_t *fields,
+                             const json_t *obj);
+bool tri_api_selectors_match(const tri_selector_t *labels, const tri_selector_t *fields,
+                             const json_t *obj)
+{
+    if (labels && !tri_label_selector_match(
+                      labels, json_object_get(json_object_get(obj, "metadata"), "labels")))
+        return false;
+    if (fields && !tri_field_selector_match(fields, obj))
+        return false;
+    return true;
+}
+
+/* Continue tokens: base64(JSON {"v":"meta.k8s.io/v1","rv":N,"start":"<key suffix>"}),
+ * the shape kube-apiserver uses, so the revision travels with the token. */
+static int encode_continue(int64_t rv, const char *start, size_t start_len, tri_buf_t *out)
+{
+    json_t *t = json_pack("{s:s, s:I, s:s%}", "v", "meta.k8s.io/v1", "rv", (json_int_t)rv,
+                          "start", start, start_len);
+    char *s = t ? json_dumps(t, JSON_COMPACT) : NULL;
+    json_decref(t);
+    if (s == NULL)
+        return TRI_ENOMEM;
+    size_t n = strlen(s);
+    int rc = tri_buf_reserve(out, 4 * ((n + 2) / 3) + 1);
+    if (rc == 0)
+        out->len += (size_t)EVP_EncodeBlock((unsigned char *)out->data + out->len,
+                                            (unsigned char *)s, (int)n);
+    free(s);
+    return rc;
+}
+
+static int decode_continue(const char *tok, int64_t *rv, tri_buf_t *start)
+{
+    size_t n = strlen(tok);
+    if (n == 0 || n > 8192 || n % 4 != 0)
+        return TRI_EINVAL;
+    unsigned char *raw = malloc(n);
+    if (raw == NULL)
+        return TRI_ENOMEM;
+    int len = EVP_DecodeBlock(raw, (const unsigned char *)tok, (int)n);
+    int rc = TRI_EINVAL;
+    if (len < 0)
+        goto out;
+    while (len > 0 && raw[len - 1] == '\0') /* EVP_DecodeBlock keeps padding bytes */
+        len--;
+    json_t *t = json_loadb((const char *)raw, (size_t)len, 0, NULL);
+    json_t *jrv = json_object_get(t, "rv"), *js = json_object_get(t, "start");
+    if (json_is_integer(jrv) && json_integer_value(jrv) > 0 && json_is_string(js)) {
+        *rv = json_integer_value(jrv);
+        tri_buf_append(start, json_string_value(js), json_string_length(js));
+        rc = 0;
+    }
+    json_decref(t);
+out:
+    free(raw);
+    return rc;
+}
+
+static void list_render_head(tri_api_op_t *op)
+{
+    char apiv[128];
+    tri_resource_api_version(op->res, apiv, sizeof apiv);
+    tri_buf_appendf(&op->body, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":",
+                    op->res->list_kind, apiv);
+}
+
+static void list_step(tri_api_op_t *op)
+{
+    list_ctx_t lc = {0};
+    if (tri_api_parse_selectors(op->res, op->lopts.label_selector, op->lopts.field_selector,
+                                &lc.labels, &lc.fields, &op->status) != 0) {
+        op_finish(op);
+        return;
+    }
+    tri_store_t *s = op->api->store;
+    int64_t rev = op->read_rev > 0 ? op->read_rev : tri_store_revision(s);
+    tri_buf_t prefix = {0}, start = {0}, items = {0}, cont = {0};
+    char end[1024];
+    tri_registry_prefix(op->res, op->ns, &prefix);
+    size_t end_len = tri_prefix_end(prefix.data, prefix.len, end);
+    tri_buf_append(&start, prefix.data, prefix.len);
+    if (op->key.len)
+        tri_buf_append(&start, op->key.data, op->key.len); /* continue: key suffix */
+    bool filtering = lc.labels || lc.fields;
+    size_t limit = op->lopts.limit > 0 ? (size_t)op->lopts.limit : 0;
+    size_t n = 0;
+    int rc = 0;
+    if (op->want_items)
+        op->items = json_array();
+    for (;;) {
+        tri_kvs_t kvs = {0};
+        bool more = false;
+        size_t batch = filtering ? LIST_SCAN_BATCH : (limit ? limit - n + 1 : 0);
+        rc = tri_store_range(s, start.data, start.len, end, end_len, rev, batch, &kvs, &more);
+        if (rc != 0)
+            break;
+        size_t i = 0;
+        for (; i < kvs.n && (!limit || n < limit); i++) {
+            tri_kv_t *kv = &kvs.items[i];
+            json_t *obj = NULL;
+            if (filtering || op->want_items) {
+                obj = tri_object_load(kv->val, kv->mod_rev);
+                if (obj == NULL || !tri_api_selectors_match(lc.labels, lc.fields, obj)) {
+                    json_decref(obj);
+                    continue;
+                }
+            }
+            if (n++)
+                tri_buf_append(&items, ",", 1);
+            tri_object_render(kv->val, kv->mod_rev, &items);
+            if (op->want_items)
+                json_array_append_new(op->items, obj);
+            else
+                json_decref(obj);
+        }
+        bool remaining = i < kvs.n || more;
+        if (limit && n >= limit && remaining) {
+            /* the next key to read: the last one returned, plus "\0" */
+            tri_kv_t *last = &kvs.items[i - 1];
+            tri_buf_t suffix = {0};
+            tri_buf_append(&suffix, last->key + prefix.len, last->key_len - prefix.len);
+            tri_buf_append(&suffix, "\0", 1);
+            encode_continue(rev, suffix.data, suffix.len, &cont);
+            tri_buf_free(&suffix);
+        }
+        bool done = !more || (limit && n >= limit) || kvs.n == 0;
+        if (!done) {
+            tri_kv_t *last = &kvs.items[kvs.n - 1];
+            tri_buf_reset(&start);
+            tri_buf_append(&start, last->key, last->key_len);
+            tri_buf_append(&start, "\0", 1);
+        }
+        tri_kvs_free(&kvs);
+        if (done)
+            break;
+    }
+    tri_selector_free(lc.labels);
+    tri_selector_free(lc.fields);
+    if (rc == 0) {
+        op->revision = rev;
+        op->list_meta = json_object();
+        char rvs[32];
+        snprintf(rvs, sizeof rvs, "%lld", (long long)rev);
+        json_object_set_new(op->list_meta, "resourceVersion", json_string(rvs));
+        if (cont.len)
+            json_object_set_new(op->list_meta, "continue", json_stringn(cont.data, cont.len));
+        list_render_head(op);
+        char *m = json_dumps(op->list_meta, JSON_COMPACT);
+        tri_buf_appendf(&op->body, "%s,\"items\":[", m);
+        free(m);
+        tri_buf_append(&op->body, items.data, items.len);
+        tri_buf_append(&op->body, "]}", 2);
+    }
+    tri_buf_free(&prefix);
+    tri_buf_free(&start);
+    tri_buf_free(&items);
+    tri_buf_free(&cont);
+    if (rc == TRI_ECOMPACTED && op->key.len) {
+        tri_status_set(&op->status, 410, "Expired",
+                       "The provided continue parameter is too old to display a consistent list "
+                       "result. You can start a new list without the continue parameter.");
+        op_finish(op);
+        return;
+    }
+    if (rc == TRI_ECOMPACTED) {
+        tri_status_set(&op->status, 410, "Expired", "too old resource version: %lld (%lld)",
+                       (long long)rev, (long long)tri_store_compact_revision(s) + 1);
+        op_finish(op);
+        return;
+    }
+    if (rc != 0) {
+        fail_code(op, rc);
+        return;
+    }
+    op_finish(op);
+}
+
+static char *dup_or_null(const char *s, char **cursor)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    memcpy(*cursor, s, n);
+    char *r = *cursor;
+    *cursor += n;
+    return r;
+}
+
+static void copy_list_opts(tri_api_op_t *op, const tri_list_opts_t *o)
+{
+    size_t n = 4;
+    const char *strs[] = {o->label_selector, o->field_selector, o->resource_version,
+                          o->continue_token};
+    for (size_t i = 0; i < 4; i++)
+        n += strs[i] ? strlen(strs[i]) + 1 : 0;
+    op->lopts_store = malloc(n);
+    char *c = op->lopts_store;
+    op->lopts = *o;
+    op->lopts.label_selector = dup_or_null(o->label_selector, &c);
+    op->lopts.field_selector = dup_or_null(o->field_selector, &c);
+    op->lopts.resource_version = dup_or_null(o->resource_version, &c);
+    op->lopts.continue_token = dup_or_null(o->continue_token, &c);
+}
+
+static int list_begin(tri_api_t *api, tri_api_op_t *op, const tri_list_opts_t *opts)
+{
+    copy_list_opts(op, opts);
+    const tri_list_opts_t *o = &op->lopts;
+    int64_t v;
+    if (parse_rv(o->resource_version, &v) != 0) {
+        fail_bad_rv(op, o->resource_version);
+        return 0;
+    }
+    if (o->continue_token && o->continue_token[0]) {
+        if (v > 0) {
+            tri_status_set(&op->status, 400, "BadRequest",
+                           "specifying resource version is not allowed when using continue");
+            op_finish(op);
+            return 0;
+        }
+        int64_t crv;
+        if (decode_continue(o->continue_token, &crv, &op->key) != 0) {
+            tri_status_set(&op->status, 400, "BadRequest", "invalid continue token");
+            op_finish(op);
+            return 0;
+        }
+        op->read_rev = crv; /* read exactly where the first page was read */
+        wait_read_point(op, crv);
+        return 0;
+    }
+    bool exact = o->rv_match == TRI_RV_EXACT || (v > 0 && o->limit > 0 && o->rv_match == 0);
+    if (exact && v <= 0) {
+        tri_status_set(&op->status, 400, "BadRequest",
+                       "resourceVersionMatch \"Exact\" requires a non-zero resourceVersion");
+        op_finish(op);
+        return 0;
+    }
+    if (exact)
+        op->read_rev = v;
+    if (v == 0)
+        step(op);
+    else
+        wait_read_point(op, v);
+    return 0;
+}
+
+int tri_api_list(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                 const tri_list_opts_t *opts, tri_api_cb cb)
+{
+    op_init(api, op, r, ns, NULL, OP_LIST, cb);
+    return list_begin(api, op, opts);
+}
+
+/* ---------- writes: shared ---------- */
+
+static void on_proposed(tri_propose_t *req, int status, const tri_txn_result_t *res);
+
+static void propose(tri_api_op_t *op, const tri_cmp_t *cmps, size_t n_cmps, const tri_op_t *ops,
+                    size_t n_ops)
+{
+    tri_txn_t txn = {cmps, n_cmps, ops, n_ops};
+    int rc = tri_node_propose(op->api->node, &op->prop, &txn, on_proposed);
+    if (rc != 0)
+        fail_code(op, rc);
+}
+
+/* Reads the current object into op->current (NULL if absent). Returns its
+ * mod_revision, 0 if absent, or a negative error. */
+static int64_t read_current(tri_api_op_t *op, tri_val_t **stored)
+{
+    tri_kv_t kv;
+    json_decref(op->current);
+    op->current = NULL;
+    int rc = tri_store_get(op->api->store, op->key.data, op->key.len, 0, &kv);
+    if (rc == TRI_ENOENT)
+        return 0;
+    if (rc != 0)
+        return rc;
+    op->current = tri_object_load(kv.val, kv.mod_rev);
+    if (stored)
+        *stored = tri_val_ref(kv.val);
+    int64_t mr = kv.mod_rev;
+    tri_kv_release(&kv);
+    return op->current ? mr : TRI_ECORRUPT;
+}
+
+/* A local "absent" is confirmed at a linearizable read point before it counts. */
+static bool confirm_absent(tri_api_op_t *op)
+{
+    if (op->attempts & 0x100)
+        return true;
+    op->attempts |= 0x100;
+    wait_read_point(op, -1);
+    return false;
+}
+
+static bool namespace_terminating(tri_api_op_t *op)
+{
+    if (!op->res->namespaced)
+        return false;
+    tri_buf_t k = {0};
+    tri_registry_key(&tri_res_namespaces, NULL, op->ns, &k);
+    tri_kv_t kv;
+    bool term = false;
+    if (tri_store_get(op->api->store, k.data, k.len, 0, &kv) == 0) {
+        json_t *o = tri_object_load(kv.val, kv.mod_rev);
+        const char *ph = json_string_value(json_object_get(json_object_get(o, "status"), "phase"));
+        term = ph && strcmp(ph, "Terminating") == 0;
+        json_decref(o);
+        tri_kv_release(&kv);
+    }
+    tri_buf_free(&k);
+    return term;
+}
+
+/* ---------- create ---------- */
+
+static void create_propose(tri_api_op_t *op)
+{
+    tri_buf_t nskey = {0};
+    tri_cmp_t cmps[2] = {{TRI_CMP_ABSENT, op->key.data, op->key.len, 0}};
+    size_t n = 1;
+    if (op->res->namespaced) {
+        tri_registry_key(&tri_res_namespaces, NULL, op->ns, &nskey);
+        cmps[1] = (tri_cmp_t){TRI_CMP_EXISTS, nskey.data, nskey.len, 0};
+        n = 2;
+    }
+    tri_op_t put = {TRI_OP_PUT, op->key.data, op->key.len, op->val.data, op->val.len};
+    propose(op, cmps, n, &put, 1);
+    tri_buf_free(&nskey);
+}
+
+int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                   const json_t *obj, bool dry_run, tri_api_cb cb)
+{
+    op_init(api, op, r, ns, NULL, OP_CREATE, cb);
+    op->http_code = 201;
+    op->dry_run = dry_run;
+    op->input = json_deep_copy(obj);
+    tri_meta_prepare_create(r, op->ns, op->input, &op->status);
+    const char *name = json_string_value(json_object_get(json_object_get(op->input, "metadata"),
+                                                         "name"));
+    snprintf(op->name, sizeof op->name, "%s", name ? name : "");
+    if (op->status.code == 0)
+        tri_meta_validate(r, op->input, NULL, &op->status);
+    if (tri_meta_finish_invalid(r, op->name, &op->status)) {
+        op_finish(op);
+        return 0;
+    }
+    if (namespace_terminating(op)) {
+        tri_status_set(&op->status, 403, "Forbidden",
+                       "%s \"%s\" is forbidden: unable to create new content in namespace %s "
+                       "because it is being terminated",
+                       r->plural, op->name, op->ns);
+        set_details(op);
+        op_finish(op);
+        return 0;
+    }
+    tri_registry_key(r, op->ns, op->name, &op->key);
+    tri_object_encode(op->input, &op->val);
+    if (op->val.len > TRI_MAX_OBJECT_BYTES) {
+        fail_code(op, TRI_ETOOBIG);
+        return 0;
+    }
+    if (dry_run) {
+        tri_buf_append(&op->body, op->val.data, op->val.len);
+        op_finish(op);
+        return 0;
+    }
+    create_propose(op);
+    return 0;
+}
+
+static void create_done(tri_api_op_t *op, const tri_txn_result_t *res)
+{
+    if (res->status == TRI_EPRECOND && res->failed_cmp == 0) {
+        tri_status_set(&op->status, 409, "AlreadyExists", "%s \"%s\" already exists",
+                       op->res->plural, op->name);
+        set_details(op);
+    } else if (res->status == TRI_EPRECOND) {
+        tri_status_set(&op->status, 404, "NotFound", "namespaces \"%s\" not found", op->ns);
+        snprintf(op->status.kind, sizeof op->status.kind, "namespaces");
+        snprintf(op->status.name, sizeof op->status.name, "%s", op->ns);
+    } else if (res->status != 0) {
+        fail_code(op, res->status);
+        return;
+    } else {
+        tri_val_t *v = tri_val_new(op->val.data, op->val.len);
+        op->revision = res->revision;
+        tri_object_render(v, res->revision, &op->body);
+        tri_val_unref(v);
+    }
+    op_finish(op);
+}
+
+/* ---------- update and patch (GuaranteedUpdate) ---------- */
+
+static json_t *apply_patch(tri_api_op_t *op, const json_t *cur, char *err, size_t errlen)
+{
+    switch (op->patch_type) {
+    case TRI_PATCH_MERGE:
+        return tri_merge_patch(cur, op->input, err, errlen);
+    case TRI_PATCH_JSON:
+        return tri_json_patch(cur, op->input, err, errlen);
+    case TRI_PATCH_STRATEGIC:
+        return tri_strategic_merge_patch(cur, op->input, op->res->kind, err, errlen);
+    default:
+        snprintf(err, errlen, "unsupported patch type");
+        return NULL;
+    }
+}
+
+/* The desired object for this attempt, from the input (update) or the patch. */
+static json_t *desired_object(tri_api_op_t *op)
+{
+    if (op->kind == OP_UPDATE)
+        return json_deep_copy(op->input);
+    char err[512] = "";
+    json_t *obj = apply_patch(op, op->current, err, sizeof err);
+    if (obj == NULL) {
+        tri_status_set(&op->status, 422, "Invalid", "the patch could not be applied: %s", err);
+        set_details(op);
+        return NULL;
+    }
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        tri_status_set(&op->status, 400, "BadRequest", "the patch result is not an object");
+        return NULL;
+    }
+    return obj;
+}
+
+/* A resourceVersion inside a patch is a precondition, as in apiserver. */
+static bool patch_rv_conflict(tri_api_op_t *op, json_t *obj, int64_t cur_rev)
+{
+    if (op->kind != OP_PATCH)
+        return false;
+    const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+                                                       "resourceVersion"));
+    int64_t v;
+    if (rv == NULL || parse_rv(rv, &v) != 0 || v < 0)
+        return false;
+    if (v == cur_rev)
+        return false;
+    op->has_client_rv = true;
+    return true;
+}
+
+static void update_step(tri_api_op_t *op)
+{
+    tri_val_t *stored = NULL;
+    int64_t cur_rev = read_current(op, &stored);
+    if (cur_rev < 0) {
+        fail_code(op, (int)cur_rev);
+        return;
+    }
+    if (cur_rev == 0) {
+        if (confirm_absent(op))
+            fail_not_found(op);
+        return;
+    }
+    if (op->has_client_rv && op->client_rv != cur_rev) {
+        tri_val_unref(stored);
+        fail_conflict(op);
+        return;
+    }
+    json_t *obj = desired_object(op);
+    if (obj == NULL || patch_rv_conflict(op, obj, cur_rev)) {
+        json_decref(obj);
+        tri_val_unref(stored);
+        if (op->status.code == 0)
+            fail_conflict(op);
+        else
+            op_finish(op);
+        return;
+    }
+    tri_meta_prepare_update(op->res, op->ns, op->name, obj, op->current, &op->status);
+    if (op->status.code == 0)
+        tri_meta_validate(op->res, obj, op->current, &op->status);
+    if (tri_meta_finish_invalid(op->res, op->name, &op->status)) {
+        json_decref(obj);
+        tri_val_unref(stored);
+        op_finish(op);
+        return;
+    }
+    tri_buf_reset(&op->val);
+    tri_object_encode(obj, &op->val);
+    json_decref(obj);
+    op->read_rev = cur_rev;
+    if (op->val.len > TRI_MAX_OBJECT_BYTES) {
+        tri_val_unref(stored);
+        fail_code(op, TRI_ETOOBIG);
+        return;
+    }
+    /* An update that changes nothing is not written (apiserver does the same), so
+     * `kubectl apply` of an unchanged file keeps the resourceVersion. */
+    bool same = stored->len == op->val.len && memcmp(stored->data, op->val.data, op->val.len) == 0;
+    tri_val_unref(stored);
+    if (same || op->dry_run) {
+        tri_val_t *v = tri_val_new(op->val.data, op->val.len);
+        op->revision = cur_rev;
+        tri_object_render(v, cur_rev, &op->body);
+        tri_val_unref(v);
+        op_finish(op);
+        return;
+    }
+    tri_cmp_t cmp = {TRI_CMP_MODREV, op->key.data, op->key.len, cur_rev};
+    tri_op_t put = {TRI_OP_PUT, op->key.data, op->key.len, op->val.data, op->val.len};
+    propose(op, &cmp, 1, &put, 1);
+}
+
+static void retry_after_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
+{
+    if (op->has_client_rv) {
+        fail_conflict(op);
+        return;
+    }
+    if ((op->attempts & 0xff) >= (int)op->api->cfg.max_guaranteed_update_retries) {
+        fail_conflict(op);
+        return;
+    }
+    op->attempts++;
+    /* wait until the local store has the newer version, then try again */
+    wait_read_point(op, res->failed_mod_rev > 0 ? res->failed_mod_rev : -1);
+}
+
+static void update_done(tri_api_op_t *op, const tri_txn_result_t *res)
+{
+    if (res->status == TRI_EPRECOND) {
+        retry_after_conflict(op, res);
+        return;
+    }
+    if (res->status != 0) {
+        fail_code(op, res->status);
+        return;
+    }
+    tri_val_t *v = tri_val_new(op->val.data, op->val.len);
+    op->revision = res->revision;
+    tri_object_render(v, res->revision, &op->body);
+    tri_val_unref(v);
+    op_finish(op);
+}
+
+int tri_api_update(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                   const char *name, const json_t *obj, bool dry_run, tri_api_cb cb)
+{
+    op_init(api, op, r, ns, name, OP_UPDATE, cb);
+    op->dry_run = dry_run;
+    op->input = json_deep_copy(obj);
+    tri_registry_key(r, op->ns, name, &op->key);
+    const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+                                                       "resourceVersion"));
+    int64_t v = -1;
+    if (rv && rv[0] && (parse_rv(rv, &v) != 0 || v == 0)) {
+        tri_status_set(&op->status, 400, "BadRequest",
+                       "metadata.resourceVersion: Invalid value: \"%s\"", rv);
+        op_finish(op);
+        return 0;
+    }
+    if (v > 0) {
+        op->has_client_rv = true;
+        op->client_rv = v;
+        wait_read_point(op, v);
+    } else {
+        step(op);
+    }
+    return 0;
+}
+
+int tri_api_patch(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                  const char *name, enum tri_patch_type type, const json_t *patch,
+                  bool dry_run, tri_api_cb cb)
+{
+    op_init(api, op, r, ns, name, OP_PATCH, cb);
+    op->dry_run = dry_run;
+    op->patch_type = type;
+    op->input = json_deep_copy(patch);
+    tri_registry_key(r, op->ns, name, &op->key);
+    step(op);
+    return 0;
+}
+
+/* ---------- delete ---------- */
+
+static bool builtin_protected(tri_api_op_t *op)
+{
+    if (op->res != &tri_res_namespaces)
+        return false;
+    return !strcmp(op->name, "default") || !strcmp(op->name, "kube-system") ||
+           !strcmp(op->name, "kube-public");
+}
+
+/* Deleting a namespace removes everything in it in the same txn. (The namespace
+ * lifecycle with a Terminating phase and a leader loop arrives with the
+ * controllers; until then the deletion is immediate and atomic.) */
+static void collect_namespace_content(tri_api_op_t *op, tri_buf_t *keys, size_t *n)
+{
+    size_t nres;
+    const tri_resource_t *const *all = tri_registry_all(&nres);
+    for (size_t i = 0; i < nres; i++) {
+        if (!all[i]->namespaced)
+            continue;
+        tri_buf_t prefix = {0};
+        tri_registry_prefix(all[i], op->name, &prefix);
+        char end[1024];
+        size_t end_len = tri_prefix_end(prefix.data, prefix.len, end);
+        tri_kvs_t kvs = {0};
+        bool more;
+        if (tri_store_range(op->api->store, prefix.data, prefix.len, end, end_len, 0, 0, &kvs,
+                            &more) == 0) {
+            for (size_t j = 0; j < kvs.n; j++) {
+                tri_buf_put_bytes(keys, kvs.items[j].key, (uint32_t)kvs.items[j].key_len);
+                (*n)++;
+            }
+        }
+        tri_kvs_free(&kvs);
+        tri_buf_free(&prefix);
+    }
+}
+
+static void delete_propose(tri_api_op_t *op, int64_t cur_rev)
+{
+    tri_buf_t keys = {0};
+    size_t n = 0;
+    if (op->res == &tri_res_namespaces)
+        collect_namespace_content(op, &keys, &n);
+    tri_op_t *ops = calloc(n + 1, sizeof *ops);
+    if (ops == NULL) {
+        tri_buf_free(&keys);
+        fail_code(op, TRI_ENOMEM);
+        return;
+    }
+    ops[0] = (tri_op_t){TRI_OP_DELETE, op->key.data, op->key.len, NULL, 0};
+    tri_reader_t rd;
+    tri_reader_init(&rd, keys.data, keys.len);
+    for (size_t i = 0; i < n; i++) {
+        const void *k;
+        uint32_t kl;
+        tri_reader_bytes(&rd, &k, &kl);
+        ops[i + 1] = (tri_op_t){TRI_OP_DELETE, k, kl, NULL, 0};
+    }
+    tri_cmp_t cmp = {TRI_CMP_MODREV, op->key.data, op->key.len, cur_rev};
+    propose(op, &cmp, 1, ops, n + 1);
+    free(ops);
+    tri_buf_free(&keys);
+}
+
+static void delete_step(tri_api_op_t *op)
+{
+    tri_val_t *stored = NULL;
+    int64_t cur_rev = read_current(op, &stored);
+    if (cur_rev < 0) {
+        fail_code(op, (int)cur_rev);
+        return;
+    }
+    if (cur_rev == 0) {
+        if (confirm_absent(op))
+            fail_not_found(op);
+        return;
+    }
+    json_t *meta = json_object_get(op->current, "metadata");
+    const char *puid = json_string_value(json_object_get(op->input, "uid"));
+    const char *prv = json_string_value(json_object_get(op->input, "resourceVersion"));
+    const char *uid = json_string_value(json_object_get(meta, "uid"));
+    int64_t v;
+    if (puid && uid && strcmp(puid, uid) != 0) {
+        tri_status_set(&op->status, 409, "Conflict",
+                       "Operation cannot be fulfilled on %s \"%s\": Precondition failed: UID in "
+                       "precondition: %s, UID in object meta: %s",
+                       op->res->plural, op->name, puid, uid);
+        set_details(op);
+    } else if (prv && (parse_rv(prv, &v) != 0 || v != cur_rev)) {
+        tri_status_set(&op->status, 409, "Conflict",
+                       "Operation cannot be fulfilled on %s \"%s\": Precondition failed: "
+                       "ResourceVersion in precondition: %s, ResourceVersion in object meta: %lld",
+                       op->res->plural, op->name, prv, (long long)cur_rev);
+        set_details(op);
+    }
+    if (op->status.code != 0) {
+        tri_val_unref(stored);
+        op_finish(op);
+        return;
+    }
+    tri_buf_reset(&op->val);
+    tri_buf_append(&op->val, stored->data, stored->len);
+    tri_val_unref(stored);
+    op->read_rev = cur_rev;
+    if (op->dry_run) {
+        tri_val_t *val = tri_val_new(op->val.data, op->val.len);
+        tri_object_render(val, cur_rev, &op->body);
+        tri_val_unref(val);
+        op_finish(op);
+        return;
+    }
+    delete_propose(op, cur_rev);
+}
+
+static void delete_done(tri_api_op_t *op, const tri_txn_result_t *res)
+{
+    if (res->status == TRI_EPRECOND) {
+        op->has_client_rv = json_object_get(op->input, "resourceVersion") != NULL;
+        retry_after_conflict(op, res);
+        return;
+    }
+    if (res->status != 0) {
+        fail_code(op, res->status);
+        return;
+    }
+    tri_val_t *v = tri_val_new(op->val.data, op->val.len);
+    op->revision = res->revision;
+    tri_object_render(v, res->revision, &op->body);
+    tri_val_unref(v);
+    op_finish(op);
+}
+
+int tri_api_delete(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                   const char *name, const char *precondition_uid, const char *precondition_rv,
+                   bool dry_run, tri_api_cb cb)
+{
+    op_init(api, op, r, ns, name, OP_DELETE, cb);
+    op->dry_run = dry_run;
+    op->input = json_object();
+    if (precondition_uid)
+        json_object_set_new(op->input, "uid", json_string(precondition_uid));
+    if (precondition_rv)
+        json_object_set_new(op->input, "resourceVersion", json_string(precondition_rv));
+    tri_registry_key(r, op->ns, name, &op->key);
+    if (builtin_protected(op)) {
+        tri_status_set(&op->status, 403, "Forbidden",
+                       "namespaces \"%s\" is forbidden: this namespace may not be deleted", name);
+        set_details(op);
+        op_finish(op);
+        return 0;
+    }
+    step(op);
+    return 0;
+}
+
+/* ---------- deletecollection ---------- */
+
+/* Lists (consistently) what matches, then deletes it in one txn guarded by each
+ * item's mod_revision; a concurrent change makes the txn fail and the whole
+ * step run again, so an item changed to no longer match is never deleted. */
+static void delcol_step(tri_api_op_t *op)
+{
+    if (op->key.len == 0 && op->attempts == 0 && op->read_rev == 0) {
+        /* first visit: the list happens at a linearizable read point */
+        op->read_rev = -1;
+        wait_read_point(op, -1);
+        return;
+    }
+    list_ctx_t lc = {0};
+    if (tri_api_parse_selectors(op->res, op->lopts.label_selector, op->lopts.field_selector,
+                                &lc.labels, &lc.fields, &op->status) != 0) {
+        op_finish(op);
+        return;
+    }
+    tri_buf_t prefix = {0};
+    tri_registry_prefix(op->res, op->ns, &prefix);
+    char end[1024];
+    size_t end_len = tri_prefix_end(prefix.data, prefix.len, end);
+    tri_kvs_t kvs = {0};
+    bool more;
+    tri_store_range(op->api->store, prefix.data, prefix.len, end, end_len, 0, 0, &kvs, &more);
+    tri_cmp_t *cmps = calloc(kvs.n + 1, sizeof *cmps);
+    tri_op_t *ops = calloc(kvs.n + 1, sizeof *ops);
+    size_t n = 0;
+    tri_buf_reset(&op->body);
+    json_decref(op->items);
+    op->items = json_array();
+    for (size_t i = 0; i < kvs.n && cmps && ops; i++) {
+        tri_kv_t *kv = &kvs.items[i];
+        json_t *obj = tri_object_load(kv->val, kv->mod_rev);
+        if (obj && tri_api_selectors_match(lc.labels, lc.fields, obj)) {
+            cmps[n] = (tri_cmp_t){TRI_CMP_MODREV, kv->key, kv->key_len, kv->mod_rev};
+            ops[n] = (tri_op_t){TRI_OP_DELETE, kv->key, kv->key_len, NULL, 0};
+            n++;
+            json_array_append(op->items, obj);
+        }
+        json_decref(obj);
+    }
+    tri_selector_free(lc.labels);
+    tri_selector_free(lc.fields);
+    list_render_head(op);
+    tri_buf_appendf(&op->body, "{},\"items\":");
+    char *items = json_dumps(op->items, JSON_COMPACT);
+    tri_buf_appendf(&op->body, "%s}", items ? items : "[]");
+    free(items);
+    if (n == 0 || op->dry_run || cmps == NULL || ops == NULL)
+        op_finish(op);
+    else
+        propose(op, cmps, n, ops, n);
+    free(cmps);
+    free(ops);
+    tri_kvs_free(&kvs);
+    tri_buf_free(&prefix);
+}
+
+int tri_api_delete_collection(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r,
+                              const char *ns, const tri_list_opts_t *opts, bool dry_run,
+                              tri_api_cb cb)
+{
+    op_init(api, op, r, ns, NULL, OP_DELCOL, cb);
+    op->dry_run = dry_run;
+    copy_list_opts(op, opts);
+    step(op);
+    return 0;
+}
+
+static void delcol_done(tri_api_op_t *op, const tri_txn_result_t *res)
+{
+    if (res->status == TRI_EPRECOND &&
+        (op->attempts & 0xff) < (int)op->api->cfg.max_guaranteed_update_retries) {
+        op->attempts++;
+        wait_read_point(op, res->failed_mod_rev > 0 ? res->failed_mod_rev : -1);
+        return;
+    }
+    if (res->status == TRI_EPRECOND) {
+        fail_conflict(op);
+        return;
+    }
+    if (res->status != 0) {
+        fail_code(op, res->status);
+        return;
+    }
+    op->revision = res->revision;
+    op_finish(op);
+}
+
+/* ---------- dispatch ---------- */
+
+static void step(tri_api_op_t *op)
+{
+    switch (op->kind) {
+    case OP_GET:
+        get_step(op);
+        break;
+    case OP_LIST:
+        list_step(op);
+        break;
+    case OP_CREATE:
+        create_propose(op);
+        break;
+    case OP_UPDATE:
+    case OP_PATCH:
+        update_step(op);
+        break;
+    case OP_DELETE:
+        delete_step(op);
+        break;
+    case OP_DELCOL:
+        delcol_step(op);
+        break;
+    }
+}
+
+static void on_proposed(tri_propose_t *req, int status, const tri_txn_result_t *res)
+{
+    tri_api_op_t *op = req->data;
+    if (status != 0) {
+        fail_code(op, status);
+        return;
+    }
+    switch (op->kind) {
+    case OP_CREATE:
+        create_done(op, res);
+        break;
+    case OP_UPDATE:
+    case OP_PATCH:
+        update_done(op, res);
+        break;
+    case OP_DELETE:
+        delete_done(op, res);
+        break;
+    case OP_DELCOL:
+        delcol_done(op, res);
+        break;
+    default:
+        op_finish(op);
+    }
+}

@@ -1,0 +1,54 @@
+/* The resource registry: every served resource described once (names, scope,
+ * Table columns, validation), in the order discovery lists them. Later resources
+ * are new rows here plus a small file with their kind-specific hooks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "resources.h"
+#include "triarch/api.h"
+
+static const tri_resource_t *const registry[] = {
+    &tri_res_namespaces,
+    &tri_res_configmaps,
+};
+
+const tri_resource_t *const *tri_registry_all(size_t *n)
+{
+    *n = sizeof registry / sizeof registry[0];
+    return registry;
+}
+
+const tri_resource_t *tri_registry_find(const char *group, const char *version,
+                                        const char *plural)
+{
+    for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++) {
+        const tri_resource_t *r = registry[i];
+        if (strcmp(r->group, group) == 0 && strcmp(r->version, version) == 0 &&
+            strcmp(r->plural, plural) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* Keys: /registry/<group>/<resource>/[<namespace>/]<name>; the core group is
+ * spelled "core" so that every resource sits at the same depth (ADR 0002). */
+void tri_registry_prefix(const tri_resource_t *r, const char *ns, tri_buf_t *out)
+{
+    tri_buf_appendf(out, "/registry/%s/%s/", r->group[0] ? r->group : "core", r->plural);
+    if (r->namespaced && ns != NULL && ns[0] != '\0')
+        tri_buf_appendf(out, "%s/", ns);
+}
+
+void tri_registry_key(const tri_resource_t *r, const char *ns, const char *name, tri_buf_t *out)
+{
+    tri_registry_prefix(r, r->namespaced ? ns : NULL, out);
+    tri_buf_append(out, name, strlen(name));
+}
+
+void tri_resource_api_version(const tri_resource_t *r, char *out, size_t len)
+{
+    if (r->group[0])
+        snprintf(out, len, "%s/%s", r->group, r->version);
+    else
+        snprintf(out, len, "%s", r->version);
+}

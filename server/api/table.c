@@ -1,0 +1,118 @@
+/* meta.k8s.io/v1 Tables: what `kubectl get` prints. The server formats every
+ * cell (kubectl prints them verbatim), AGE included, with apimachinery's
+ * HumanDuration rules, and each row carries the object's metadata as a
+ * PartialObjectMetadata. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "triarch/api.h"
+
+/* apimachinery/pkg/util/duration.HumanDuration */
+static void human_duration(long long s, char *out, size_t len)
+{
+    if (s < -1) {
+        snprintf(out, len, "<invalid>");
+        return;
+    }
+    if (s < 0)
+        s = 0;
+    long long m = s / 60, h = s / 3600, d = h / 24, y = d / 365;
+    if (s < 120)
+        snprintf(out, len, "%llds", s);
+    else if (m < 10 && s % 60)
+        snprintf(out, len, "%lldm%llds", m, s % 60);
+    else if (m < 180)
+        snprintf(out, len, "%lldm", m);
+    else if (h < 8 && m % 60)
+        snprintf(out, len, "%lldh%lldm", h, m % 60);
+    else if (h < 48)
+        snprintf(out, len, "%lldh", h);
+    else if (h < 24 * 8 && h % 24)
+        snprintf(out, len, "%lldd%lldh", d, h % 24);
+    else if (h < 24 * 365 * 2)
+        snprintf(out, len, "%lldd", d);
+    else if (h < 24 * 365 * 8 && d % 365)
+        snprintf(out, len, "%lldy%lldd", y, d % 365);
+    else
+        snprintf(out, len, "%lldy", y);
+}
+
+static void age_of(const json_t *obj, char *out, size_t len)
+{
+    const char *ts = json_string_value(
+        json_object_get(json_object_get(obj, "metadata"), "creationTimestamp"));
+    struct tm tm = {0};
+    if (ts == NULL || strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL) {
+        snprintf(out, len, "<unknown>");
+        return;
+    }
+    time_t t = timegm(&tm);
+    human_duration((long long)(time(NULL) - t), out, len);
+}
+
+static json_t *column_defs(const tri_resource_t *r)
+{
+    json_t *cols = json_array();
+    json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", "Name", "type",
+                                          "string", "format", "name", "description",
+                                          "Name must be unique within a namespace.", "priority",
+                                          0));
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const tri_column_t *c = &r->columns[i];
+        json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", c->name,
+                                              "type", c->type, "format", c->format,
+                                              "description", c->description, "priority",
+                                              c->priority));
+    }
+    json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", "Age", "type",
+                                          "string", "format", "", "description",
+                                          "CreationTimestamp is a timestamp representing the "
+                                          "server time when this object was created.",
+                                          "priority", 0));
+    return cols;
+}
+
+static json_t *row_for(const tri_resource_t *r, const json_t *obj)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    json_t *cells = json_array();
+    json_t *name = json_object_get(meta, "name");
+    json_array_append_new(cells, name ? json_incref(name) : json_string(""));
+    if (r->cells) {
+        json_t *extra = r->cells(obj);
+        json_array_extend(cells, extra);
+        json_decref(extra);
+    }
+    char age[32];
+    age_of(obj, age, sizeof age);
+    json_array_append_new(cells, json_string(age));
+    json_t *pom = json_pack("{s:s, s:s, s:O}", "kind", "PartialObjectMetadata", "apiVersion",
+                            "meta.k8s.io/v1", "metadata", meta ? meta : json_object());
+    return json_pack("{s:o, s:o}", "cells", cells, "object", pom);
+}
+
+json_t *tri_table_for_list(const tri_resource_t *r, const json_t *items, const json_t *list_meta)
+{
+    json_t *rows = json_array();
+    size_t i;
+    json_t *obj;
+    json_array_foreach(items, i, obj)
+        json_array_append_new(rows, row_for(r, obj));
+    return json_pack("{s:s, s:s, s:O, s:o, s:o}", "kind", "Table", "apiVersion",
+                     "meta.k8s.io/v1", "metadata", list_meta ? list_meta : json_object(),
+                     "columnDefinitions", column_defs(r), "rows", rows);
+}
+
+json_t *tri_table_for_object(const tri_resource_t *r, const json_t *obj)
+{
+    json_t *rv = json_object_get(json_object_get(obj, "metadata"), "resourceVersion");
+    json_t *meta = json_object();
+    if (rv)
+        json_object_set(meta, "resourceVersion", rv);
+    json_t *rows = json_array();
+    json_array_append_new(rows, row_for(r, obj));
+    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind", "Table", "apiVersion",
+                     "meta.k8s.io/v1", "metadata", meta, "columnDefinitions", column_defs(r),
+                     "rows", rows);
+}

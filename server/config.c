@@ -1,0 +1,228 @@
+/* Configuration from a YAML file (libyaml) and flags. One table lists every
+ * setting once: its flag/key name, its type and where it lands, so the file, the
+ * flags and --help never disagree. Unknown keys and bad values are refused with
+ * a message that names the setting. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "config.h"
+
+enum opt_type { T_STR, T_U64 };
+
+typedef struct opt {
+    const char *name;
+    enum opt_type type;
+    size_t off;
+    const char *help;
+} opt_t;
+
+#define S(n, f, h) {n, T_STR, offsetof(tri_config_t, f), h}
+#define U(n, f, h) {n, T_U64, offsetof(tri_config_t, f), h}
+
+static const opt_t opts[] = {
+    S("name", name, "this replica's member name (DNS-1123 label)"),
+    S("data-dir", data_dir, "directory for the Raft log, snapshots and identity"),
+    S("peer-listen", peer_listen, "IPv4 ip:port for Raft and replica-to-replica traffic"),
+    S("api-listen", api_listen, "IPv4 ip:port for the HTTPS API (port 0: any)"),
+    S("api-listen-plain", api_listen_plain, "loopback ip:port for plain HTTP/1.1 + h2c (tests)"),
+    S("initial-cluster", initial_cluster, "name=ip:port,... of the initial members"),
+    S("initial-cluster-state", initial_cluster_state, "new | existing"),
+    S("cluster-id", cluster_id, "cluster id made by `triarch init`"),
+    S("tls-cert-file", tls_cert_file, "serving certificate (PEM)"),
+    S("tls-key-file", tls_key_file, "serving key (PEM)"),
+    S("trusted-ca-file", trusted_ca_file, "cluster CA certificate (PEM)"),
+    S("join", join, "join bundle made by `triarch member add`"),
+    S("log-level", log_level, "debug | info | warn | error"),
+    U("election-timeout-ms", election_timeout_ms, "Raft election timeout (default 300)"),
+    U("heartbeat-ms", heartbeat_ms, "Raft heartbeat interval (default 50)"),
+    U("snapshot-threshold", snapshot_threshold, "entries between snapshots (default 8192)"),
+    U("snapshot-trailing", snapshot_trailing, "entries kept after a snapshot (default 4096)"),
+    U("max-requests-inflight", max_requests_inflight, "short requests in flight (default 400)"),
+    U("max-watches", max_watches, "open watches per replica (default 8192)"),
+    U("quota-backend-bytes", quota_backend_bytes, "store size quota (default 2 GiB)"),
+    U("history-events", history_events, "watch/history window in events (default 100000)"),
+    U("history-seconds", history_seconds, "watch/history window in seconds (default 300)"),
+    U("watch-heartbeat-ms", watch_heartbeat_ms, "idle watch heartbeat (default 15000)"),
+    U("watch-bookmark-ms", watch_bookmark_ms, "bookmark interval (default 60000)"),
+    U("min-request-timeout", min_request_timeout_s, "watch lifetime floor, s (default 1800)"),
+    U("bootstrap-wait-ms", bootstrap_wait_ms, "wait for all peers at bootstrap (default 60000)"),
+};
+
+static const opt_t *find_opt(const char *name)
+{
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (strcmp(opts[i].name, name) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+static int set_opt(tri_config_t *c, const opt_t *o, const char *val, const char *where)
+{
+    void *slot = (char *)c + o->off;
+    if (o->type == T_STR) {
+        char **s = slot;
+        free(*s);
+        *s = strdup(val);
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(val, &end, 10);
+    if (errno || *end != '\0' || val[0] == '\0' || val[0] == '-') {
+        fprintf(stderr, "triarchd: %s: %s must be a non-negative integer, got \"%s\"\n", where,
+                o->name, val);
+        return -1;
+    }
+    *(uint64_t *)slot = v;
+    return 0;
+}
+
+void tri_config_usage(FILE *f)
+{
+    fprintf(f, "usage: triarchd [--config FILE.yaml] [--SETTING VALUE]...\n\nsettings (flags; the "
+               "same names are keys in the YAML file; flags win):\n");
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        fprintf(f, "  --%-24s %s\n", opts[i].name, opts[i].help);
+}
+
+/* A flat mapping of scalar keys to scalar values. */
+static int load_yaml(tri_config_t *c, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "triarchd: config: cannot open %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    yaml_parser_t p;
+    yaml_document_t doc;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_file(&p, f);
+    int rc = -1;
+    if (!yaml_parser_load(&p, &doc)) {
+        fprintf(stderr, "triarchd: config: %s: line %zu: %s\n", path, p.problem_mark.line + 1,
+                p.problem ? p.problem : "parse error");
+        goto out;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (root == NULL) {
+        rc = 0; /* empty file */
+        goto out_doc;
+    }
+    if (root->type != YAML_MAPPING_NODE) {
+        fprintf(stderr, "triarchd: config: %s: the top level must be a mapping of settings\n", path);
+        goto out_doc;
+    }
+    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+        yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
+        if (k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE) {
+            fprintf(stderr, "triarchd: config: %s: line %zu: settings are scalar key: value pairs\n",
+                    path, k->start_mark.line + 1);
+            goto out_doc;
+        }
+        const char *key = (const char *)k->data.scalar.value;
+        const opt_t *o = find_opt(key);
+        if (o == NULL) {
+            fprintf(stderr, "triarchd: config: %s: line %zu: unknown setting \"%s\"\n", path,
+                    k->start_mark.line + 1, key);
+            goto out_doc;
+        }
+        if (set_opt(c, o, (const char *)v->data.scalar.value, path) != 0)
+            goto out_doc;
+    }
+    rc = 0;
+out_doc:
+    yaml_document_delete(&doc);
+out:
+    yaml_parser_delete(&p);
+    fclose(f);
+    return rc;
+}
+
+static int require(const tri_config_t *c)
+{
+    static const char *const req[] = {"name", "data-dir", "peer-listen", "initial-cluster",
+                                      "cluster-id"};
+    for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
+        const opt_t *o = find_opt(req[i]);
+        if (*(char **)((char *)c + o->off) == NULL) {
+            fprintf(stderr, "triarchd: missing required setting %s (see --help)\n", req[i]);
+            return -1;
+        }
+    }
+    if (c->api_listen == NULL && c->api_listen_plain == NULL) {
+        fprintf(stderr, "triarchd: missing required setting api-listen (see --help)\n");
+        return -1;
+    }
+    if (c->api_listen && (c->tls_cert_file == NULL || c->tls_key_file == NULL)) {
+        fprintf(stderr, "triarchd: api-listen needs tls-cert-file and tls-key-file "
+                        "(made by `triarch init`)\n");
+        return -1;
+    }
+    const char *st = c->initial_cluster_state ? c->initial_cluster_state : "new";
+    if (strcmp(st, "new") != 0 && strcmp(st, "existing") != 0) {
+        fprintf(stderr, "triarchd: initial-cluster-state must be \"new\" or \"existing\", got "
+                        "\"%s\"\n", st);
+        return -1;
+    }
+    return 0;
+}
+
+int tri_config_load(tri_config_t *c, int argc, char **argv)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            c->config_file = strdup(argv[++i]);
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            c->config_file = strdup(argv[i] + 9);
+    }
+    if (c->config_file && load_yaml(c, c->config_file) != 0)
+        return -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "triarchd: unexpected argument \"%s\" (see --help)\n", a);
+            return -1;
+        }
+        char name[64];
+        const char *eq = strchr(a, '=');
+        size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (n >= sizeof name) {
+            fprintf(stderr, "triarchd: unknown flag %s\n", a);
+            return -1;
+        }
+        memcpy(name, a + 2, n);
+        name[n] = '\0';
+        const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (strcmp(name, "config") == 0)
+            continue;
+        const opt_t *o = find_opt(name);
+        if (o == NULL) {
+            fprintf(stderr, "triarchd: unknown flag --%s (see --help)\n", name);
+            return -1;
+        }
+        if (val == NULL) {
+            fprintf(stderr, "triarchd: flag --%s needs a value\n", name);
+            return -1;
+        }
+        if (set_opt(c, o, val, "flags") != 0)
+            return -1;
+    }
+    return require(c);
+}
+
+void tri_config_free(tri_config_t *c)
+{
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (opts[i].type == T_STR)
+            free(*(char **)((char *)c + opts[i].off));
+    free(c->config_file);
+}

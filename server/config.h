@@ -1,0 +1,45 @@
+/* triarchd's configuration: one table of settings, each settable in the YAML file
+ * (`--config`) under its flag's name and by the flag itself (flags win). */
+#ifndef TRIARCH_SERVER_CONFIG_H
+#define TRIARCH_SERVER_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct tri_config {
+    char *config_file;
+    char *name;
+    char *data_dir;
+    char *peer_listen;
+    char *api_listen;
+    char *api_listen_plain;
+    char *initial_cluster;
+    char *initial_cluster_state;
+    char *cluster_id;
+    char *tls_cert_file;
+    char *tls_key_file;
+    char *trusted_ca_file;
+    char *join;
+    char *log_level;
+    uint64_t election_timeout_ms;
+    uint64_t heartbeat_ms;
+    uint64_t snapshot_threshold;
+    uint64_t snapshot_trailing;
+    uint64_t max_requests_inflight;
+    uint64_t max_watches;
+    uint64_t quota_backend_bytes;
+    uint64_t history_events;
+    uint64_t history_seconds;
+    uint64_t watch_heartbeat_ms;
+    uint64_t watch_bookmark_ms;
+    uint64_t min_request_timeout_s;
+    uint64_t bootstrap_wait_ms;
+} tri_config_t;
+
+/* Parses argv (and the YAML file it names). On error prints a message naming the
+ * setting to stderr and returns -1 (exit 2); returns 1 for --help. */
+int tri_config_load(tri_config_t *c, int argc, char **argv);
+void tri_config_free(tri_config_t *c);
+void tri_config_usage(FILE *f);
+
+#endif

@@ -1,0 +1,238 @@
+/* Discovery and OpenAPI, generated from the resource registry: /version, the
+ * legacy documents (/api, /apis, /api/v1, /apis/<g>/<v>), the aggregated v2
+ * documents kubectl 1.32 prefers (sent only when its Accept asks for them, with
+ * the exact Content-Type it expects), and the /openapi/v3 documents that tell
+ * kubectl to validate server-side (fieldValidation on every PATCH). */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "triarch/util.h"
+
+/* kubectl dispatches on the reported minor version (KUBECTL.md). */
+#define TRI_K8S_MAJOR "1"
+#define TRI_K8S_MINOR "32"
+#define TRI_K8S_GIT_VERSION "v1.32.0"
+
+static const char *const all_verbs[] = {"create", "delete", "deletecollection", "get",
+                                        "list",   "patch",  "update",           "watch"};
+
+static json_t *verbs_json(void)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < sizeof all_verbs / sizeof all_verbs[0]; i++)
+        json_array_append_new(a, json_string(all_verbs[i]));
+    return a;
+}
+
+static json_t *strings_json(const char *const *s, size_t max)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < max && s[i]; i++)
+        json_array_append_new(a, json_string(s[i]));
+    return a;
+}
+
+static void send_version(h2o_req_t *req)
+{
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", TRI_K8S_MAJOR,
+                          "minor", TRI_K8S_MINOR, "gitVersion", TRI_K8S_GIT_VERSION, "gitCommit",
+                          "triarch", "gitTreeState", "clean", "buildDate", "2026-11-23T00:00:00Z",
+                          "goVersion", "c11", "compiler", "triarch", "platform", "linux/amd64");
+    tri_send_json(req, 200, v);
+}
+
+/* ---------- legacy ---------- */
+
+static json_t *api_resource_list(const char *group, const char *version)
+{
+    size_t n;
+    const tri_resource_t *const *all = tri_registry_all(&n);
+    json_t *res = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const tri_resource_t *r = all[i];
+        if (strcmp(r->group, group) || strcmp(r->version, version))
+            continue;
+        json_t *e = json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", r->plural, "singularName",
+                              r->singular, "namespaced", r->namespaced, "kind", r->kind, "verbs",
+                              verbs_json());
+        if (r->short_names[0])
+            json_object_set_new(e, "shortNames", strings_json(r->short_names, 4));
+        if (r->categories[0])
+            json_object_set_new(e, "categories", strings_json(r->categories, 4));
+        json_array_append_new(res, e);
+        if (r->has_status) {
+            char sub[128];
+            snprintf(sub, sizeof sub, "%s/status", r->plural);
+            json_array_append_new(res, json_pack("{s:s, s:s, s:b, s:s, s:[s,s,s]}", "name", sub,
+                                                 "singularName", "", "namespaced", r->namespaced,
+                                                 "kind", r->kind, "verbs", "get", "patch",
+                                                 "update"));
+        }
+    }
+    char gv[128];
+    snprintf(gv, sizeof gv, "%s%s%s", group, group[0] ? "/" : "", version);
+    return json_pack("{s:s, s:s, s:s, s:o}", "kind", "APIResourceList", "apiVersion", "v1",
+                     "groupVersion", gv, "resources", res);
+}
+
+/* Named groups with their versions, in registry order, each once. */
+static json_t *group_list(void)
+{
+    size_t n;
+    const tri_resource_t *const *all = tri_registry_all(&n);
+    json_t *groups = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const tri_resource_t *r = all[i];
+        if (r->group[0] == '\0')
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen |= strcmp(all[j]->group, r->group) == 0;
+        if (seen)
+            continue;
+        char gv[128];
+        snprintf(gv, sizeof gv, "%s/%s", r->group, r->version);
+        json_t *ver = json_pack("{s:s, s:s}", "groupVersion", gv, "version", r->version);
+        json_array_append_new(groups, json_pack("{s:s, s:[O], s:O}", "name", r->group,
+                                                "versions", ver, "preferredVersion", ver));
+        json_decref(ver);
+    }
+    return groups;
+}
+
+/* ---------- aggregated (apidiscovery.k8s.io v2 / v2beta1) ---------- */
+
+static json_t *agg_resource(const tri_resource_t *r)
+{
+    json_t *kind = json_pack("{s:s, s:s, s:s}", "group", r->group, "version", r->version, "kind",
+                             r->kind);
+    json_t *e = json_pack("{s:s, s:O, s:s, s:s, s:o}", "resource", r->plural, "responseKind",
+                          kind, "scope", r->namespaced ? "Namespaced" : "Cluster",
+                          "singularResource", r->singular, "verbs", verbs_json());
+    if (r->short_names[0])
+        json_object_set_new(e, "shortNames", strings_json(r->short_names, 4));
+    if (r->categories[0])
+        json_object_set_new(e, "categories", strings_json(r->categories, 4));
+    if (r->has_status)
+        json_object_set_new(e, "subresources",
+                            json_pack("[{s:s, s:O, s:[s,s,s]}]", "subresource", "status",
+                                      "responseKind", kind, "verbs", "get", "patch", "update"));
+    json_decref(kind);
+    return e;
+}
+
+static json_t *agg_group(const char *group)
+{
+    size_t n;
+    const tri_resource_t *const *all = tri_registry_all(&n);
+    json_t *res = json_array();
+    const char *version = "v1";
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(all[i]->group, group) != 0)
+            continue;
+        version = all[i]->version;
+        json_array_append_new(res, agg_resource(all[i]));
+    }
+    json_t *item = json_pack("{s:{}, s:[{s:s, s:o, s:s}]}", "metadata", "versions", "version",
+                             version, "resources", res, "freshness", "Current");
+    if (group[0])
+        json_object_set_new(json_object_get(item, "metadata"), "name", json_string(group));
+    return item;
+}
+
+static json_t *agg_list(bool core, const char *api_version)
+{
+    json_t *items = json_array();
+    if (core) {
+        json_array_append_new(items, agg_group(""));
+    } else {
+        json_t *groups = group_list();
+        size_t i;
+        json_t *g;
+        json_array_foreach(groups, i, g)
+            json_array_append_new(items, agg_group(json_string_value(json_object_get(g, "name"))));
+        json_decref(groups);
+    }
+    return json_pack("{s:s, s:s, s:{}, s:o}", "kind", "APIGroupDiscoveryList", "apiVersion",
+                     api_version, "metadata", "items", items);
+}
+
+/* Which aggregated version the Accept header prefers, if any. */
+static const char *wants_aggregated(h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1);
+    if (i < 0)
+        return NULL;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    if (memmem(v.base, v.len, "g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", 51))
+        return "v2";
+    if (memmem(v.base, v.len, "g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList", 56))
+        return "v2beta1";
+    return NULL;
+}
+
+static void send_aggregated(h2o_req_t *req, bool core, const char *ver)
+{
+    char api_version[64], ctype[160];
+    snprintf(api_version, sizeof api_version, "apidiscovery.k8s.io/%s", ver);
+    snprintf(ctype, sizeof ctype, "application/json;g=apidiscovery.k8s.io;v=%s;as=APIGroupDiscoveryList",
+             ver);
+    json_t *doc = agg_list(core, api_version);
+    char *s = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept"));
+    tri_send_body(req, 200, h2o_strdup(&req->pool, ctype, SIZE_MAX).base, s, strlen(s));
+    free(s);
+}
+
+int tri_handle_discovery(tri_http_t *h, h2o_req_t *req, const char *path, size_t len)
+{
+    char p[256];
+    if (len >= sizeof p)
+        return -1;
+    memcpy(p, path, len);
+    p[len] = '\0';
+    while (len > 1 && p[len - 1] == '/')
+        p[--len] = '\0';
+    if (strcmp(p, "/version") == 0) {
+        send_version(req);
+        return 0;
+    }
+    const char *agg = wants_aggregated(req);
+    if (strcmp(p, "/api") == 0) {
+        if (agg) {
+            send_aggregated(req, true, agg);
+            return 0;
+        }
+        tri_send_json(req, 200,
+                      json_pack("{s:s, s:[s], s:[{s:s, s:s}]}", "kind", "APIVersions", "versions",
+                                "v1", "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0",
+                                "serverAddress", ""));
+        return 0;
+    }
+    if (strcmp(p, "/apis") == 0) {
+        if (agg) {
+            send_aggregated(req, false, agg);
+            return 0;
+        }
+        tri_send_json(req, 200, json_pack("{s:s, s:s, s:o}", "kind", "APIGroupList",
+                                          "apiVersion", "v1", "groups", group_list()));
+        return 0;
+    }
+    if (strcmp(p, "/api/v1") == 0) {
+        tri_send_json(req, 200, api_resource_list("", "v1"));
+        return 0;
+    }
+    char g[128], v[64];
+    if (sscanf(p, "/apis/%127[^/]/%63[^/]", g, v) == 2 && strchr(p + 6 + strlen(g) + 1, '/') == NULL) {
+        json_t *l = api_resource_list(g, v);
+        if (json_array_size(json_object_get(l, "resources")) == 0) {
+            json_decref(l);
+            return -1;
+        }
+        tri_send_json(req, 200, l);
+        return 0;
+    }
+    return -1;
+}

@@ -1,0 +1,128 @@
+/* Private to server/http: the server, per-request context, routes, metrics. */
+#ifndef TRIARCH_HTTP_INTERNAL_H
+#define TRIARCH_HTTP_INTERNAL_H
+
+#include <h2o.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "triarch/api.h"
+#include "triarch/http.h"
+
+/* ---------- metrics ---------- */
+
+#define TRI_LAT_BUCKETS 14
+extern const double tri_lat_bounds[TRI_LAT_BUCKETS]; /* seconds */
+
+enum tri_verb {
+    V_GET = 0, V_LIST, V_WATCH, V_CREATE, V_UPDATE, V_PATCH, V_DELETE, V_DELCOL, V_OTHER,
+    V_COUNT
+};
+extern const char *const tri_verb_names[V_COUNT];
+
+typedef struct tri_http_metrics {
+    uint64_t requests[V_COUNT][6]; /* by verb and code class 1xx..5xx (index 1..5) */
+    uint64_t lat_count[V_COUNT];
+    double lat_sum[V_COUNT];
+    uint64_t lat_bucket[V_COUNT][TRI_LAT_BUCKETS];
+    uint64_t rejected_inflight;
+    uint64_t watch_events_sent;
+} tri_http_metrics_t;
+
+/* ---------- server ---------- */
+
+typedef struct tri_stream tri_stream_t; /* an open watch response */
+
+struct tri_http {
+    uv_loop_t *loop;
+    tri_api_t *api;
+    tri_http_config_t cfg;
+    char *strings; /* owned copies of cfg strings */
+    h2o_globalconf_t config;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_tls;
+    h2o_accept_ctx_t accept_plain;
+    SSL_CTX *ssl;
+    uv_tcp_t lsock_tls;
+    uv_tcp_t lsock_plain;
+    bool have_tls, have_plain;
+    int port_tls, port_plain;
+    unsigned inflight;
+    tri_stream_t *streams; /* open watches, to end them on close */
+    tri_http_metrics_t metrics;
+    int closing;
+    tri_http_close_cb close_cb;
+    void *close_data;
+};
+
+/* ---------- routes ---------- */
+
+typedef struct tri_route {
+    const tri_resource_t *res;
+    char ns[256];
+    char name[256];
+    char sub[64];
+    bool collection;
+} tri_route_t;
+
+/* Query parameters kube clients send. Strings point into the request pool. */
+typedef struct tri_params {
+    const char *watch;
+    const char *resource_version;
+    const char *rv_match;
+    const char *label_selector;
+    const char *field_selector;
+    const char *continue_token;
+    const char *limit;
+    const char *timeout_seconds;
+    const char *allow_bookmarks;
+    const char *dry_run;
+    const char *field_manager;
+    const char *field_validation;
+    const char *propagation_policy;
+    const char *send_initial_events;
+} tri_params_t;
+
+enum tri_accept { ACC_JSON = 0, ACC_TABLE = 1 };
+
+/* A request being served asynchronously. Allocated with malloc (not in the
+ * request pool) because it may outlive the request when the client goes away. */
+typedef struct tri_req {
+    tri_http_t *http;
+    h2o_req_t *req;          /* NULL once the client is gone */
+    struct tri_req_handle *handle;
+    tri_route_t rt;
+    tri_params_t p;
+    enum tri_accept accept;
+    enum tri_verb verb;
+    uint64_t t0_ns;
+    bool limited;            /* counted in http->inflight */
+    tri_api_op_t op;
+} tri_req_t;
+
+tri_req_t *tri_req_new(tri_http_t *h, h2o_req_t *req, enum tri_verb verb);
+/* Finishes accounting and frees ctx (the response, if any, was sent). */
+void tri_req_free(tri_req_t *ctx);
+void tri_req_parse_query(h2o_req_t *req, tri_params_t *p);
+enum tri_accept tri_req_accept(h2o_req_t *req);
+bool tri_req_header_is(h2o_req_t *req, const h2o_token_t *tok, const char *prefix);
+
+/* Replies (each sets content-length and sends in one go). */
+void tri_send_body(h2o_req_t *req, int code, const char *ctype, const char *body, size_t len);
+void tri_send_json(h2o_req_t *req, int code, json_t *obj); /* steals obj */
+void tri_send_status(h2o_req_t *req, const tri_status_t *st);
+void tri_send_error(h2o_req_t *req, int code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void tri_metrics_observe(tri_http_t *h, enum tri_verb verb, int code, uint64_t t0_ns);
+
+int tri_route_parse(h2o_req_t *req, tri_route_t *rt, tri_status_t *st);
+
+/* Handlers. Each returns 0 once it has taken care of the request. */
+int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt);
+int tri_handle_watch(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_params_t *p);
+int tri_handle_discovery(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
+int tri_handle_openapi(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
+int tri_handle_health(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
+void tri_streams_end_all(tri_http_t *h);
+
+#endif

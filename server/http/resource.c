@@ -1,0 +1,355 @@
+/* Resource requests: the verbs of the Kubernetes API mapped onto the typed
+ * client. A request is decoded here (query, body by Content-Type: JSON, YAML or
+ * kubectl's protobuf; patch documents by patch type), handed to tri_api_* and
+ * answered when the operation's callback fires: the object or list as JSON, a
+ * Table when the client asked for one, or a Status. Short requests count against
+ * the in-flight limit (429 beyond it); watches go to watch.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "triarch/codec.h"
+#include "triarch/log.h"
+
+static bool param_true(const char *v)
+{
+    return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
+}
+
+/* ---------- completion ---------- */
+
+static void send_table(tri_req_t *ctx)
+{
+    tri_api_op_t *op = &ctx->op;
+    json_t *t;
+    if (op->items != NULL) {
+        t = tri_table_for_list(ctx->rt.res, op->items, op->list_meta);
+    } else {
+        json_t *obj = json_loadb(op->body.data, op->body.len, 0, NULL);
+        t = tri_table_for_object(ctx->rt.res, obj);
+        json_decref(obj);
+    }
+    tri_send_json(ctx->req, op->http_code, t);
+}
+
+static void on_op_done(tri_api_op_t *op)
+{
+    tri_req_t *ctx = op->data;
+    int code = op->status.code ? op->status.code : op->http_code;
+    if (ctx->req != NULL) {
+        if (op->status.code != 0)
+            tri_send_status(ctx->req, &op->status);
+        else if (ctx->accept == ACC_TABLE && (ctx->verb == V_LIST || ctx->verb == V_GET))
+            send_table(ctx);
+        else
+            tri_send_body(ctx->req, op->http_code, "application/json", op->body.data,
+                          op->body.len);
+    }
+    tri_metrics_observe(ctx->http, ctx->verb, code, ctx->t0_ns);
+    tri_req_free(ctx);
+}
+
+/* ---------- bodies ---------- */
+
+static json_t *decode_body(h2o_req_t *req, tri_status_t *st)
+{
+    char err[512] = "";
+    if (req->entity.base == NULL || req->entity.len == 0) {
+        tri_status_set(st, 400, "BadRequest", "the request body is empty");
+        return NULL;
+    }
+    if (req->entity.len > TRI_MAX_BODY_BYTES) {
+        tri_status_set(st, 413, "RequestEntityTooLarge",
+                       "the request body is %zu bytes, over the limit of %d bytes",
+                       req->entity.len, TRI_MAX_BODY_BYTES);
+        return NULL;
+    }
+    json_t *obj;
+    if (tri_req_header_is(req, H2O_TOKEN_CONTENT_TYPE, "application/vnd.kubernetes.protobuf")) {
+        obj = tri_protobuf_decode(req->entity.base, req->entity.len, err, sizeof err);
+        if (obj == NULL && strstr(err, "unsupported")) {
+            tri_status_set(st, 415, "UnsupportedMediaType", "%s", err);
+            return NULL;
+        }
+    } else if (tri_req_header_is(req, H2O_TOKEN_CONTENT_TYPE, "application/yaml")) {
+        obj = tri_yaml_decode(req->entity.base, req->entity.len, err, sizeof err);
+    } else if (h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1) < 0 ||
+               tri_req_header_is(req, H2O_TOKEN_CONTENT_TYPE, "application/json") ||
+               tri_req_header_is(req, H2O_TOKEN_CONTENT_TYPE, "*/*")) {
+        obj = tri_json_decode(req->entity.base, req->entity.len, err, sizeof err);
+    } else {
+        tri_status_set(st, 415, "UnsupportedMediaType",
+                       "the body of the request was in an unknown format - accepted media types "
+                       "include: application/json, application/yaml, "
+                       "application/vnd.kubernetes.protobuf");
+        return NULL;
+    }
+    if (obj == NULL)
+        tri_status_set(st, 400, "BadRequest", "the request body could not be decoded: %s", err);
+    return obj;
+}
+
+static int patch_type_of(h2o_req_t *req, enum tri_patch_type *t)
+{
+    static const struct {
+        const char *ctype;
+        enum tri_patch_type type;
+    } types[] = {
+        {"application/merge-patch+json", TRI_PATCH_MERGE},
+        {"application/strategic-merge-patch+json", TRI_PATCH_STRATEGIC},
+        {"application/json-patch+json", TRI_PATCH_JSON},
+        {"application/apply-patch+yaml", TRI_PATCH_APPLY},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if (tri_req_header_is(req, H2O_TOKEN_CONTENT_TYPE, types[i].ctype)) {
+            *t = types[i].type;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static json_t *decode_patch(h2o_req_t *req, enum tri_patch_type t, tri_status_t *st)
+{
+    char err[512] = "";
+    if (req->entity.len > TRI_MAX_BODY_BYTES) {
+        tri_status_set(st, 413, "RequestEntityTooLarge", "the patch is over %d bytes",
+                       TRI_MAX_BODY_BYTES);
+        return NULL;
+    }
+    json_t *p = NULL;
+    if (t == TRI_PATCH_APPLY)
+        p = tri_yaml_decode(req->entity.base ? req->entity.base : "", req->entity.len, err,
+                            sizeof err);
+    else
+        p = json_loadb(req->entity.base ? req->entity.base : "", req->entity.len,
+                       JSON_DECODE_ANY, NULL);
+    if (p == NULL) {
+        tri_status_set(st, 400, "BadRequest", "the patch could not be decoded%s%s",
+                       err[0] ? ": " : "", err);
+        return NULL;
+    }
+    bool ok = t == TRI_PATCH_JSON ? json_is_array(p) : json_is_object(p);
+    if (!ok) {
+        json_decref(p);
+        tri_status_set(st, 400, "BadRequest", "the patch must be a JSON %s",
+                       t == TRI_PATCH_JSON ? "array of operations" : "object");
+        return NULL;
+    }
+    return p;
+}
+
+/* ---------- verbs ---------- */
+
+static void fill_list_opts(const tri_params_t *p, tri_list_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->label_selector = p->label_selector;
+    o->field_selector = p->field_selector;
+    o->resource_version = p->resource_version;
+    o->continue_token = p->continue_token;
+    o->limit = p->limit ? strtol(p->limit, NULL, 10) : 0;
+    if (p->rv_match && strcmp(p->rv_match, "Exact") == 0)
+        o->rv_match = TRI_RV_EXACT;
+    else if (p->rv_match && strcmp(p->rv_match, "NotOlderThan") == 0)
+        o->rv_match = TRI_RV_NOT_OLDER;
+}
+
+static bool is_dry_run(const tri_params_t *p)
+{
+    return p->dry_run && strcmp(p->dry_run, "All") == 0;
+}
+
+static int do_delete(tri_req_t *ctx, h2o_req_t *req)
+{
+    const char *puid = NULL, *prv = NULL;
+    bool dry = is_dry_run(&ctx->p);
+    json_t *opts = NULL;
+    if (req->entity.base && req->entity.len > 0) {
+        opts = json_loadb(req->entity.base, req->entity.len, 0, NULL);
+        if (!json_is_object(opts)) {
+            json_decref(opts);
+            tri_send_error(req, 400, "BadRequest", "the DeleteOptions body could not be decoded");
+            return -1;
+        }
+        json_t *pre = json_object_get(opts, "preconditions");
+        puid = json_string_value(json_object_get(pre, "uid"));
+        prv = json_string_value(json_object_get(pre, "resourceVersion"));
+        json_t *dr = json_object_get(opts, "dryRun");
+        if (json_is_array(dr) && json_array_size(dr) > 0)
+            dry = true;
+    }
+    tri_api_delete(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name, puid, prv,
+                   dry, on_op_done);
+    json_decref(opts);
+    return 0;
+}
+
+/* Server-side apply, first slice: create the object if absent, else merge the
+ * applied configuration into it. Field ownership (managedFields, conflicts
+ * between managers, removal of fields a manager stops applying) is not done yet. */
+static void on_apply_patched(tri_api_op_t *op);
+
+static void apply_create(tri_req_t *ctx)
+{
+    json_t *obj = json_incref(ctx->op.input);
+    tri_api_op_release(&ctx->op);
+    memset(&ctx->op, 0, sizeof ctx->op);
+    ctx->op.data = ctx;
+    tri_api_create(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, obj,
+                   is_dry_run(&ctx->p), on_op_done);
+    json_decref(obj);
+}
+
+static void on_apply_patched(tri_api_op_t *op)
+{
+    tri_req_t *ctx = op->data;
+    if (op->status.code == 404 && strcmp(op->status.reason, "NotFound") == 0 &&
+        strstr(op->status.message, ctx->rt.res->plural) == op->status.message) {
+        apply_create(ctx);
+        return;
+    }
+    on_op_done(op);
+}
+
+static int do_patch(tri_req_t *ctx, h2o_req_t *req)
+{
+    enum tri_patch_type t;
+    if (patch_type_of(req, &t) != 0) {
+        tri_send_error(req, 415, "UnsupportedMediaType",
+                       "the body of the request was in an unknown format - accepted media types "
+                       "include: application/json-patch+json, application/merge-patch+json, "
+                       "application/apply-patch+yaml, application/strategic-merge-patch+json");
+        return -1;
+    }
+    tri_status_t st = {0};
+    json_t *patch = decode_patch(req, t, &st);
+    if (patch == NULL) {
+        tri_send_status(req, &st);
+        tri_status_clear(&st);
+        return -1;
+    }
+    if (t == TRI_PATCH_APPLY) {
+        json_t *meta = json_object_get(patch, "metadata");
+        if (json_is_object(meta) && json_object_get(meta, "name") == NULL)
+            json_object_set_new(meta, "name", json_string(ctx->rt.name));
+        tri_api_patch(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name,
+                      TRI_PATCH_MERGE, patch, is_dry_run(&ctx->p), on_apply_patched);
+    } else {
+        tri_api_patch(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name, t, patch,
+                      is_dry_run(&ctx->p), on_op_done);
+    }
+    json_decref(patch);
+    return 0;
+}
+
+static int do_write_with_body(tri_req_t *ctx, h2o_req_t *req, bool create)
+{
+    tri_status_t st = {0};
+    json_t *obj = decode_body(req, &st);
+    if (obj == NULL) {
+        tri_send_status(req, &st);
+        tri_status_clear(&st);
+        return -1;
+    }
+    if (create)
+        tri_api_create(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, obj,
+                       is_dry_run(&ctx->p), on_op_done);
+    else
+        tri_api_update(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name, obj,
+                       is_dry_run(&ctx->p), on_op_done);
+    json_decref(obj);
+    return 0;
+}
+
+static enum tri_verb verb_of(h2o_req_t *req, const tri_route_t *rt, const tri_params_t *p)
+{
+    h2o_iovec_t m = req->method;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("GET")))
+        return param_true(p->watch) ? V_WATCH : rt->collection ? V_LIST : V_GET;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("POST")) && rt->collection)
+        return V_CREATE;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("PUT")) && !rt->collection)
+        return V_UPDATE;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("PATCH")) && !rt->collection)
+        return V_PATCH;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("DELETE")))
+        return rt->collection ? V_DELCOL : V_DELETE;
+    return V_OTHER;
+}
+
+static bool over_limit(tri_http_t *h, h2o_req_t *req)
+{
+    if (h->inflight < h->cfg.max_inflight)
+        return false;
+    h->metrics.rejected_inflight++;
+    tri_send_error(req, 429, "TooManyRequests", "Too many requests, please try again later.");
+    return true;
+}
+
+int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
+{
+    tri_params_t p;
+    tri_req_parse_query(req, &p);
+    enum tri_verb verb = verb_of(req, rt, &p);
+    if (rt->sub[0] && !(strcmp(rt->sub, "status") == 0 && rt->res->has_status)) {
+        tri_send_error(req, 404, "NotFound", "the server could not find the requested resource");
+        return 0;
+    }
+    if (verb == V_OTHER) {
+        tri_send_error(req, 405, "MethodNotAllowed",
+                       "the server does not allow this method on the requested resource");
+        return 0;
+    }
+    if (verb == V_WATCH)
+        return tri_handle_watch(h, req, rt, &p);
+    if (over_limit(h, req))
+        return 0;
+    tri_req_t *ctx = tri_req_new(h, req, verb);
+    if (ctx == NULL) {
+        tri_send_error(req, 500, "InternalError", "out of memory");
+        return 0;
+    }
+    ctx->rt = *rt;
+    ctx->p = p;
+    ctx->accept = tri_req_accept(req);
+    ctx->limited = true;
+    h->inflight++;
+    int rc = 0;
+    tri_list_opts_t lo;
+    switch (verb) {
+    case V_GET:
+        tri_api_get(h->api, &ctx->op, rt->res, rt->ns, rt->name, p.resource_version, on_op_done);
+        break;
+    case V_LIST:
+        fill_list_opts(&p, &lo);
+        ctx->op.want_items = ctx->accept == ACC_TABLE;
+        tri_api_list(h->api, &ctx->op, rt->res, rt->ns, &lo, on_op_done);
+        break;
+    case V_CREATE:
+        rc = do_write_with_body(ctx, req, true);
+        break;
+    case V_UPDATE:
+        rc = do_write_with_body(ctx, req, false);
+        break;
+    case V_PATCH:
+        rc = do_patch(ctx, req);
+        break;
+    case V_DELETE:
+        rc = do_delete(ctx, req);
+        break;
+    case V_DELCOL:
+        fill_list_opts(&p, &lo);
+        tri_api_delete_collection(h->api, &ctx->op, rt->res, rt->ns, &lo, is_dry_run(&p),
+                                  on_op_done);
+        break;
+    default:
+        break;
+    }
+    if (rc != 0) {
+        /* answered already (bad input); nothing was started */
+        tri_metrics_observe(h, verb, 400, ctx->t0_ns);
+        tri_req_free(ctx);
+    }
+    return 0;
+}

@@ -1,0 +1,272 @@
+/* triarchd: one replica. Loads its configuration, opens the store and the Raft
+ * node (which bootstraps, restarts or refuses according to its data dir), then
+ * serves the API on the same libuv loop. The leader also runs the leader-only
+ * loops (today: creating the built-in namespaces). SIGTERM/SIGINT stop it
+ * gracefully; exit 2 means bad configuration, 1 a refusal to start. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "config.h"
+#include "triarch/api.h"
+#include "triarch/errors.h"
+#include "triarch/http.h"
+#include "triarch/log.h"
+#include "triarch/raft.h"
+#include "triarch/store.h"
+
+#define COMPACT_PERIOD_MS 1000
+#define MAX_MEMBERS 16
+/* libraft does its disk work on the libuv pool; nothing of ours runs there. */
+#define UV_POOL_SIZE "4"
+
+typedef struct daemon {
+    tri_config_t cfg;
+    uv_loop_t loop;
+    tri_store_t *store;
+    tri_node_t *node;
+    tri_api_t *api;
+    tri_http_t *http;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t compact;
+    tri_member_t members[MAX_MEMBERS];
+    size_t n_members;
+    int exit_code;
+    bool stopping;
+} daemon_t;
+
+static int parse_members(daemon_t *d)
+{
+    char *list = strdup(d->cfg.initial_cluster);
+    char *save = NULL;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (eq == NULL || d->n_members == MAX_MEMBERS || eq - tok >= 64 || strlen(eq + 1) >= 64) {
+            fprintf(stderr, "triarchd: initial-cluster: bad member \"%s\" (want name=ip:port)\n",
+                    tok);
+            free(list);
+            return -1;
+        }
+        tri_member_t *m = &d->members[d->n_members++];
+        memset(m, 0, sizeof *m);
+        memcpy(m->name, tok, (size_t)(eq - tok));
+        snprintf(m->addr, sizeof m->addr, "%s", eq + 1);
+        m->id = tri_member_id_derive(d->cfg.cluster_id, m->name);
+    }
+    free(list);
+    for (size_t i = 0; i < d->n_members; i++)
+        if (strcmp(d->members[i].name, d->cfg.name) == 0)
+            return 0;
+    fprintf(stderr, "triarchd: initial-cluster does not list this replica's name \"%s\"\n",
+            d->cfg.name);
+    return -1;
+}
+
+static void on_leadership(tri_node_t *n, bool is_leader, void *data)
+{
+    daemon_t *d = data;
+    tri_info("leader", is_leader ? "leader loops started" : "leader loops stopped", "name=%s",
+             d->cfg.name);
+    if (is_leader)
+        tri_api_ensure_defaults(d->api);
+}
+
+static void on_compact(uv_timer_t *t)
+{
+    daemon_t *d = t->data;
+    tri_store_compact_auto(d->store);
+}
+
+static void write_api_addr(daemon_t *d)
+{
+    char path[4096], tmp[4100];
+    snprintf(path, sizeof path, "%s/api.addr", d->cfg.data_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return;
+    if (d->cfg.api_listen) {
+        char host[64];
+        snprintf(host, sizeof host, "%s", d->cfg.api_listen);
+        char *c = strrchr(host, ':');
+        if (c)
+            *c = '\0';
+        fprintf(f, "https://%s:%d\n", host, tri_http_port(d->http, false));
+    }
+    if (d->cfg.api_listen_plain) {
+        char host[64];
+        snprintf(host, sizeof host, "%s", d->cfg.api_listen_plain);
+        char *c = strrchr(host, ':');
+        if (c)
+            *c = '\0';
+        fprintf(f, "http://%s:%d\n", host, tri_http_port(d->http, true));
+    }
+    fclose(f);
+    rename(tmp, path);
+}
+
+static void shutdown_daemon(daemon_t *d, int code);
+
+static void on_started(tri_node_t *n, int status, const char *errmsg, void *data)
+{
+    daemon_t *d = data;
+    if (status != 0) {
+        tri_error("triarchd", "refusing to start", "name=%s reason=\"%s\"", d->cfg.name,
+                  errmsg ? errmsg : tri_strerror(status));
+        fprintf(stderr, "triarchd: refusing to start: %s\n", errmsg ? errmsg : tri_strerror(status));
+        shutdown_daemon(d, 1);
+        return;
+    }
+    tri_api_config_t acfg = {0};
+    tri_api_new(&d->loop, d->node, d->store, &acfg, &d->api);
+    tri_http_config_t hc = {
+        .name = d->cfg.name,
+        .listen = d->cfg.api_listen,
+        .listen_plain = d->cfg.api_listen_plain,
+        .cert_file = d->cfg.tls_cert_file,
+        .key_file = d->cfg.tls_key_file,
+        .ca_file = d->cfg.trusted_ca_file,
+        .max_inflight = (unsigned)d->cfg.max_requests_inflight,
+        .max_watches = (unsigned)d->cfg.max_watches,
+        .watch_heartbeat_ms = (unsigned)d->cfg.watch_heartbeat_ms,
+        .watch_bookmark_ms = (unsigned)d->cfg.watch_bookmark_ms,
+        .min_request_timeout_s = (unsigned)d->cfg.min_request_timeout_s,
+    };
+    char err[512] = "";
+    if (tri_http_new(&d->loop, d->api, &hc, &d->http, err, sizeof err) != 0) {
+        fprintf(stderr, "triarchd: %s\n", err);
+        tri_error("triarchd", "cannot serve the API", "err=\"%s\"", err);
+        shutdown_daemon(d, 2);
+        return;
+    }
+    tri_node_on_leadership(d->node, on_leadership, d);
+    write_api_addr(d);
+    tri_info("triarchd", "serving", "name=%s https_port=%d plain_port=%d", d->cfg.name,
+             tri_http_port(d->http, false), tri_http_port(d->http, true));
+}
+
+static void on_node_closed(tri_node_t *n, void *data)
+{
+    daemon_t *d = data;
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->compact, NULL);
+}
+
+static void on_http_closed(tri_http_t *h, void *data)
+{
+    daemon_t *d = data;
+    tri_node_close(d->node, on_node_closed, d);
+}
+
+static void shutdown_daemon(daemon_t *d, int code)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    d->exit_code = code;
+    if (d->http)
+        tri_http_close(d->http, on_http_closed, d);
+    else
+        tri_node_close(d->node, on_node_closed, d);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    daemon_t *d = s->data;
+    tri_info("triarchd", "stopping", "signal=%d", signum);
+    shutdown_daemon(d, 0);
+}
+
+static int open_node(daemon_t *d)
+{
+    tri_store_opts_t so = {
+        .quota_bytes = d->cfg.quota_backend_bytes,
+        .history_events = d->cfg.history_events,
+        .history_ms = d->cfg.history_seconds * 1000,
+    };
+    if (tri_store_new(&so, &d->store) != 0)
+        return -1;
+    mkdir(d->cfg.data_dir, 0700);
+    tri_node_config_t nc = {
+        .name = d->cfg.name,
+        .cluster_id = d->cfg.cluster_id,
+        .data_dir = d->cfg.data_dir,
+        .peer_addr = d->cfg.peer_listen,
+        .members = d->members,
+        .n_members = d->n_members,
+        .state = d->cfg.initial_cluster_state && !strcmp(d->cfg.initial_cluster_state, "existing")
+                     ? TRI_CLUSTER_EXISTING
+                     : TRI_CLUSTER_NEW,
+        .election_timeout_ms = (unsigned)d->cfg.election_timeout_ms,
+        .heartbeat_ms = (unsigned)d->cfg.heartbeat_ms,
+        .snapshot_threshold = (unsigned)d->cfg.snapshot_threshold,
+        .snapshot_trailing = (unsigned)d->cfg.snapshot_trailing,
+        .bootstrap_wait_ms = (unsigned)d->cfg.bootstrap_wait_ms,
+    };
+    const char *errmsg = NULL;
+    int rc = tri_node_new(&d->loop, d->store, &nc, &d->node, &errmsg);
+    if (rc != 0) {
+        fprintf(stderr, "triarchd: refusing to start: %s\n", errmsg ? errmsg : tri_strerror(rc));
+        return rc == TRI_EINVAL ? -2 : -1;
+    }
+    return tri_node_start(d->node, on_started, d) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    daemon_t *d = calloc(1, sizeof *d);
+    int rc = tri_config_load(&d->cfg, argc, argv);
+    if (rc != 0) {
+        if (rc == 1)
+            tri_config_usage(stdout);
+        tri_config_free(&d->cfg);
+        free(d);
+        return rc == 1 ? 0 : 2;
+    }
+    if (d->cfg.log_level) {
+        static const char *const lv[] = {"debug", "info", "warn", "error"};
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(d->cfg.log_level, lv[i]))
+                tri_log_set_level((enum tri_log_level)i);
+    }
+    if (parse_members(d) != 0) {
+        tri_config_free(&d->cfg);
+        free(d);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN); /* RAFT.md: followers died with 141 when a leader was killed */
+    setenv("UV_THREADPOOL_SIZE", UV_POOL_SIZE, 0);
+    uv_loop_init(&d->loop);
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    d->sigterm.data = d->sigint.data = d;
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_timer_init(&d->loop, &d->compact);
+    d->compact.data = d;
+    uv_timer_start(&d->compact, on_compact, COMPACT_PERIOD_MS, COMPACT_PERIOD_MS);
+    rc = open_node(d);
+    if (rc != 0) {
+        d->exit_code = rc == -2 ? 1 : 1;
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+        uv_close((uv_handle_t *)&d->sigint, NULL);
+        uv_close((uv_handle_t *)&d->compact, NULL);
+    }
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    int code = d->exit_code;
+    tri_http_free(d->http);
+    tri_api_free(d->api);
+    if (d->node)
+        tri_node_free(d->node);
+    tri_store_free(d->store);
+    uv_loop_close(&d->loop);
+    tri_config_free(&d->cfg);
+    free(d);
+    return code;
+}
