@@ -1,0 +1,272 @@
+/* Private to raft/: the node structure shared by node.c (lifecycle, role watch,
+ * waiters), transport.c (our raft_uv_transport and the peer handshake), fsm.c (the
+ * state machine over the store), identity.c (identity file, bootstrap probe) and
+ * forward.c (the follower-to-leader channel for writes and read barriers).
+ *
+ * Everything here runs on the loop thread, except fsm.c's snapshot_async which
+ * runs on the libuv thread pool and touches only the snapshot reference.
+ */
+#ifndef TRIARCH_RAFT_INTERNAL_H
+#define TRIARCH_RAFT_INTERNAL_H
+
+#include <raft.h>
+#include <raft/uv.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "triarch/errors.h"
+#include "triarch/raft.h"
+
+/* ---------- circular intrusive lists (sentinel head, any struct with next/prev) ---------- */
+
+#define TRI_LIST_INIT(h) ((h)->next = (h)->prev = (h))
+#define TRI_LIST_EMPTY(h) ((h)->next == (h))
+#define TRI_LIST_PUSH(h, e)                                                                     \
+    do {                                                                                        \
+        (e)->prev = (h)->prev;                                                                  \
+        (e)->next = (h);                                                                        \
+        (h)->prev->next = (e);                                                                  \
+        (h)->prev = (e);                                                                        \
+    } while (0)
+#define TRI_LIST_REMOVE(e)                                                                      \
+    do {                                                                                        \
+        (e)->prev->next = (e)->next;                                                            \
+        (e)->next->prev = (e)->prev;                                                            \
+        (e)->next = (e)->prev = (e);                                                            \
+    } while (0)
+/* Moves every element of src to the tail of dst; src becomes empty. */
+#define TRI_LIST_SPLICE(dst, src)                                                               \
+    do {                                                                                        \
+        if (!TRI_LIST_EMPTY(src)) {                                                             \
+            (src)->next->prev = (dst)->prev;                                                    \
+            (dst)->prev->next = (src)->next;                                                    \
+            (src)->prev->next = (dst);                                                          \
+            (dst)->prev = (src)->prev;                                                          \
+            TRI_LIST_INIT(src);                                                                 \
+        }                                                                                       \
+    } while (0)
+
+/* ---------- peer handshake (transport.c) ---------- */
+
+enum tri_hs_kind { TRI_HS_RAFT = 1, TRI_HS_FORWARD = 2, TRI_HS_PROBE = 3 };
+enum tri_hs_status {
+    TRI_HS_OK = 0,
+    TRI_HS_WRONG_CLUSTER = 1,
+    TRI_HS_UNKNOWN_KIND = 2,
+    TRI_HS_NOT_READY = 3, /* raft not started yet on the receiver: retry later */
+    TRI_HS_BAD_VERSION = 4,
+};
+
+#define TRI_CLUSTER_ID_MAX 255
+#define TRI_ADDR_MAX 63
+#define TRI_NAME_MAX 63
+
+/* What the receiver of a handshake says about itself. */
+typedef struct tri_hs_reply {
+    uint8_t status;   /* enum tri_hs_status */
+    bool has_cluster; /* the receiver holds an identity (belongs to a cluster) */
+    bool seen_you;    /* the receiver has accepted raft traffic from the sender */
+    uint64_t id;
+    char cluster_id[TRI_CLUSTER_ID_MAX + 1];
+    char name[TRI_NAME_MAX + 1];
+} tri_hs_reply_t;
+
+typedef struct tri_tx tri_tx_t;
+typedef struct tri_dial tri_dial_t;
+/* Outcome of an outbound connect + handshake. status 0: `tcp` is a raft_malloc'd,
+ * connected handle that now belongs to the callee (close it, free with raft_free).
+ * Otherwise tcp is NULL; rep is filled when the peer answered (status TRI_EINVAL for
+ * a refusal) and NULL when it did not. TRI_ECANCELED when cancelled. */
+typedef void (*tri_dial_cb)(tri_dial_t *d, int status, const tri_hs_reply_t *rep, uv_tcp_t *tcp,
+                            void *data);
+
+int tri_tx_new(tri_node_t *n, tri_tx_t **out);
+void tri_tx_free(tri_tx_t *tx);
+int tri_tx_parse_addr(const char *addr, struct sockaddr_in *out); /* "a.b.c.d:port" */
+int tri_tx_bind(tri_tx_t *tx, const char *addr); /* starts listening; TRI_EIO on failure */
+/* NULL on immediate failure (no callback then). */
+tri_dial_t *tri_tx_dial(tri_tx_t *tx, int kind, const char *addr, tri_dial_cb cb, void *data);
+void tri_tx_dial_cancel(tri_dial_t *d); /* cb fires with TRI_ECANCELED, synchronously */
+/* uv_close a raft_malloc'd handle and raft_free it; done_cb(n) after, if n != NULL. */
+void tri_tcp_close_free(uv_tcp_t *tcp, tri_node_t *n);
+
+/* ---------- forwarding (forward.c) ---------- */
+
+typedef struct tri_fwd_conn tri_fwd_conn_t; /* follower side, to the leader */
+typedef struct tri_fwd_srv tri_fwd_srv_t;   /* leader side, one per follower */
+typedef struct tri_sbar tri_sbar_t;         /* a follower's BARRIER waiting on the leader */
+
+struct tri_sbar {
+    tri_fwd_srv_t *srv; /* NULL once the connection went away */
+    uint64_t req_id;
+    struct tri_sbar *next, *prev;
+};
+
+/* An apply in flight inside raft: a local proposal or a forwarded one. */
+typedef struct tri_apply {
+    struct raft_apply req;
+    tri_node_t *node;
+    tri_propose_t *prop; /* local proposal, or NULL */
+    tri_fwd_srv_t *srv;  /* forwarded: the connection to answer on (NULL once gone) */
+    uint64_t req_id;
+    struct tri_apply *next, *prev; /* in srv's list */
+} tri_apply_t;
+
+void tri_fwd_accept(tri_node_t *n, uv_tcp_t *tcp, uint64_t peer_id);
+void tri_fwd_maintain(tri_node_t *n); /* keep one connection to the current leader */
+tri_fwd_conn_t *tri_fwd_ready(tri_node_t *n); /* connected to the current leader, or NULL */
+int tri_fwd_send_propose(tri_fwd_conn_t *c, tri_propose_t *p);
+int tri_fwd_send_barrier(tri_fwd_conn_t *c, tri_waiter_t *w);
+void tri_fwd_close_all(tri_node_t *n);
+void tri_fwd_check_deadlines(tri_node_t *n, uint64_t now);
+void tri_fwd_reply_result(tri_fwd_srv_t *srv, uint64_t req_id, int status,
+                          const tri_txn_result_t *res);
+void tri_fwd_reply_index(tri_fwd_srv_t *srv, uint64_t req_id, int status, uint64_t index);
+void tri_fwd_apply_done(tri_apply_t *a); /* unlinks a forwarded apply from its connection */
+
+/* ---------- identity and bootstrap (identity.c) ---------- */
+
+typedef struct tri_identity {
+    char cluster_id[TRI_CLUSTER_ID_MAX + 1];
+    char name[TRI_NAME_MAX + 1];
+    uint64_t id;
+} tri_identity_t;
+
+/* 1 when read, 0 when absent, negative on a malformed file. */
+int tri_identity_read(const char *dir, tri_identity_t *out);
+int tri_identity_write(const char *dir, const tri_identity_t *id);
+int tri_identity_load_seen(tri_node_t *n);
+bool tri_identity_has_seen(const tri_node_t *n, uint64_t id);
+void tri_identity_note_seen(tri_node_t *n, uint64_t id);
+int tri_identity_probe_start(tri_node_t *n);
+void tri_identity_probe_tick(tri_node_t *n, uint64_t now);
+void tri_identity_probe_cancel(tri_node_t *n);
+
+/* ---------- node internals used across files (node.c) ---------- */
+
+enum tri_waiter_kind { TRI_WAIT_BARRIER = 1, TRI_WAIT_REV = 2 };
+
+/* One member's bootstrap probe. */
+typedef struct tri_probe {
+    tri_node_t *node;
+    const tri_member_t *member;
+    tri_dial_t *dial;
+    bool answered;
+} tri_probe_t;
+
+struct tri_node {
+    uv_loop_t *loop;
+    tri_store_t *store;
+
+    /* configuration (copied) */
+    char name[TRI_NAME_MAX + 1];
+    char cluster_id[TRI_CLUSTER_ID_MAX + 1];
+    char *data_dir;
+    char peer_addr[TRI_ADDR_MAX + 1];
+    tri_member_t *members;
+    size_t n_members;
+    enum tri_cluster_state state;
+    unsigned election_timeout_ms, heartbeat_ms, snapshot_threshold, snapshot_trailing;
+    unsigned bootstrap_wait_ms, forward_wait_ms, revision_wait_ms;
+    uint64_t id;
+
+    /* identity */
+    bool has_identity;  /* an identity file is on disk */
+    bool need_identity; /* write the identity file at bootstrap */
+    bool need_bootstrap;
+    bool probing;
+    uint64_t *seen;
+    size_t n_seen;
+    tri_probe_t *probes;
+    uint64_t probe_deadline_ms, probe_next_ms;
+    char errmsg[512];
+
+    /* libraft */
+    struct raft raft;
+    struct raft_io io;
+    struct raft_fsm fsm;
+    struct raft_uv_transport transport;
+    tri_tx_t *tx;
+    raft_uv_accept_cb accept_cb; /* set by raft at raft_start */
+    bool raft_started;
+
+    /* FSM adapter */
+    tri_txn_result_t apply_res; /* result of the entry being applied, read by the apply cb */
+    tri_snap_ref_t *snap_ref;   /* the snapshot being taken (libraft takes one at a time) */
+    uint64_t snapshots_taken;
+
+    /* lifecycle */
+    uv_prepare_t prepare;
+    uv_check_t check;
+    uv_timer_t tick;
+    unsigned tick_count;
+    bool started, closing;
+    int closes_pending;
+    bool raft_closed;
+    tri_node_started_cb started_cb;
+    void *started_data;
+    bool started_fire;
+    int started_status;
+    tri_node_close_cb close_cb;
+    void *close_data;
+
+    /* role watch and leadership */
+    int last_state;
+    uint64_t last_leader_id;
+    tri_leader_cb leader_cb;
+    void *leader_data;
+    bool leader_pending;  /* leader, waiting for the first barrier of the term */
+    bool leader_ready;    /* leader and the barrier committed */
+    bool leader_reported; /* cb(true) delivered */
+    uint64_t leader_term;
+    bool leader_join_next, leader_join_cur;
+
+    /* shared barrier (leader) */
+    struct raft_barrier barrier_req;
+    bool barrier_inflight;
+    tri_waiter_t w_bnext, w_bcur; /* local waiters for the next / current barrier */
+    tri_sbar_t sb_next, sb_cur;   /* forwarded barrier requests */
+
+    /* proposals: waiting for a leader, waiting for local revision, completed */
+    tri_propose_t p_unsent, p_revwait, p_done;
+    /* waiters: waiting for a leader, waiting for an index, waiting for a revision */
+    tri_waiter_t w_unsent, w_index, w_rev, w_done;
+    uint64_t next_req_id;
+
+    /* forwarding */
+    tri_fwd_conn_t *fwd_cur;
+    tri_fwd_conn_t *fwd_conns; /* all client connections (current and draining) */
+    uint64_t fwd_retry_at;
+    tri_fwd_srv_t *fwd_srvs;
+    uint64_t forwards_sent, forwards_served;
+
+    /* transfer */
+    struct raft_transfer transfer_req;
+    bool transfer_inflight;
+};
+
+/* Completions are queued and their callbacks fired from the node's pump, never
+ * from inside libraft or a connection's read callback. While in p_done a proposal
+ * keeps its final status in wait_rev; a waiter in w_done keeps it in rev. */
+void tri_node_prop_done(tri_node_t *n, tri_propose_t *p, int status);
+void tri_node_waiter_done(tri_node_t *n, tri_waiter_t *w, int status);
+void tri_node_apply_cb(struct raft_apply *req, int status, void *result);
+/* Hands a proposal to raft (leader) or to the forward channel; 1 if it must wait. */
+int tri_node_dispatch_propose(tri_node_t *n, tri_propose_t *p);
+int tri_node_local_apply(tri_node_t *n, tri_propose_t *p);
+void tri_node_fire_prop(tri_propose_t *p, int status);
+void tri_node_fire_waiter(tri_waiter_t *w, int status);
+bool tri_node_is_leader(tri_node_t *n);
+void tri_node_leader(tri_node_t *n, uint64_t *id, const char **addr);
+void tri_node_handle_closed(tri_node_t *n); /* one handle of ours finished closing */
+void tri_node_start_raft(tri_node_t *n);    /* after bootstrap (identity.c) */
+void tri_node_started(tri_node_t *n, int status);
+const char *tri_node_member_name(const tri_node_t *n, uint64_t id);
+
+/* FSM (fsm.c) */
+void tri_fsm_init(tri_node_t *n);
+/* A log entry (raft_malloc'd, padded to 8 bytes) carrying an encoded txn. */
+int tri_fsm_entry_encode(const void *txn, size_t len, struct raft_buffer *out);
+
+#endif
