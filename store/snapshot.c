@@ -366,8 +366,8 @@ static int st_load_rec(void *ctx, const st_rec_t *rec)
         tri_val_unref(val);
         return TRI_ENOMEM;
     }
-    e->vers[e->n_vers++] = (st_ver_t){.rev = rec->mod_rev, .val = val,
-                                      .create_rev = rec->create_rev, .version = rec->version};
+    e->vers[e->n_vers++] = (st_ver_t){
+        .rev = rec->mod_rev, .val = val, .create_rev = rec->create_rev, .version = rec->version};
     st_index_append(&l->st->idx, &l->ap, e);
     l->st->size_bytes += rec->key_len + rec->val_len;
     l->st->count++;

@@ -82,8 +82,7 @@ void tri_store_free(tri_store_t *s)
     if (s == NULL)
         return;
     if (s->n_watchers > 0) {
-        tri_error("store", "freed with watchers still running", "watchers=%zu",
-                  s->n_watchers);
+        tri_error("store", "freed with watchers still running", "watchers=%zu", s->n_watchers);
         st_watch_free_all(s);
     }
     st_state_free(&s->st);
@@ -185,11 +184,11 @@ static int st_check_cmps(const st_state_t *st, const tri_txn_t *txn, tri_txn_res
 /* What step 3 prepares for step 4; every array has n_ops slots. */
 typedef struct st_prep {
     const tri_txn_t *txn;
-    size_t *order;       /* op indices sorted by (key, index) */
-    st_ent_t **ents;     /* entry per op (NULL: delete of a key never seen) */
-    bool *fresh;         /* ents[i] is newly allocated and not yet in the index */
-    tri_val_t **vals;    /* value blob per PUT */
-    int64_t size_delta;  /* net change of live keys + values bytes */
+    size_t *order;      /* op indices sorted by (key, index) */
+    st_ent_t **ents;    /* entry per op (NULL: delete of a key never seen) */
+    bool *fresh;        /* ents[i] is newly allocated and not yet in the index */
+    tri_val_t **vals;   /* value blob per PUT */
+    int64_t size_delta; /* net change of live keys + values bytes */
     bool has_put;
 } st_prep_t;
 
@@ -468,8 +467,8 @@ int tri_store_range(tri_store_t *s, const char *start, size_t start_len, const c
     return 0;
 }
 
-size_t tri_store_count_range(tri_store_t *s, const char *start, size_t start_len,
-                             const char *end, size_t end_len)
+size_t tri_store_count_range(tri_store_t *s, const char *start, size_t start_len, const char *end,
+                             size_t end_len)
 {
     size_t n = 0;
     for (st_ent_t *e = st_index_seek(&s->st.idx, start, start_len);

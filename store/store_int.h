@@ -99,7 +99,7 @@ struct tri_store {
     st_state_t st;
     tri_watch_t *watchers; /* doubly linked list */
     size_t n_watchers;
-    int notify_depth;     /* > 0 while watcher callbacks run: stops are deferred */
+    int notify_depth; /* > 0 while watcher callbacks run: stops are deferred */
     bool stops_deferred;
 };
 

@@ -106,8 +106,7 @@ static uint64_t st_ring_after(const st_ring_t *r, int64_t rev)
 
 static bool st_watch_matches(const tri_watch_t *w, const st_event_t *ev)
 {
-    return st_key_in_range(ev->key->data, ev->key->len, w->start, w->start_len, w->end,
-                           w->end_len);
+    return st_key_in_range(ev->key->data, ev->key->len, w->start, w->start_len, w->end, w->end_len);
 }
 
 static void st_watch_release(tri_watch_t *w)
@@ -140,8 +139,13 @@ int tri_store_watch(tri_store_t *s, const char *start, size_t start_len, const c
         memcpy(keys, start, start_len);
     if (end_len > 0)
         memcpy(keys + start_len, end, end_len);
-    *w = (tri_watch_t){.s = s, .start = keys, .start_len = start_len,
-                       .end = keys + start_len, .end_len = end_len, .cb = cb, .data = data,
+    *w = (tri_watch_t){.s = s,
+                       .start = keys,
+                       .start_len = start_len,
+                       .end = keys + start_len,
+                       .end_len = end_len,
+                       .cb = cb,
+                       .data = data,
                        .seen_rev = after_rev};
     w->next_seq = st_ring_after(&s->st.ring, after_rev);
     w->start_tail = st_ring_tail(&s->st.ring);
@@ -176,9 +180,13 @@ int tri_watch_next(tri_watch_t *w, tri_event_t *ev)
             w->seen_rev = e->rev - 1;
         if (!st_watch_matches(w, e))
             continue;
-        *ev = (tri_event_t){.kind = (enum tri_event_kind)e->kind, .revision = e->rev,
-                            .key = e->key, .val = e->val, .prev = e->prev,
-                            .create_rev = e->create_rev, .mod_rev = e->rev,
+        *ev = (tri_event_t){.kind = (enum tri_event_kind)e->kind,
+                            .revision = e->rev,
+                            .key = e->key,
+                            .val = e->val,
+                            .prev = e->prev,
+                            .create_rev = e->create_rev,
+                            .mod_rev = e->rev,
                             .created = e->created};
         w->held[0] = tri_val_ref(e->key);
         w->held[1] = tri_val_ref(e->val);

@@ -111,8 +111,9 @@ int tri_store_new(const tri_store_opts_t *opts, tri_store_t **out);
 void tri_store_free(tri_store_t *s); /* all watchers must be stopped first */
 
 /* Apply a txn at the next revision: all preconditions checked first, then all ops,
- * all or nothing. Over quota, a txn whose ops include any PUT gets TRI_EQUOTA
- * (deletes-only txns are accepted, so space can be freed). Deterministic: the same
+ * all or nothing. Over quota, or when its net effect would take the store over, a
+ * txn whose ops include any PUT gets TRI_EQUOTA (deletes-only txns are accepted,
+ * so space can be freed). Deterministic: the same
  * sequence of txns gives the same state and results on every replica. */
 int tri_store_apply(tri_store_t *s, const tri_txn_t *txn, tri_txn_result_t *res);
 
@@ -140,7 +141,8 @@ typedef struct tri_kv {
 void tri_kv_release(tri_kv_t *kv); /* unrefs key_ref and val */
 
 /* Point get at revision rev (0 = latest). TRI_ENOENT if absent at that revision,
- * TRI_ECOMPACTED if rev <= compact revision, TRI_EFUTURE if rev > current. */
+ * TRI_ECOMPACTED if rev <= compact revision (except rev == current revision, which
+ * is always readable), TRI_EFUTURE if rev > current. */
 int tri_store_get(tri_store_t *s, const char *key, size_t key_len, int64_t rev, tri_kv_t *out);
 
 /* Range over keys in [start, end) in byte order, as of revision rev (0 = latest),
@@ -213,9 +215,9 @@ size_t tri_store_watcher_count(const tri_store_t *s);
 typedef struct tri_snap_ref tri_snap_ref_t;
 int tri_store_snap_ref(tri_store_t *s, tri_snap_ref_t **out);
 int64_t tri_snap_ref_revision(const tri_snap_ref_t *ref);
-/* Encode: header (magic "TRISNAP1", format version, revision, count, raw size),
- * lz4-compressed records, CRC-32C of everything before the trailer. Thread-safe
- * with respect to the store (touches only the ref). */
+/* Encode, appending to out: header (magic "TRISNAP1", format version, revision,
+ * count, raw size), lz4-compressed records, CRC-32C of everything before the
+ * trailer. Thread-safe with respect to the store (touches only the ref). */
 int tri_snap_encode(const tri_snap_ref_t *ref, tri_buf_t *out);
 /* Release on the loop thread (it unrefs shared blobs). */
 void tri_snap_ref_free(tri_snap_ref_t *ref);

@@ -8,29 +8,29 @@
 #include "triarch/errors.h"
 #include "triarch/store.h"
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);            \
-            exit(1);                                                                       \
-        }                                                                                  \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);                    \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
-#define CHECK_EQ(a, b)                                                                     \
-    do {                                                                                   \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                \
-        if (a_ != b_) {                                                                    \
-            fprintf(stderr, "%s:%d: expected %s == %s, got %lld vs %lld\n", __FILE__,      \
-                    __LINE__, #a, #b, a_, b_);                                             \
-            exit(1);                                                                       \
-        }                                                                                  \
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) {                                                                            \
+            fprintf(stderr, "%s:%d: expected %s == %s, got %lld vs %lld\n", __FILE__, __LINE__,    \
+                    #a, #b, a_, b_);                                                               \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define S(x) x, strlen(x)
 
 static tri_op_t put(const char *k, const char *v)
 {
-    return (tri_op_t){.kind = TRI_OP_PUT, .key = k, .key_len = strlen(k), .val = v,
-                      .val_len = strlen(v)};
+    return (tri_op_t){
+        .kind = TRI_OP_PUT, .key = k, .key_len = strlen(k), .val = v, .val_len = strlen(v)};
 }
 
 static tri_op_t del(const char *k)
@@ -250,7 +250,7 @@ static void test_compaction(void)
         CHECK_EQ(put1(s, "/k", v), 0);
     }
     tri_op_t d = del("/gone");
-    CHECK_EQ(put1(s, "/gone", "x"), 0); /* rev 7 */
+    CHECK_EQ(put1(s, "/gone", "x"), 0);          /* rev 7 */
     CHECK_EQ(apply(s, NULL, 0, &d, 1, NULL), 0); /* rev 8 */
     /* 8 events, window 4: revisions 1..4 left, compact revision 4. */
     CHECK_EQ(tri_store_compact_revision(s), 4);

@@ -18,31 +18,33 @@
 static unsigned long long g_seed;
 static int g_step;
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: expected %s (seed %llu, step %d; rerun with "         \
-                            "TRI_SEED=%llu)\n",                                            \
-                    __FILE__, __LINE__, #cond, g_seed, g_step, g_seed);                    \
-            exit(1);                                                                       \
-        }                                                                                  \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr,                                                                        \
+                    "%s:%d: expected %s (seed %llu, step %d; rerun with "                          \
+                    "TRI_SEED=%llu)\n",                                                            \
+                    __FILE__, __LINE__, #cond, g_seed, g_step, g_seed);                            \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
-#define CHECK_EQ(a, b)                                                                     \
-    do {                                                                                   \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                \
-        if (a_ != b_) {                                                                    \
-            fprintf(stderr, "%s:%d: expected %s == %s, got %lld vs %lld (seed %llu, step " \
-                            "%d)\n",                                                       \
-                    __FILE__, __LINE__, #a, #b, a_, b_, g_seed, g_step);                   \
-            exit(1);                                                                       \
-        }                                                                                  \
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) {                                                                            \
+            fprintf(stderr,                                                                        \
+                    "%s:%d: expected %s == %s, got %lld vs %lld (seed %llu, step "                 \
+                    "%d)\n",                                                                       \
+                    __FILE__, __LINE__, #a, #b, a_, b_, g_seed, g_step);                           \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
-#define NK 12          /* key space */
-#define STEPS 20000    /* txns per run */
-#define HISTORY 150    /* events in the window: small, so compaction happens a lot */
-#define QUOTA 230      /* bytes: hit now and then by random puts */
-#define NW 5           /* concurrent watchers */
+#define NK 12       /* key space */
+#define STEPS 20000 /* txns per run */
+#define HISTORY 150 /* events in the window: small, so compaction happens a lot */
+#define QUOTA 230   /* bytes: hit now and then by random puts */
+#define NW 5        /* concurrent watchers */
 #define MAXV (STEPS * 4 + 16)
 
 /* ---- deterministic random ---- */
@@ -198,7 +200,9 @@ static tri_txn_result_t m_apply(model_t *m, const gcmp_t *c, int nc, const gop_t
         if (o[i].kind == TRI_OP_DELETE && cur == NULL)
             continue;
         mev_t ev = {.kind = o[i].kind == TRI_OP_PUT ? TRI_EV_PUT : TRI_EV_DELETE,
-                    .rev = m->rev, .key = o[i].key, .val = -1,
+                    .rev = m->rev,
+                    .key = o[i].key,
+                    .val = -1,
                     .prev = cur != NULL ? cv.val : -1};
         mver_t nv = {.key = o[i].key, .rev = m->rev, .val = -1};
         if (o[i].kind == TRI_OP_PUT) {
@@ -452,9 +456,9 @@ static void snapshot_roundtrip(tri_store_t *s, const model_t *m, tri_buf_t *snap
     CHECK_EQ(rev, m->rev);
     CHECK_EQ(count, tri_store_count(s));
     tri_store_t *fresh;
-    CHECK_EQ(tri_store_new(&(tri_store_opts_t){.quota_bytes = QUOTA, .history_events = HISTORY},
-                           &fresh),
-             0);
+    CHECK_EQ(
+        tri_store_new(&(tri_store_opts_t){.quota_bytes = QUOTA, .history_events = HISTORY}, &fresh),
+        0);
     CHECK_EQ(tri_store_restore(fresh, snap->data, snap->len), 0);
     model_t view = *m;
     view.compact_rev = m->rev; /* a restored store has no history */
@@ -488,8 +492,8 @@ static void run(void)
 {
     model_t m = {.vers = calloc(MAXV, sizeof(mver_t)), .evs = calloc(MAXV, sizeof(mev_t))};
     tri_store_t *s;
-    tri_store_opts_t opts = {.quota_bytes = QUOTA, .history_events = HISTORY,
-                             .watcher_max_lag = 1000000};
+    tri_store_opts_t opts = {
+        .quota_bytes = QUOTA, .history_events = HISTORY, .watcher_max_lag = 1000000};
     CHECK_EQ(tri_store_new(&opts, &s), 0);
     mwatch_t ws[NW];
     memset(ws, 0, sizeof(ws));
@@ -506,13 +510,17 @@ static void run(void)
         tri_op_t to[4];
         char vb[4][48];
         for (int i = 0; i < nc; i++)
-            tc[i] = (tri_cmp_t){.kind = c[i].kind, .key = g_keys[c[i].key],
-                                .key_len = strlen(g_keys[c[i].key]), .mod_rev = c[i].mod_rev};
+            tc[i] = (tri_cmp_t){.kind = c[i].kind,
+                                .key = g_keys[c[i].key],
+                                .key_len = strlen(g_keys[c[i].key]),
+                                .mod_rev = c[i].mod_rev};
         for (int i = 0; i < no; i++) {
             val_str(o[i].val, vb[i]);
-            to[i] = (tri_op_t){.kind = o[i].kind, .key = g_keys[o[i].key],
+            to[i] = (tri_op_t){.kind = o[i].kind,
+                               .key = g_keys[o[i].key],
                                .key_len = invalid && i == no - 1 ? 0 : strlen(g_keys[o[i].key]),
-                               .val = vb[i], .val_len = strlen(vb[i])};
+                               .val = vb[i],
+                               .val_len = strlen(vb[i])};
         }
         /* Half the txns travel through the wire format, as they do in the log. */
         tri_txn_t txn = {.cmps = tc, .n_cmps = (size_t)nc, .ops = to, .n_ops = (size_t)no};

@@ -9,21 +9,21 @@
 #include "triarch/errors.h"
 #include "triarch/store.h"
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);            \
-            exit(1);                                                                       \
-        }                                                                                  \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);                    \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
-#define CHECK_EQ(a, b)                                                                     \
-    do {                                                                                   \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                \
-        if (a_ != b_) {                                                                    \
-            fprintf(stderr, "%s:%d: expected %s == %s, got %lld vs %lld\n", __FILE__,      \
-                    __LINE__, #a, #b, a_, b_);                                             \
-            exit(1);                                                                       \
-        }                                                                                  \
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) {                                                                            \
+            fprintf(stderr, "%s:%d: expected %s == %s, got %lld vs %lld\n", __FILE__, __LINE__,    \
+                    #a, #b, a_, b_);                                                               \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 static tri_store_t *mk(size_t history, size_t max_lag)
@@ -36,8 +36,8 @@ static tri_store_t *mk(size_t history, size_t max_lag)
 
 static void put(tri_store_t *s, const char *k, const char *v)
 {
-    tri_op_t o = {.kind = TRI_OP_PUT, .key = k, .key_len = strlen(k), .val = v,
-                  .val_len = strlen(v)};
+    tri_op_t o = {
+        .kind = TRI_OP_PUT, .key = k, .key_len = strlen(k), .val = v, .val_len = strlen(v)};
     tri_txn_t t = {.ops = &o, .n_ops = 1};
     tri_txn_result_t r;
     CHECK_EQ(tri_store_apply(s, &t, &r), 0);
