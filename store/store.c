@@ -11,6 +11,8 @@
  *      entirely or not at all.
  * Several ops on one key apply in order; each yields its own event, all with the
  * txn's revision, and the key keeps one version per revision (the last op's).
+ * A txn that changes nothing (no ops, or deletes of absent keys) still takes the
+ * next revision: the header promises one per successful txn.
  *
  * Quota rule: a txn containing any PUT is refused with TRI_EQUOTA if the store is
  * already over quota_bytes, or if the net effect of all its ops would leave it
@@ -116,6 +118,11 @@ bool tri_store_alarm(const tri_store_t *s)
 
 /* ---------- compaction ---------- */
 
+/* Events dropped for age by one tri_store_compact_auto call: after a quiet spell
+ * the whole ring may expire at once, and the loop should not stall on it; the
+ * owner's timer and the next applies finish the job in slices. */
+#define ST_TRIM_AGE_BUDGET 4096u
+
 static void st_compact_key(st_state_t *st, const tri_val_t *key)
 {
     st_ent_t *e = st_index_find(&st->idx, key->data, key->len);
@@ -146,12 +153,13 @@ static void st_trim(tri_store_t *s, bool by_age)
     st_state_t *st = &s->st;
     uint64_t now = by_age ? tri_now_ms() : 0;
     int64_t dropped = -1;
+    size_t aged = 0;
     while (st->ring.count > 0) {
         const st_event_t *ev = &st->ring.evs[st->ring.head];
-        bool drop = st->ring.count > s->opts.history_events || ev->rev == dropped ||
-                    (by_age && ev->ts_ms + s->opts.history_ms <= now);
-        if (!drop)
+        bool old = by_age && aged < ST_TRIM_AGE_BUDGET && ev->ts_ms + s->opts.history_ms <= now;
+        if (!old && ev->rev != dropped && st->ring.count <= s->opts.history_events)
             break;
+        aged += old;
         dropped = ev->rev;
         st_drop_head(st);
     }

@@ -280,6 +280,18 @@ static void test_compaction(void)
     CHECK_EQ(tri_store_compact_revision(t), 1);
     CHECK_EQ(get_is(t, "/a", 1, "1"), 0);
     tri_store_free(t);
+    /* Age trimming works in slices of 4096 events per call, whole revisions. */
+    CHECK_EQ(tri_store_new(&o, &t), 0);
+    for (int i = 0; i < 5000; i++)
+        CHECK_EQ(put1(t, "/b", "v"), 0);
+    until = tri_now_ms() + 20;
+    while (tri_now_ms() < until)
+        ;
+    tri_store_compact_auto(t);
+    CHECK_EQ(tri_store_compact_revision(t), 4096);
+    tri_store_compact_auto(t);
+    CHECK_EQ(tri_store_compact_revision(t), 5000);
+    tri_store_free(t);
     tri_store_free(s);
 }
 
