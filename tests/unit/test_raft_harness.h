@@ -68,7 +68,7 @@ typedef struct h_cluster {
     const char *cluster_id;
 } h_cluster_t;
 
-static int h_free_port(void)
+static __attribute__((unused)) int h_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -80,11 +80,11 @@ static int h_free_port(void)
     return ntohs(sa.sin_port);
 }
 
-static void h_waker_cb(uv_timer_t *t)
+static __attribute__((unused)) void h_waker_cb(uv_timer_t *t)
 {
 }
 
-static void h_init(h_cluster_t *c, size_t n)
+static __attribute__((unused)) void h_init(h_cluster_t *c, size_t n)
 {
     memset(c, 0, sizeof *c);
     signal(SIGPIPE, SIG_IGN); /* RAFT.md: a killed peer must not kill us */
@@ -109,7 +109,7 @@ static void h_init(h_cluster_t *c, size_t n)
 }
 
 /* Runs the loop until cond(arg) holds or ms elapse; returns whether it held. */
-static bool h_run_until(h_cluster_t *c, bool (*cond)(h_cluster_t *, void *), void *arg,
+static __attribute__((unused)) bool h_run_until(h_cluster_t *c, bool (*cond)(h_cluster_t *, void *), void *arg,
                         unsigned ms)
 {
     uint64_t deadline = tri_now_ms() + ms;
@@ -123,17 +123,17 @@ static bool h_run_until(h_cluster_t *c, bool (*cond)(h_cluster_t *, void *), voi
     return ok;
 }
 
-static bool h_never(h_cluster_t *c, void *arg)
+static __attribute__((unused)) bool h_never(h_cluster_t *c, void *arg)
 {
     return false;
 }
 
-static void h_sleep(h_cluster_t *c, unsigned ms)
+static __attribute__((unused)) void h_sleep(h_cluster_t *c, unsigned ms)
 {
     h_run_until(c, h_never, NULL, ms);
 }
 
-static void h_started_cb(tri_node_t *n, int status, const char *errmsg, void *data)
+static __attribute__((unused)) void h_started_cb(tri_node_t *n, int status, const char *errmsg, void *data)
 {
     h_replica_t *r = data;
     r->started = true;
@@ -141,7 +141,7 @@ static void h_started_cb(tri_node_t *n, int status, const char *errmsg, void *da
     snprintf(r->start_err, sizeof r->start_err, "%s", errmsg ? errmsg : "");
 }
 
-static void h_leader_cb(tri_node_t *n, bool is_leader, void *data)
+static __attribute__((unused)) void h_leader_cb(tri_node_t *n, bool is_leader, void *data)
 {
     h_replica_t *r = data;
     if (is_leader)
@@ -151,7 +151,7 @@ static void h_leader_cb(tri_node_t *n, bool is_leader, void *data)
     r->is_leader_cb = is_leader;
 }
 
-static tri_node_config_t h_config(h_cluster_t *c, size_t i, enum tri_cluster_state state)
+static __attribute__((unused)) tri_node_config_t h_config(h_cluster_t *c, size_t i, enum tri_cluster_state state)
 {
     tri_node_config_t cfg = c->base;
     cfg.name = c->members[i].name;
@@ -165,7 +165,7 @@ static tri_node_config_t h_config(h_cluster_t *c, size_t i, enum tri_cluster_sta
 }
 
 /* Creates and starts replica i; returns tri_node_new's status. */
-static int h_up(h_cluster_t *c, size_t i, enum tri_cluster_state state, const char **errmsg)
+static __attribute__((unused)) int h_up(h_cluster_t *c, size_t i, enum tri_cluster_state state, const char **errmsg)
 {
     h_replica_t *r = &c->r[i];
     tri_node_config_t cfg = h_config(c, i, state);
@@ -187,17 +187,17 @@ static int h_up(h_cluster_t *c, size_t i, enum tri_cluster_state state, const ch
     return 0;
 }
 
-static void h_closed_cb(tri_node_t *n, void *data)
+static __attribute__((unused)) void h_closed_cb(tri_node_t *n, void *data)
 {
     ((h_replica_t *)data)->closed = true;
 }
 
-static bool h_is_closed(h_cluster_t *c, void *arg)
+static __attribute__((unused)) bool h_is_closed(h_cluster_t *c, void *arg)
 {
     return ((h_replica_t *)arg)->closed;
 }
 
-static void h_down(h_cluster_t *c, size_t i)
+static __attribute__((unused)) void h_down(h_cluster_t *c, size_t i)
 {
     h_replica_t *r = &c->r[i];
     if (!r->up)
@@ -211,7 +211,7 @@ static void h_down(h_cluster_t *c, size_t i)
     r->up = false;
 }
 
-static bool h_all_started(h_cluster_t *c, void *arg)
+static __attribute__((unused)) bool h_all_started(h_cluster_t *c, void *arg)
 {
     for (size_t i = 0; i < c->n; i++)
         if (c->r[i].up && !c->r[i].started)
@@ -219,7 +219,7 @@ static bool h_all_started(h_cluster_t *c, void *arg)
     return true;
 }
 
-static int h_leader(h_cluster_t *c)
+static __attribute__((unused)) int h_leader(h_cluster_t *c)
 {
     for (size_t i = 0; i < c->n; i++) {
         if (!c->r[i].up)
@@ -233,7 +233,7 @@ static int h_leader(h_cluster_t *c)
 }
 
 /* A caught-up leader that every live follower also knows. */
-static bool h_has_leader(h_cluster_t *c, void *arg)
+static __attribute__((unused)) bool h_has_leader(h_cluster_t *c, void *arg)
 {
     int l = h_leader(c);
     if (l < 0)
@@ -258,7 +258,7 @@ typedef struct h_prop {
     tri_txn_result_t res;
 } h_prop_t;
 
-static void h_prop_cb(tri_propose_t *req, int status, const tri_txn_result_t *res)
+static __attribute__((unused)) void h_prop_cb(tri_propose_t *req, int status, const tri_txn_result_t *res)
 {
     h_prop_t *p = req->data;
     p->done = true;
@@ -266,12 +266,12 @@ static void h_prop_cb(tri_propose_t *req, int status, const tri_txn_result_t *re
     p->res = *res;
 }
 
-static bool h_prop_done(h_cluster_t *c, void *arg)
+static __attribute__((unused)) bool h_prop_done(h_cluster_t *c, void *arg)
 {
     return ((h_prop_t *)arg)->done;
 }
 
-static int h_put_async(h_cluster_t *c, size_t i, h_prop_t *p, const char *key, const char *val)
+static __attribute__((unused)) int h_put_async(h_cluster_t *c, size_t i, h_prop_t *p, const char *key, const char *val)
 {
     tri_op_t op = {.kind = TRI_OP_PUT, .key = key, .key_len = strlen(key), .val = val,
                    .val_len = strlen(val)};
@@ -282,7 +282,7 @@ static int h_put_async(h_cluster_t *c, size_t i, h_prop_t *p, const char *key, c
 }
 
 /* Proposes a put through replica i and waits for the answer. */
-static h_prop_t h_put(h_cluster_t *c, size_t i, const char *key, const char *val)
+static __attribute__((unused)) h_prop_t h_put(h_cluster_t *c, size_t i, const char *key, const char *val)
 {
     h_prop_t p;
     CHECK(h_put_async(c, i, &p, key, val) == 0);
@@ -292,7 +292,7 @@ static h_prop_t h_put(h_cluster_t *c, size_t i, const char *key, const char *val
 
 /* ---------- reading a replica's store ---------- */
 
-static bool h_has_value(h_cluster_t *c, size_t i, const char *key, const char *val)
+static __attribute__((unused)) bool h_has_value(h_cluster_t *c, size_t i, const char *key, const char *val)
 {
     tri_kv_t kv;
     if (tri_store_get(c->r[i].store, key, strlen(key), 0, &kv) != 0)
@@ -302,7 +302,7 @@ static bool h_has_value(h_cluster_t *c, size_t i, const char *key, const char *v
     return same;
 }
 
-static bool h_converged(h_cluster_t *c, void *arg)
+static __attribute__((unused)) bool h_converged(h_cluster_t *c, void *arg)
 {
     int64_t rev = -1;
     for (size_t i = 0; i < c->n; i++) {
@@ -316,7 +316,7 @@ static bool h_converged(h_cluster_t *c, void *arg)
     return rev >= (arg ? *(int64_t *)arg : 0);
 }
 
-static void h_teardown(h_cluster_t *c)
+static __attribute__((unused)) void h_teardown(h_cluster_t *c)
 {
     for (size_t i = 0; i < c->n; i++)
         h_down(c, i);
