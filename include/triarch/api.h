@@ -86,6 +86,9 @@ struct tri_resource {
     void (*prepare)(json_t *obj, const json_t *old);
     /* Field selector fields beyond metadata.name / metadata.namespace. */
     const char *fields[8];
+    /* Top-level fields of the kind besides apiVersion, kind, metadata; others are
+     * unknown (dropped, or 400 under fieldValidation=Strict). */
+    const char *known_fields[12];
 };
 
 /* All registered resources, in discovery order. */
@@ -163,6 +166,10 @@ struct tri_api_op {
     int64_t revision;       /* of the result */
     /* Set by the caller before a list: also return the parsed items (for Tables). */
     bool want_items;
+    /* Set by the caller before create/update: fieldValidation=Strict rejects unknown
+     * fields with 400; otherwise they are dropped and listed in `warnings`. */
+    bool strict_fields;
+    tri_buf_t warnings;     /* "unknown field \"x\"" lines, '\n'-separated */
     json_t *items;          /* parsed items (array) when want_items */
     json_t *list_meta;      /* the list's metadata (resourceVersion, continue) */
     /* private */

@@ -114,6 +114,7 @@ void tri_api_op_release(tri_api_op_t *op)
     tri_buf_free(&op->body);
     tri_buf_free(&op->key);
     tri_buf_free(&op->val);
+    tri_buf_free(&op->warnings);
     json_decref(op->obj);
     json_decref(op->items);
     json_decref(op->list_meta);
@@ -638,7 +639,9 @@ int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
     op->http_code = 201;
     op->dry_run = dry_run;
     op->input = json_deep_copy(obj);
-    tri_meta_prepare_create(r, op->ns, op->input, &op->status);
+    tri_meta_prune_unknown(r, op->input, op->strict_fields, &op->warnings, &op->status);
+    if (op->status.code == 0)
+        tri_meta_prepare_create(r, op->ns, op->input, &op->status);
     const char *name = json_string_value(json_object_get(json_object_get(op->input, "metadata"),
                                                          "name"));
     snprintf(op->name, sizeof op->name, "%s", name ? name : "");
@@ -766,6 +769,14 @@ static void update_step(tri_api_op_t *op)
         return;
     }
     json_t *obj = desired_object(op);
+    if (obj != NULL && op->kind == OP_PATCH) {
+        tri_buf_reset(&op->warnings);
+        tri_meta_prune_unknown(op->res, obj, op->strict_fields, &op->warnings, &op->status);
+        if (op->status.code != 0) {
+            json_decref(obj);
+            obj = NULL;
+        }
+    }
     if (obj == NULL || patch_rv_conflict(op, obj, cur_rev)) {
         json_decref(obj);
         tri_val_unref(stored);
@@ -848,6 +859,11 @@ int tri_api_update(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
     op_init(api, op, r, ns, name, OP_UPDATE, cb);
     op->dry_run = dry_run;
     op->input = json_deep_copy(obj);
+    tri_meta_prune_unknown(r, op->input, op->strict_fields, &op->warnings, &op->status);
+    if (op->status.code != 0) {
+        op_finish(op);
+        return 0;
+    }
     tri_registry_key(r, op->ns, name, &op->key);
     const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"),
                                                        "resourceVersion"));

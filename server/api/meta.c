@@ -225,3 +225,49 @@ bool tri_meta_finish_invalid(const tri_resource_t *r, const char *name, tri_stat
     snprintf(st->group, sizeof st->group, "%s", r->group);
     return true;
 }
+
+static const char *const meta_fields[] = {
+    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+    "annotations", "ownerReferences", "finalizers", "managedFields", NULL};
+
+static bool listed(const char *const *names, size_t max, const char *k)
+{
+    for (size_t i = 0; i < max && names[i]; i++)
+        if (strcmp(names[i], k) == 0)
+            return true;
+    return false;
+}
+
+static void prune(json_t *obj, const char *prefix, const char *const *names, size_t max,
+                  const char *const *extra, bool strict, tri_buf_t *warnings, tri_status_t *st)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, k, v) {
+        if (listed(names, max, k) || (extra && listed(extra, 3, k)))
+            continue;
+        if (strict && st->code == 0) {
+            tri_status_set(st, 400, "BadRequest", "strict decoding error: unknown field \"%s%s\"",
+                           prefix, k);
+            return;
+        }
+        if (warnings)
+            tri_buf_appendf(warnings, "%sunknown field \"%s%s\"", warnings->len ? "\n" : "",
+                            prefix, k);
+        json_object_del(obj, k);
+    }
+}
+
+void tri_meta_prune_unknown(const tri_resource_t *r, json_t *obj, bool strict,
+                            tri_buf_t *warnings, tri_status_t *st)
+{
+    static const char *const always[] = {"apiVersion", "kind", "metadata"};
+    prune(obj, "", r->known_fields, sizeof r->known_fields / sizeof r->known_fields[0], always,
+          strict, warnings, st);
+    json_t *meta = json_object_get(obj, "metadata");
+    if (st->code == 0 && json_is_object(meta))
+        prune(meta, "metadata.", meta_fields, sizeof meta_fields / sizeof meta_fields[0], NULL,
+              strict, warnings, st);
+}

@@ -16,6 +16,10 @@ void tri_meta_prepare_update(const tri_resource_t *r, const char *ns, const char
  * with one cause per field. */
 void tri_meta_validate(const tri_resource_t *r, const json_t *obj, const json_t *old,
                        tri_status_t *st);
+/* Drops fields the kind does not have (top level and metadata), as decoding
+ * into Kubernetes' typed structs does; under strict, the first one is a 400. */
+void tri_meta_prune_unknown(const tri_resource_t *r, json_t *obj, bool strict,
+                            tri_buf_t *warnings, tri_status_t *st);
 /* Fills an Invalid status from st->causes if any (returns true if invalid). */
 bool tri_meta_finish_invalid(const tri_resource_t *r, const char *name, tri_status_t *st);
 

@@ -81,6 +81,7 @@ const tri_resource_t tri_res_namespaces = {
     .validate = ns_validate,
     .prepare = ns_prepare,
     .fields = {"status.phase"},
+    .known_fields = {"spec", "status"},
 };
 
 /* ---------- configmaps ---------- */
@@ -179,4 +180,5 @@ const tri_resource_t tri_res_configmaps = {
     .cells = cm_cells,
     .validate = cm_validate,
     .prepare = NULL,
+    .known_fields = {"data", "binaryData", "immutable"},
 };

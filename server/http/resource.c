@@ -32,10 +32,36 @@ static void send_table(tri_req_t *ctx)
     tri_send_json(ctx->req, op->http_code, t);
 }
 
+/* One Warning header per unknown field, as apiserver sends them. */
+static void add_warnings(h2o_req_t *req, const tri_buf_t *w)
+{
+    size_t i = 0;
+    while (i < w->len) {
+        const char *nl = memchr(w->data + i, '\n', w->len - i);
+        size_t n = nl ? (size_t)(nl - (w->data + i)) : w->len - i;
+        tri_buf_t v = {0};
+        tri_buf_appendf(&v, "299 - \"");
+        for (size_t j = 0; j < n; j++) {
+            char c = w->data[i + j];
+            if (c == '"' || c == '\\')
+                tri_buf_append(&v, "\\", 1);
+            tri_buf_append(&v, &c, 1);
+        }
+        tri_buf_append(&v, "\"", 1);
+        h2o_iovec_t hv = h2o_strdup(&req->pool, v.data, v.len);
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("warning"), 0, NULL,
+                              hv.base, hv.len);
+        tri_buf_free(&v);
+        i += n + 1;
+    }
+}
+
 static void on_op_done(tri_api_op_t *op)
 {
     tri_req_t *ctx = op->data;
     int code = op->status.code ? op->status.code : op->http_code;
+    if (ctx->req != NULL && op->warnings.len > 0)
+        add_warnings(ctx->req, &op->warnings);
     if (ctx->req != NULL) {
         if (op->status.code != 0)
             tri_send_status(ctx->req, &op->status);
@@ -196,6 +222,7 @@ static void apply_create(tri_req_t *ctx)
     tri_api_op_release(&ctx->op);
     memset(&ctx->op, 0, sizeof ctx->op);
     ctx->op.data = ctx;
+    ctx->op.strict_fields = ctx->p.field_validation && !strcmp(ctx->p.field_validation, "Strict");
     tri_api_create(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, obj,
                    is_dry_run(&ctx->p), on_op_done);
     json_decref(obj);
@@ -314,6 +341,7 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
     ctx->p = p;
     ctx->accept = tri_req_accept(req);
     ctx->limited = true;
+    ctx->op.strict_fields = p.field_validation && strcmp(p.field_validation, "Strict") == 0;
     h->inflight++;
     int rc = 0;
     tri_list_opts_t lo;
