@@ -1,0 +1,254 @@
+/* bench_raft: three replicas in this process on 127.0.0.1, commit throughput of
+ * 1 KiB txns through tri_node_propose at 1/16/64/256 in flight, half of them
+ * submitted on the leader and half on a follower (forwarded). Prints writes/s and
+ * p50/p99 latency per level. Build Release for figures worth comparing.
+ *
+ *   bench_raft [seconds-per-level]     (default 3)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "triarch/errors.h"
+#include "triarch/log.h"
+#include "triarch/raft.h"
+#include "triarch/store.h"
+#include "triarch/util.h"
+
+#define N 3
+#define VAL_LEN 1024
+#define MAX_INFLIGHT 256
+#define MAX_SAMPLES 2000000
+/* Distinct keys so the store grows a little but stays small in memory. */
+#define KEYSPACE 4096
+
+typedef struct bench bench_t;
+typedef struct slot {
+    tri_propose_t req;
+    bench_t *b;
+    uint64_t t0;
+    int via;
+} slot_t;
+
+struct bench {
+    uv_loop_t loop;
+    uv_timer_t waker;
+    tri_member_t members[N];
+    tri_store_t *stores[N];
+    tri_node_t *nodes[N];
+    int started, closed;
+    char root[128], dirs[N][256];
+    slot_t slots[MAX_INFLIGHT];
+    int inflight, target;
+    bool running;
+    uint64_t done, errors, seq;
+    uint64_t *lat_us;
+    size_t n_lat;
+    char val[VAL_LEN];
+};
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+        perror("free port");
+        exit(1);
+    }
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static void waker_cb(uv_timer_t *t)
+{
+}
+
+static void run_for(bench_t *b, uint64_t ms, bool (*cond)(bench_t *))
+{
+    uint64_t end = tri_now_ms() + ms;
+    uv_timer_start(&b->waker, waker_cb, 5, 5);
+    while (tri_now_ms() < end && !(cond && cond(b)))
+        uv_run(&b->loop, UV_RUN_ONCE);
+    uv_timer_stop(&b->waker);
+}
+
+static void started_cb(tri_node_t *n, int status, const char *err, void *data)
+{
+    bench_t *b = data;
+    if (status != 0) {
+        fprintf(stderr, "start failed: %s\n", err);
+        exit(1);
+    }
+    b->started++;
+}
+
+static bool all_started(bench_t *b)
+{
+    return b->started == N;
+}
+
+static int leader(bench_t *b)
+{
+    for (int i = 0; i < N; i++) {
+        tri_node_status_t st;
+        tri_node_get_status(b->nodes[i], &st);
+        if (st.role == TRI_ROLE_LEADER && st.caught_up)
+            return i;
+    }
+    return -1;
+}
+
+static bool has_leader(bench_t *b)
+{
+    return leader(b) >= 0;
+}
+
+static void submit(bench_t *b, slot_t *s);
+
+static void prop_cb(tri_propose_t *req, int status, const tri_txn_result_t *res)
+{
+    slot_t *s = req->data;
+    bench_t *b = s->b;
+    b->inflight--;
+    if (status != 0 || res->status != 0)
+        b->errors++;
+    else {
+        b->done++;
+        if (b->n_lat < MAX_SAMPLES)
+            b->lat_us[b->n_lat++] = (tri_now_ns() / 1000) - s->t0;
+    }
+    if (b->running)
+        submit(b, s);
+}
+
+static void submit(bench_t *b, slot_t *s)
+{
+    char key[32];
+    snprintf(key, sizeof key, "/bench/%llu", (unsigned long long)(b->seq++ % KEYSPACE));
+    tri_op_t op = {.kind = TRI_OP_PUT, .key = key, .key_len = strlen(key), .val = b->val,
+                   .val_len = VAL_LEN};
+    tri_txn_t txn = {.ops = &op, .n_ops = 1};
+    s->b = b;
+    s->req.data = s;
+    s->t0 = tri_now_ns() / 1000;
+    if (tri_node_propose(b->nodes[s->via], &s->req, &txn, prop_cb) != 0) {
+        b->errors++;
+        return;
+    }
+    b->inflight++;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool drained(bench_t *b)
+{
+    return b->inflight == 0;
+}
+
+static void level(bench_t *b, int inflight, unsigned secs)
+{
+    int l = leader(b);
+    int f = (l + 1) % N;
+    b->done = b->errors = 0;
+    b->n_lat = 0;
+    b->running = true;
+    for (int i = 0; i < inflight; i++) {
+        b->slots[i].via = (i % 2 == 0) ? l : f;
+        submit(b, &b->slots[i]);
+    }
+    uint64_t t0 = tri_now_ms();
+    run_for(b, secs * 1000ull, NULL);
+    uint64_t el = tri_now_ms() - t0;
+    uint64_t done = b->done;
+    b->running = false;
+    run_for(b, 10000, drained);
+    qsort(b->lat_us, b->n_lat, sizeof *b->lat_us, cmp_u64);
+    double p50 = b->n_lat ? b->lat_us[b->n_lat / 2] / 1000.0 : 0;
+    double p99 = b->n_lat ? b->lat_us[(size_t)(b->n_lat * 0.99)] / 1000.0 : 0;
+    printf("inflight=%-4d writes/s=%-8.0f p50_ms=%-7.2f p99_ms=%-7.2f errors=%llu\n", inflight,
+           done * 1000.0 / (double)el, p50, p99, (unsigned long long)b->errors);
+    fflush(stdout);
+}
+
+static void closed_cb(tri_node_t *n, void *data)
+{
+    ((bench_t *)data)->closed++;
+}
+
+static bool all_closed(bench_t *b)
+{
+    return b->closed == N;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned secs = argc > 1 ? (unsigned)atoi(argv[1]) : 3;
+    static bench_t bench;
+    bench_t *b = &bench;
+    signal(SIGPIPE, SIG_IGN);
+    tri_log_set_level(TRI_LOG_WARN);
+    memset(b->val, 'x', sizeof b->val);
+    b->lat_us = malloc(MAX_SAMPLES * sizeof *b->lat_us);
+    uv_loop_init(&b->loop);
+    uv_timer_init(&b->loop, &b->waker);
+    snprintf(b->root, sizeof b->root, "/tmp/triarch-bench-raft-XXXXXX");
+    if (mkdtemp(b->root) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(b->members[i].name, sizeof b->members[i].name, "r%d", i + 1);
+        snprintf(b->members[i].addr, sizeof b->members[i].addr, "127.0.0.1:%d", free_port());
+        b->members[i].id = tri_member_id_derive("bench", b->members[i].name);
+        snprintf(b->dirs[i], sizeof b->dirs[i], "%s/%s", b->root, b->members[i].name);
+    }
+    for (int i = 0; i < N; i++) {
+        tri_node_config_t cfg = {.name = b->members[i].name, .cluster_id = "bench",
+                                 .data_dir = b->dirs[i], .peer_addr = b->members[i].addr,
+                                 .members = b->members, .n_members = N,
+                                 .state = TRI_CLUSTER_NEW};
+        const char *err;
+        if (tri_store_new(NULL, &b->stores[i]) != 0 ||
+            tri_node_new(&b->loop, b->stores[i], &cfg, &b->nodes[i], &err) != 0 ||
+            tri_node_start(b->nodes[i], started_cb, b) != 0) {
+            fprintf(stderr, "cannot start replica %d\n", i);
+            return 1;
+        }
+    }
+    run_for(b, 10000, all_started);
+    run_for(b, 10000, has_leader);
+    if (leader(b) < 0) {
+        fprintf(stderr, "no leader\n");
+        return 1;
+    }
+    printf("bench_raft: 3 replicas, 1 KiB puts, half via the leader, half forwarded\n");
+    int levels[] = {1, 16, 64, 256};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+        level(b, levels[i], secs);
+    for (int i = 0; i < N; i++)
+        tri_node_close(b->nodes[i], closed_cb, b);
+    run_for(b, 10000, all_closed);
+    for (int i = 0; i < N; i++) {
+        tri_node_free(b->nodes[i]);
+        tri_store_free(b->stores[i]);
+    }
+    uv_close((uv_handle_t *)&b->waker, NULL);
+    uv_run(&b->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&b->loop);
+    free(b->lat_us);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->root);
+    return system(cmd) == 0 ? 0 : 1;
+}
