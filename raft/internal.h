@@ -180,7 +180,7 @@ struct tri_node {
     size_t n_seen;
     tri_probe_t *probes;
     uint64_t probe_deadline_ms, probe_next_ms;
-    char errmsg[512];
+    char errmsg[1024];
 
     /* libraft */
     struct raft raft;
