@@ -303,6 +303,25 @@ static void test_snapshot_catch_up(h_cluster_t *c, int l)
     put_ok(c, f, "/snap/after", "fine");
 }
 
+static bool leader_is_not(h_cluster_t *c, void *arg)
+{
+    int l = h_leader(c);
+    return l >= 0 && l != *(int *)arg && h_has_leader(c, NULL);
+}
+
+/* Leadership transfer: another voter takes over, the old leader's loops hear false. */
+static void test_transfer(h_cluster_t *c, int l)
+{
+    CHECK(l >= 0);
+    size_t f = (size_t)(l + 1) % 3;
+    CHECK_EQ(tri_node_transfer(c->r[f].node, 0), TRI_ENOTLEADER);
+    int false_before = c->r[l].leader_false;
+    CHECK_EQ(tri_node_transfer(c->r[l].node, 0), 0);
+    CHECK(h_run_until(c, leader_is_not, &l, 5000));
+    CHECK_EQ(c->r[l].leader_false, false_before + 1);
+    put_ok(c, (size_t)l, "/transfer/after", "ok");
+}
+
 int main(void)
 {
     h_cluster_t c;
@@ -316,6 +335,7 @@ int main(void)
     test_wait_revision(&c, l);
     test_leader_loss_and_restart(&c, &l);
     test_snapshot_catch_up(&c, l);
+    test_transfer(&c, h_leader(&c));
     h_teardown(&c);
     printf("ok\n");
     return 0;
