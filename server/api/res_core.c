@@ -87,7 +87,7 @@ const tri_resource_t tri_res_namespaces = {
 /* ---------- configmaps ---------- */
 
 static const tri_column_t cm_columns[] = {
-    {"Data", "string", "", "Number of data entries", 0},
+    {"Data", "integer", "", "Number of data entries", 0},
 };
 
 static json_t *cm_cells(const json_t *obj)

@@ -134,6 +134,8 @@ def kill_leader_under_writes(c):
     if after < RESUME_ACKS:
         raise TestFailure(f"writes after the leader kill: expected >= {RESUME_ACKS} got {after} "
                           f"(errors {errors[-5:]}) (logs in {c.dir})")
+    print(f"killed leader {leader}: {len(acked)} writes acknowledged, {after} after the kill, "
+          f"{len(errors)} failed attempts", flush=True)
     new_leader = c.wait_leader(30)
     check("a new leader differs from the killed one", True, new_leader != leader, c)
 
@@ -157,6 +159,7 @@ def kill_leader_under_writes(c):
     check("watch revisions strictly increasing (no gap order issue, no duplicate)",
           True, all(a < b for a, b in zip(revs, revs[1:])), c)
     check("watch starts after its resourceVersion", True, not revs or revs[0] > start_rv, c)
+    print(f"follower {follower} watch: {len(revs)} events", flush=True)
     missing = want_revs - set(revs)
     check(f"acknowledged revisions missing from the watch {sorted(missing)[:5]}", 0,
           len(missing), c)
