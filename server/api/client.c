@@ -345,7 +345,7 @@ static int decode_continue(const char *tok, int64_t *rv, tri_buf_t *start)
         goto out;
     while (len > 0 && raw[len - 1] == '\0') /* EVP_DecodeBlock keeps padding bytes */
         len--;
-    json_t *t = json_loadb((const char *)raw, (size_t)len, 0, NULL);
+    json_t *t = json_loadb((const char *)raw, (size_t)len, JSON_ALLOW_NUL, NULL);
     json_t *jrv = json_object_get(t, "rv"), *js = json_object_get(t, "start");
     if (json_is_integer(jrv) && json_integer_value(jrv) > 0 && json_is_string(js)) {
         *rv = json_integer_value(jrv);
