@@ -85,10 +85,10 @@ struct tri_resource {
     /* Kind-specific defaulting and normalisation before validation. */
     void (*prepare)(json_t *obj, const json_t *old);
     /* Field selector fields beyond metadata.name / metadata.namespace. */
-    const char *fields[8];
+    const char *fields[16];
     /* Top-level fields of the kind besides apiVersion, kind, metadata; others are
      * unknown (dropped, or 400 under fieldValidation=Strict). */
-    const char *known_fields[12];
+    const char *known_fields[20];
 };
 
 /* All registered resources, in discovery order. */

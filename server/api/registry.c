@@ -10,6 +10,7 @@
 static const tri_resource_t *const registry[] = {
     &tri_res_namespaces,
     &tri_res_configmaps,
+    &tri_res_events,
 };
 
 const tri_resource_t *const *tri_registry_all(size_t *n)
