@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 DIR ?= ./cluster
 REPLICAS ?= 3
 
-.PHONY: all setup debug release test up down status bench fuzz clean
+.PHONY: all setup debug release release-all test up down status bench fuzz clean
 
 all: release
 
@@ -24,6 +24,9 @@ debug: setup build/debug/Makefile
 	cmake --build build/debug -j$(JOBS)
 
 release: setup build/release/Makefile
+	cmake --build build/release -j$(JOBS) --target triarchd triarch
+
+release-all: setup build/release/Makefile
 	cmake --build build/release -j$(JOBS)
 
 test: debug
@@ -42,7 +45,7 @@ down:
 status: release
 	./build/release/triarch cluster status --dir $(DIR)
 
-bench: release
+bench: release-all
 	./bench/run.sh
 
 fuzz: debug

@@ -9,6 +9,7 @@
 
 static const tri_resource_t *const registry[] = {
     &tri_res_namespaces,
+    &tri_res_nodes,
     &tri_res_configmaps,
     &tri_res_events,
 };

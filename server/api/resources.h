@@ -7,6 +7,7 @@
 extern const tri_resource_t tri_res_namespaces;
 extern const tri_resource_t tri_res_configmaps;
 extern const tri_resource_t tri_res_events;
+extern const tri_resource_t tri_res_nodes;
 
 /* Built-in namespaces that exist from the start (Kubernetes' own four). */
 extern const char *const tri_builtin_namespaces[];

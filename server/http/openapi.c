@@ -18,7 +18,7 @@ static json_t *gvk(const tri_resource_t *r)
 
 static json_t *schema_ref(const char *name)
 {
-    char ref[256];
+    char ref[320];
     snprintf(ref, sizeof ref, "#/components/schemas/%s", name);
     return json_pack("{s:s}", "$ref", ref);
 }
@@ -109,8 +109,6 @@ static json_t *group_doc(const char *group, const char *version)
             continue;
         found++;
         char base[256], item[320], sn[256];
-        snprintf(base, sizeof base, "/%s%s%s/%s%s", group[0] ? "apis/" : "api", group,
-                 group[0] ? "" : "", version, r->namespaced ? "/namespaces/{namespace}" : "");
         if (group[0])
             snprintf(base, sizeof base, "/apis/%s/%s%s", group, version,
                      r->namespaced ? "/namespaces/{namespace}" : "");
