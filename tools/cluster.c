@@ -42,8 +42,8 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static int member_path(const tri_cluster_t *c, const tri_member_t *m, const char *file,
-                       char *out, size_t outlen)
+static int member_path(const tri_cluster_t *c, const tri_member_t *m, const char *file, char *out,
+                       size_t outlen)
 {
     return tri_path(out, outlen, "%s/%s/%s", c->dir, m->name, file);
 }
@@ -230,8 +230,7 @@ static int children_check(up_state_t *u)
             tri_cli_err("replica %s exited with status %d", u->c.members[i].name,
                         WEXITSTATUS(status));
         else
-            tri_cli_err("replica %s died of signal %d", u->c.members[i].name,
-                        WTERMSIG(status));
+            tri_cli_err("replica %s died of signal %d", u->c.members[i].name, WTERMSIG(status));
         return TRI_EIO;
     }
     return 0;
@@ -338,17 +337,30 @@ static int up_parse(int argc, char **argv, up_opts_t *o)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case 'd': o->dir = optarg; break;
-        case 'b': o->bin_dir = optarg; break;
+        case 'd':
+            o->dir = optarg;
+            break;
+        case 'b':
+            o->bin_dir = optarg;
+            break;
         case 'r':
             bad |= int_arg("--replicas", optarg, 1, TRI_MAX_MEMBERS, &o->replicas);
             o->replicas_given = 1;
             break;
-        case 'a': bad |= int_arg("--agents", optarg, 0, 1000000, &o->agents); break;
-        case 'k': bad |= int_arg("--hollow-nodes", optarg, 0, 1000000, &o->hollow); break;
-        case 't': bad |= int_arg("--timeout", optarg, 1, 86400, &o->timeout_s); break;
-        case 'h': up_usage(stdout); return -1;
-        default: bad = 1;
+        case 'a':
+            bad |= int_arg("--agents", optarg, 0, 1000000, &o->agents);
+            break;
+        case 'k':
+            bad |= int_arg("--hollow-nodes", optarg, 0, 1000000, &o->hollow);
+            break;
+        case 't':
+            bad |= int_arg("--timeout", optarg, 1, 86400, &o->timeout_s);
+            break;
+        case 'h':
+            up_usage(stdout);
+            return -1;
+        default:
+            bad = 1;
         }
     }
     if (!bad && (o->dir == NULL || optind < argc)) {
@@ -461,16 +473,18 @@ static int processes_stop(const tri_cluster_t *c)
         return TRI_EINVAL;
     for (size_t i = 0; i < n; i++) {
         v[i].pid = pids[i] = tri_pidfile_alive(v[i].pidfile, v[i].expect);
-        if (v[i].pid > 0)
+        if (v[i].pid > 0) {
+            printf("stopping %s (pid %d)\n", v[i].what, (int)v[i].pid);
+            fflush(stdout);
             kill(v[i].pid, SIGTERM);
-        else
+        } else
             printf("%s was not running\n", v[i].what);
     }
     size_t alive = victims_wait(v, n, TRI_STOP_GRACE_MS);
     for (size_t i = 0; alive > 0 && i < n; i++) {
         if (v[i].pid > 0) {
-            printf("%s (pid %d) ignored SIGTERM for %ds: killing it\n", v[i].what,
-                   (int)v[i].pid, TRI_STOP_GRACE_MS / 1000);
+            printf("%s (pid %d) ignored SIGTERM for %ds: killing it\n", v[i].what, (int)v[i].pid,
+                   TRI_STOP_GRACE_MS / 1000);
             kill(v[i].pid, SIGKILL);
         }
     }
@@ -640,8 +654,8 @@ static int cluster_status(int argc, char **argv)
     }
     char leader[TRI_NAME_MAX + 1] = "";
     printf("cluster %s\n", c->id);
-    printf("%-10s %-12s %-6s %-8s %-8s %-9s %-8s %s\n", "NAME", "ROLE", "TERM", "COMMIT",
-           "APPLIED", "REVISION", "PID", "API");
+    printf("%-10s %-12s %-6s %-8s %-8s %-9s %-8s %s\n", "NAME", "ROLE", "TERM", "COMMIT", "APPLIED",
+           "REVISION", "PID", "API");
     for (size_t i = 0; i < c->n_members; i++)
         status_row(c, &c->members[i], leader, sizeof leader);
     printf("leader: %s\n", leader[0] ? leader : "none");

@@ -10,15 +10,15 @@
 
 /* Check every 500 ms; down after 2 failures (~1 s), up again after 1 success. Clients
  * of a replica marked down are cut so they reconnect to a healthy one. */
-#define TRI_SERVER_OPTS                                                                        \
+#define TRI_SERVER_OPTS                                                                            \
     "check check-ssl verify none inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions"
 
 static int servers_render(const tri_cluster_t *c, tri_buf_t *out)
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < c->n_members; i++)
-        rc = tri_buf_appendf(out, "    server %s %s %s\n", c->members[i].name,
-                             c->members[i].api, TRI_SERVER_OPTS);
+        rc = tri_buf_appendf(out, "    server %s %s %s\n", c->members[i].name, c->members[i].api,
+                             TRI_SERVER_OPTS);
     return rc;
 }
 

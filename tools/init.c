@@ -157,8 +157,7 @@ int tri_members_parse_api(tri_cluster_t *c, const char *spec, char *err, size_t 
             return rc;
         tri_member_t *m = member_find(c, name, nlen);
         if (m == NULL) {
-            snprintf(err, errlen, "--api names '%.*s', which is not in --members", (int)nlen,
-                     name);
+            snprintf(err, errlen, "--api names '%.*s', which is not in --members", (int)nlen, name);
             return TRI_EINVAL;
         }
         memcpy(m->api, addr, sizeof m->api);
@@ -214,8 +213,8 @@ static int cluster_json_write(const tri_cluster_t *c)
         char id[24];
         snprintf(id, sizeof id, "%llu", (unsigned long long)m->id);
         /* The id goes as a decimal string: JSON numbers lose precision past 2^53. */
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", m->name, "id", id, "peer",
-                              m->peer, "api", m->api);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", m->name, "id", id, "peer", m->peer,
+                              "api", m->api);
         if (o == NULL || json_array_append_new(members, o) != 0)
             goto out;
     }
@@ -262,19 +261,18 @@ static int member_yaml_write(const tri_cluster_t *c, const tri_member_t *m)
     if (rc == 0)
         rc = tri_buf_append(&initial, "", 1);
     if (rc == 0)
-        rc = tri_buf_appendf(&y, "# triarchd config for %s, written by `triarch init`.\n",
-                             m->name);
+        rc = tri_buf_appendf(&y, "# triarchd config for %s, written by `triarch init`.\n", m->name);
     char p[TRI_PATH_MAX];
-#define KV(k, v)                                                                               \
-    do {                                                                                       \
-        if (rc == 0)                                                                           \
-            rc = yaml_kv(&y, k, v);                                                            \
+#define KV(k, v)                                                                                   \
+    do {                                                                                           \
+        if (rc == 0)                                                                               \
+            rc = yaml_kv(&y, k, v);                                                                \
     } while (0)
-#define KVPATH(k, fmt, ...)                                                                    \
-    do {                                                                                       \
-        if (rc == 0)                                                                           \
-            rc = tri_path(p, sizeof p, fmt, __VA_ARGS__);                                      \
-        KV(k, p);                                                                              \
+#define KVPATH(k, fmt, ...)                                                                        \
+    do {                                                                                           \
+        if (rc == 0)                                                                               \
+            rc = tri_path(p, sizeof p, fmt, __VA_ARGS__);                                          \
+        KV(k, p);                                                                                  \
     } while (0)
     KV("name", m->name);
     KV("cluster-id", c->id);
@@ -341,8 +339,7 @@ static int member_load(json_t *o, tri_member_t *m)
     if (json_unpack(o, "{s:s, s:s, s:s, s:s}", "name", &name, "id", &id, "peer", &peer, "api",
                     &api) != 0)
         return TRI_ECORRUPT;
-    if (strlen(name) > TRI_NAME_MAX || strlen(peer) >= TRI_ADDR_MAX ||
-        strlen(api) >= TRI_ADDR_MAX)
+    if (strlen(name) > TRI_NAME_MAX || strlen(peer) >= TRI_ADDR_MAX || strlen(api) >= TRI_ADDR_MAX)
         return TRI_ECORRUPT;
     strcpy(m->name, name);
     strcpy(m->peer, peer);
@@ -404,11 +401,13 @@ static void init_usage(FILE *f)
 
 int tri_cmd_init(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'}, {"members", required_argument, NULL, 'm'},
-        {"api", required_argument, NULL, 'a'}, {"lb", required_argument, NULL, 'l'},
-        {"san", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"members", required_argument, NULL, 'm'},
+                                         {"api", required_argument, NULL, 'a'},
+                                         {"lb", required_argument, NULL, 'l'},
+                                         {"san", required_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     tri_cluster_t *c = calloc(1, sizeof *c);
     const char *dir = NULL, *members = NULL, *api = NULL;
     int rc = 2, opt;
@@ -418,9 +417,15 @@ int tri_cmd_init(int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case 'd': dir = optarg; break;
-        case 'm': members = optarg; break;
-        case 'a': api = optarg; break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'm':
+            members = optarg;
+            break;
+        case 'a':
+            api = optarg;
+            break;
         case 'l':
             if (tri_addr_check(optarg) != 0 || strlen(optarg) >= sizeof c->lb) {
                 tri_cli_err("--lb %s is not IPv4:port", optarg);
@@ -435,8 +440,13 @@ int tri_cmd_init(int argc, char **argv)
             }
             c->sans[c->n_sans++] = optarg;
             break;
-        case 'h': init_usage(stdout); rc = 0; goto out;
-        default: init_usage(stderr); goto out;
+        case 'h':
+            init_usage(stdout);
+            rc = 0;
+            goto out;
+        default:
+            init_usage(stderr);
+            goto out;
         }
     }
     if (optind < argc || dir == NULL || members == NULL) {

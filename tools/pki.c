@@ -62,11 +62,10 @@ static int serial_set(X509 *x)
 
 static int name_set(X509_NAME *n, const char *cn, const char *org)
 {
-    if (org && !X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)org,
-                                           -1, -1, 0))
+    if (org &&
+        !X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)org, -1, -1, 0))
         return TRI_EINVAL;
-    if (!X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-                                    0))
+    if (!X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0))
         return TRI_EINVAL;
     return 0;
 }
@@ -238,8 +237,7 @@ static int member_san(const tri_cluster_t *c, const tri_member_t *m, tri_buf_t *
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = tri_buf_appendf(san, ",IP:%s", ips[i]);
     for (size_t i = 0; rc == 0 && i < c->n_sans; i++)
-        rc = tri_buf_appendf(san, ",%s:%s", is_ip_literal(c->sans[i]) ? "IP" : "DNS",
-                             c->sans[i]);
+        rc = tri_buf_appendf(san, ",%s:%s", is_ip_literal(c->sans[i]) ? "IP" : "DNS", c->sans[i]);
     if (rc == 0)
         rc = tri_buf_append(san, "", 1);
     return rc;

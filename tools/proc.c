@@ -103,8 +103,7 @@ static int find_in_path(const char *name, char *out, size_t outlen)
     for (const char *p = env; *p;) {
         const char *colon = strchr(p, ':');
         size_t len = colon ? (size_t)(colon - p) : strlen(p);
-        if (len > 0 && tri_path(out, outlen, "%.*s/%s", (int)len, p, name) == 0 &&
-            executable(out))
+        if (len > 0 && tri_path(out, outlen, "%.*s/%s", (int)len, p, name) == 0 && executable(out))
             return 0;
         p += len + (colon ? 1 : 0);
     }
@@ -114,9 +113,8 @@ static int find_in_path(const char *name, char *out, size_t outlen)
 int tri_proc_find_binary(const char *name, const char *bin_dir, char *out, size_t outlen)
 {
     if (bin_dir)
-        return tri_path(out, outlen, "%s/%s", bin_dir, name) == 0 && executable(out)
-                   ? 0
-                   : TRI_ENOENT;
+        return tri_path(out, outlen, "%s/%s", bin_dir, name) == 0 && executable(out) ? 0
+                                                                                     : TRI_ENOENT;
     char self[TRI_PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0) {
