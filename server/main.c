@@ -24,6 +24,9 @@
 #define MAX_MEMBERS 16
 /* libraft does its disk work on the libuv pool; nothing of ours runs there. */
 #define UV_POOL_SIZE "4"
+/* After raft has stopped, client connections get this long to go away. */
+#define DRAIN_MS 500
+
 
 typedef struct daemon {
     tri_config_t cfg;
@@ -34,11 +37,15 @@ typedef struct daemon {
     tri_http_t *http;
     uv_signal_t sigterm, sigint;
     uv_timer_t compact;
+    uv_timer_t drain;
     tri_member_t members[MAX_MEMBERS];
     size_t n_members;
     int exit_code;
     bool stopping;
 } daemon_t;
+
+/* The daemon stays reachable from here until exit (see the end of main). */
+static daemon_t *g_daemon;
 
 static int parse_members(daemon_t *d)
 {
@@ -150,12 +157,20 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
              tri_http_port(d->http, false), tri_http_port(d->http, true));
 }
 
-static void on_node_closed(tri_node_t *n, void *data)
+static void on_drained(uv_timer_t *t)
 {
-    daemon_t *d = data;
+    daemon_t *d = t->data;
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->compact, NULL);
+    uv_close((uv_handle_t *)&d->drain, NULL);
+    uv_stop(&d->loop);
+}
+
+static void on_node_closed(tri_node_t *n, void *data)
+{
+    daemon_t *d = data;
+    uv_timer_start(&d->drain, on_drained, DRAIN_MS, 0);
 }
 
 static void on_http_closed(tri_http_t *h, void *data)
@@ -250,23 +265,30 @@ int main(int argc, char **argv)
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_timer_init(&d->loop, &d->compact);
     d->compact.data = d;
+    uv_timer_init(&d->loop, &d->drain);
+    d->drain.data = d;
     uv_timer_start(&d->compact, on_compact, COMPACT_PERIOD_MS, COMPACT_PERIOD_MS);
     rc = open_node(d);
     if (rc != 0) {
-        d->exit_code = rc == -2 ? 1 : 1;
+        d->exit_code = 1;
         uv_close((uv_handle_t *)&d->sigterm, NULL);
         uv_close((uv_handle_t *)&d->sigint, NULL);
         uv_close((uv_handle_t *)&d->compact, NULL);
+        uv_close((uv_handle_t *)&d->drain, NULL);
     }
+    g_daemon = d;
     uv_run(&d->loop, UV_RUN_DEFAULT);
+    uv_run(&d->loop, UV_RUN_NOWAIT); /* let the close callbacks run */
     int code = d->exit_code;
-    tri_http_free(d->http);
+    /* h2o's context is left to the exit, still reachable through g_daemon: h2o
+     * asserts when disposed while any timer entry of a past connection remains,
+     * and nothing of it outlives the process anyway. */
+    tri_debug("triarchd", "loop ended", "connections=%zu",
+              d->http ? tri_http_connections(d->http) : 0);
     tri_api_free(d->api);
     if (d->node)
         tri_node_free(d->node);
     tri_store_free(d->store);
-    uv_loop_close(&d->loop);
     tri_config_free(&d->cfg);
-    free(d);
     return code;
 }

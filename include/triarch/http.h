@@ -35,5 +35,7 @@ int tri_http_port(const tri_http_t *h, bool plain);
 typedef void (*tri_http_close_cb)(tri_http_t *h, void *data);
 void tri_http_close(tri_http_t *h, tri_http_close_cb cb, void *data);
 void tri_http_free(tri_http_t *h);
+/* Client connections currently open. */
+size_t tri_http_connections(const tri_http_t *h);
 
 #endif

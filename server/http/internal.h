@@ -48,6 +48,7 @@ struct tri_http {
     bool have_tls, have_plain;
     int port_tls, port_plain;
     unsigned inflight;
+    size_t connections;
     tri_stream_t *streams; /* open watches, to end them on close */
     tri_http_metrics_t metrics;
     int closing;

@@ -71,19 +71,34 @@ static int parse_addr(const char *s, struct sockaddr_in *sa)
     return uv_ip4_addr(host, port, sa);
 }
 
+/* A client connection's TCP handle, counted so shutdown knows what is still open. */
+typedef struct tri_conn {
+    uv_tcp_t tcp;
+    tri_http_t *h;
+} tri_conn_t;
+
+static void on_conn_closed(uv_handle_t *hd)
+{
+    tri_conn_t *c = (tri_conn_t *)hd;
+    c->h->connections--;
+    free(c);
+}
+
 static void on_accept(uv_stream_t *listener, int status)
 {
     if (status != 0)
         return;
     tri_http_t *h = listener->data;
-    uv_tcp_t *conn = h2o_mem_alloc(sizeof *conn);
-    uv_tcp_init(listener->loop, conn);
-    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+    tri_conn_t *conn = h2o_mem_alloc(sizeof *conn);
+    conn->h = h;
+    h->connections++;
+    uv_tcp_init(listener->loop, &conn->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
+        uv_close((uv_handle_t *)&conn->tcp, on_conn_closed);
         return;
     }
-    uv_tcp_nodelay(conn, 1);
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
+    uv_tcp_nodelay(&conn->tcp, 1);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_conn_closed);
     bool tls = listener == (uv_stream_t *)&h->lsock_tls;
     h2o_accept(tls ? &h->accept_tls : &h->accept_plain, sock);
 }
@@ -232,11 +247,18 @@ static void on_listener_closed(uv_handle_t *hd)
     }
 }
 
+size_t tri_http_connections(const tri_http_t *h)
+{
+    return h->connections;
+}
+
 void tri_http_close(tri_http_t *h, tri_http_close_cb cb, void *data)
 {
     h->close_cb = cb;
     h->close_data = data;
     h->closing = 1;
+    if (h->connections > 0)
+        h2o_context_request_shutdown(&h->ctx); /* HTTP/2 clients get GOAWAY */
     tri_streams_end_all(h);
     if (h->have_tls) {
         h->closing++;
