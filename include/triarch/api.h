@@ -184,6 +184,7 @@ struct tri_api_op {
     enum tri_patch_type patch_type;
     bool dry_run;
     bool has_client_rv;
+    bool generated_name;
     int64_t client_rv;
     int64_t read_rev;
     json_t *current;

@@ -640,6 +640,10 @@ int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
     op->dry_run = dry_run;
     op->input = json_deep_copy(obj);
     tri_meta_prune_unknown(r, op->input, op->strict_fields, &op->warnings, &op->status);
+    json_t *in_meta = json_object_get(op->input, "metadata");
+    const char *given = json_string_value(json_object_get(in_meta, "name"));
+    op->generated_name = (given == NULL || given[0] == '\0') &&
+                         json_is_string(json_object_get(in_meta, "generateName"));
     if (op->status.code == 0)
         tri_meta_prepare_create(r, op->ns, op->input, &op->status);
     const char *name = json_string_value(json_object_get(json_object_get(op->input, "metadata"),
@@ -675,8 +679,28 @@ int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
     return 0;
 }
 
+/* apiserver retries a generated name that collided (RetryGenerateName, GA in 1.32). */
+#define GENERATE_NAME_ATTEMPTS 8
+
+static bool retry_generated_name(tri_api_op_t *op)
+{
+    json_t *meta = json_object_get(op->input, "metadata");
+    if (!op->generated_name || ++op->attempts >= GENERATE_NAME_ATTEMPTS)
+        return false;
+    tri_meta_regenerate_name(meta);
+    snprintf(op->name, sizeof op->name, "%s", json_string_value(json_object_get(meta, "name")));
+    tri_buf_reset(&op->key);
+    tri_buf_reset(&op->val);
+    tri_registry_key(op->res, op->ns, op->name, &op->key);
+    tri_object_encode(op->input, &op->val);
+    create_propose(op);
+    return true;
+}
+
 static void create_done(tri_api_op_t *op, const tri_txn_result_t *res)
 {
+    if (res->status == TRI_EPRECOND && res->failed_cmp == 0 && retry_generated_name(op))
+        return;
     if (res->status == TRI_EPRECOND && res->failed_cmp == 0) {
         tri_status_set(&op->status, 409, "AlreadyExists", "%s \"%s\" already exists",
                        op->res->plural, op->name);

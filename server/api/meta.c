@@ -70,6 +70,14 @@ static void generate_name(json_t *meta)
     const char *name = json_string_value(json_object_get(meta, "name"));
     if (gen == NULL || (name && name[0]))
         return;
+    tri_meta_regenerate_name(meta);
+}
+
+void tri_meta_regenerate_name(json_t *meta)
+{
+    const char *gen = json_string_value(json_object_get(meta, "generateName"));
+    if (gen == NULL)
+        return;
     char out[128];
     size_t n = strlen(gen);
     if (n > MAX_GENERATE_PREFIX)

@@ -9,6 +9,8 @@
  * name). Sets st on error (400 or 422). */
 void tri_meta_prepare_create(const tri_resource_t *r, const char *ns, json_t *obj,
                              tri_status_t *st);
+/* A new random name from metadata.generateName (after a collision). */
+void tri_meta_regenerate_name(json_t *meta);
 /* Same for an update of `old` (kept: uid, creationTimestamp; checked: name). */
 void tri_meta_prepare_update(const tri_resource_t *r, const char *ns, const char *name,
                              json_t *obj, const json_t *old, tri_status_t *st);
