@@ -22,6 +22,8 @@ NS = "team-a"
 BUILTIN_NS = ("default", "kube-system", "kube-public", "kube-node-lease")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+LARGE_BYTES = 1024 * 1024  # under the 1.5 MiB object limit
+LARGE_TRIES = 6  # large uploads through haproxy have lost their connection now and then
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
@@ -179,6 +181,26 @@ def step_get_formats(c, k):
     check("-o json of a list: kind List", "List", lst.get("kind"), c)
     check("-o json of a list: items", ["c1", "c2"],
           sorted(i["metadata"]["name"] for i in lst.get("items", [])), c)
+
+
+def step_describe(c, k):
+    out = k.ok("describe", "cm", "c2", "-n", NS)
+    for rx in (r"^Name:\s+c2$", rf"^Namespace:\s+{NS}$", r"^Labels:\s+tier=web$", r"^Data$",
+               r"^greeting:$", r"^hello$", r"^Events:\s+<none>$"):
+        check(f"describe cm c2: a line matching {rx!r}", True, re.search(rx, out, re.M) is not None,
+              c)
+
+
+def step_large_object(c, k):
+    """A valid 1 MiB configmap, created through haproxy several times in a row."""
+    body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"},
+                       "data": {"blob": "x" * LARGE_BYTES}})
+    for i in range(LARGE_TRIES):
+        expect_out(c, f"create -f - of a 1 MiB configmap through haproxy (try {i + 1})",
+                   "configmap/big created", k.ok("create", "-f", "-", "-n", "default", input=body))
+        got = k.obj("get", "cm", "big", "-n", "default").get("data", {}).get("blob", "")
+        check("the 1 MiB value reads back whole", LARGE_BYTES, len(got), c)
+        k.ok("delete", "cm", "big", "-n", "default")
 
 
 def step_apply(c, k):
@@ -368,9 +390,10 @@ def test_kubectl_configmaps_and_namespaces():
         k = Kube(c)
         failures = []  # later steps still run, so one run shows every broken behaviour
         for step in (step_version, step_api_resources, step_namespaces, step_create_protobuf,
-                     step_create_file, step_get_formats, step_apply, step_labels,
+                     step_create_file, step_get_formats, step_describe, step_apply, step_labels,
                      step_field_selector, step_patches, step_chunks, step_delete,
-                     step_already_exists, step_all_namespaces, step_delete_namespace):
+                     step_already_exists, step_all_namespaces, step_large_object,
+                     step_delete_namespace):
             try:
                 step(c, k)
             except TestFailure as e:
