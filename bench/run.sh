@@ -1,0 +1,60 @@
+#!/bin/sh
+# `make bench`: triarch's three benchmarks against a Release build, figures on stdout
+# as Markdown (progress on stderr):
+#   1. replicated write throughput and latency, triarch vs etcd 3.4 (throughput.py)
+#   2. leader failover behind haproxy (failover.py)
+#   3. memory with 100,000 ConfigMaps and follower restart time (memory.py)
+# Loopback only; every process and temp dir is cleaned up by the scripts. Each part
+# has a hard time limit (SIGTERM, then SIGKILL 10 s later) so the whole run stays
+# under 15 minutes.
+#
+# usage: bench/run.sh [--quick] [throughput|failover|memory]...
+#   BIN_DIR=path  build tree with triarchd and triarch (default build/release)
+#   --quick       a quarter of the requests, 3 failover rounds, 20,000 objects
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+export TRI_BIN_DIR="${BIN_DIR:-$src/build/release}"
+quick=0
+parts=""
+for a in "$@"; do
+    case "$a" in
+        --quick) quick=1 ;;
+        throughput|failover|memory) parts="$parts $a" ;;
+        *) echo "usage: $0 [--quick] [throughput|failover|memory]..." >&2; exit 2 ;;
+    esac
+done
+[ -n "$parts" ] || parts="throughput failover memory"
+
+for tool in "$TRI_BIN_DIR/triarchd" "$TRI_BIN_DIR/triarch" /usr/bin/h2load /usr/bin/etcd \
+            /usr/sbin/haproxy /usr/bin/python3; do
+    if [ ! -x "$tool" ]; then
+        echo "bench: missing $tool (make release; scripts/setup.sh installs the packages)" >&2
+        exit 1
+    fi
+done
+
+echo "# triarch benchmarks"
+echo
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(uname -r)"
+echo
+
+rc=0
+run() { # limit_s script args...
+    limit=$1; shift
+    timeout -k 10 "$limit" /usr/bin/python3 "$here/$@" || { echo "bench: $1 failed (exit $?)" >&2; rc=1; }
+}
+for p in $parts; do
+    case "$p" in
+        throughput)
+            if [ $quick = 1 ]; then run 300 throughput.py --scale 0.25
+            else run 360 throughput.py; fi ;;
+        failover)
+            if [ $quick = 1 ]; then run 120 failover.py --rounds 3
+            else run 180 failover.py; fi ;;
+        memory)
+            if [ $quick = 1 ]; then run 180 memory.py --objects 20000 --restarts 1
+            else run 300 memory.py; fi ;;
+    esac
+done
+exit $rc
