@@ -2,9 +2,11 @@
 and without --output-watch-events, through haproxy) shows every change made
 through another replica; a raw watch from an old resourceVersion replays the
 events after it in order and nothing before; a watch with timeoutSeconds ends by
-itself and carries bookmarks when asked; a resourceVersion that left the history
-window (--history-events 10) gets one ERROR event with a 410 Expired Status, then
-the stream ends."""
+itself and carries bookmarks when asked; Table watches send one-row Tables; label
+and field selectors turn an object leaving or entering the selection into DELETED
+and ADDED; `kubectl get ns -w` follows the cluster-scoped namespaces; a
+resourceVersion that left the history window (--history-events 10) gets one ERROR
+event with a 410 Expired Status, then the stream ends."""
 
 import http.client
 import json
@@ -297,6 +299,51 @@ def step_table_watch(c, w, reader):
           t["rows"][0].get("object", {}).get("kind"), c)
 
 
+def step_selector_transitions(c, w, reader):
+    """A label-selected watch sees an object leave (DELETED) and come back (ADDED)."""
+    rv = w.list_rv()
+    w.call("POST", CM, {"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "sel", "labels": {"app": "x"}}, "data": {}})
+    w.call("POST", CM, {"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "other", "labels": {"app": "z"}}, "data": {}})
+    relabel = "application/merge-patch+json"
+    w.call("PATCH", f"{CM}/sel", {"metadata": {"labels": {"app": "y"}}}, relabel)
+    w.call("PATCH", f"{CM}/sel", {"metadata": {"labels": {"app": "x"}}}, relabel)
+    w.call("PATCH", f"{CM}/sel", {"data": {"k": "v"}}, relabel)
+    w.delete("sel")
+    w.delete("other")
+    rw = RawWatch(c, reader, f"watch=1&resourceVersion={rv}&labelSelector=app%3Dx&timeoutSeconds=3")
+    try:
+        evs = rw.events(10, timeout=10)
+    finally:
+        rw.close()
+    check("labelSelector=app=x watch: leaving is DELETED, returning is ADDED",
+          [("ADDED", "sel"), ("DELETED", "sel"), ("ADDED", "sel"), ("MODIFIED", "sel"),
+           ("DELETED", "sel")], summary(evs), c)
+    rw = RawWatch(c, reader, f"watch=1&resourceVersion={rv}&fieldSelector=metadata.name%3Dother"
+                             f"&timeoutSeconds=2")
+    try:
+        evs = rw.events(10, timeout=10)
+    finally:
+        rw.close()
+    check("fieldSelector=metadata.name=other watch", [("ADDED", "other"), ("DELETED", "other")],
+          summary(evs), c)
+
+
+def step_namespace_watch(c, w, reader):
+    """`kubectl get ns -w --output-watch-events` on the cluster-scoped namespaces."""
+    kw = KubectlWatch(c, "get", "ns", "-w", "--output-watch-events")
+    try:
+        kw.expect("the listed default namespace", r"^ADDED\s+default\s+Active\s+\S+$")
+        w.call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                              "metadata": {"name": "watched"}})
+        kw.expect("namespace watched ADDED", r"^ADDED\s+watched\s+Active\s+\S+$")
+        w.call("DELETE", "/api/v1/namespaces/watched")
+        kw.expect("namespace watched DELETED", r"^DELETED\s+watched\s+\S+\s+\S+$")
+    finally:
+        kw.stop()
+
+
 def step_too_old(c, w, reader):
     rv_old = w.list_rv()
     w.create("churn", {"i": "0"})
@@ -340,6 +387,8 @@ def test_watch_kubectl():
         failures = []
         steps = ((step_kubectl_watch, (c, w)), (step_replay, (c, w, reader)),
                  (step_timeout_and_bookmarks, (c, w, reader)), (step_table_watch, (c, w, reader)),
+                 (step_selector_transitions, (c, w, reader)),
+                 (step_namespace_watch, (c, w, reader)),
                  (step_too_old, (c, w, reader)))
         for fn, a in steps:
             try:
