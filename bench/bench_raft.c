@@ -1,9 +1,14 @@
 /* bench_raft: three replicas in this process on 127.0.0.1, commit throughput of
  * 1 KiB txns through tri_node_propose at 1/16/64/256 in flight, half of them
- * submitted on the leader and half on a follower (forwarded). Prints writes/s and
- * p50/p99 latency per level. Build Release for figures worth comparing.
+ * submitted on the leader and half on a follower (forwarded). Prints writes/s,
+ * p50/p99 latency, CPU time of this process per write and the time its loop
+ * thread spent runnable but waiting for a core (other load on the machine), per
+ * level. Build Release for figures worth comparing.
  *
- *   bench_raft [seconds-per-level]     (default 3)
+ *   bench_raft [seconds-per-level] [value-bytes] [level...]   (default 3 1024 1 16 64 256)
+ *
+ * All three replicas share one loop thread here, so a stall in any of them (a
+ * segment closing, a snapshot) stalls all three; in a deployment each has its own.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -22,7 +28,9 @@
 #include "triarch/util.h"
 
 #define N 3
-#define VAL_LEN 1024
+#define VAL_MAX 65536
+#define DEF_VAL_LEN 1024
+#define MAX_LEVELS 16
 #define MAX_INFLIGHT 256
 #define MAX_SAMPLES 2000000
 /* Distinct keys so the store grows a little but stays small in memory. */
@@ -50,7 +58,8 @@ struct bench {
     uint64_t done, errors, seq;
     uint64_t *lat_us;
     size_t n_lat;
-    char val[VAL_LEN];
+    char val[VAL_MAX];
+    size_t val_len;
 };
 
 static int free_port(void)
@@ -134,7 +143,7 @@ static void submit(bench_t *b, slot_t *s)
     char key[32];
     snprintf(key, sizeof key, "/bench/%llu", (unsigned long long)(b->seq++ % KEYSPACE));
     tri_op_t op = {.kind = TRI_OP_PUT, .key = key, .key_len = strlen(key), .val = b->val,
-                   .val_len = VAL_LEN};
+                   .val_len = b->val_len};
     tri_txn_t txn = {.ops = &op, .n_ops = 1};
     s->b = b;
     s->req.data = s;
@@ -144,6 +153,31 @@ static void submit(bench_t *b, slot_t *s)
         return;
     }
     b->inflight++;
+}
+
+/* CPU time of the whole process (every thread), in microseconds. */
+static uint64_t cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/* The loop thread's time on a core and time runnable but waiting for one
+ * (/proc/self/schedstat describes the main thread), in microseconds; 0 where
+ * unavailable. */
+static void loop_sched_us(uint64_t *run_us, uint64_t *wait_us)
+{
+    unsigned long long run = 0, wait = 0;
+    FILE *f = fopen("/proc/self/schedstat", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+            run = wait = 0;
+        fclose(f);
+    }
+    *run_us = run / 1000;
+    *wait_us = wait / 1000;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -168,17 +202,23 @@ static void level(bench_t *b, int inflight, unsigned secs)
         b->slots[i].via = (i % 2 == 0) ? l : f;
         submit(b, &b->slots[i]);
     }
-    uint64_t t0 = tri_now_ms();
+    uint64_t t0 = tri_now_ms(), c0 = cpu_us(), r0, w0, r1, w1;
+    loop_sched_us(&r0, &w0);
     run_for(b, secs * 1000ull, NULL);
     uint64_t el = tri_now_ms() - t0;
     uint64_t done = b->done;
+    uint64_t cpu = cpu_us() - c0;
+    loop_sched_us(&r1, &w1);
     b->running = false;
     run_for(b, 10000, drained);
     qsort(b->lat_us, b->n_lat, sizeof *b->lat_us, cmp_u64);
     double p50 = b->n_lat ? b->lat_us[b->n_lat / 2] / 1000.0 : 0;
     double p99 = b->n_lat ? b->lat_us[(size_t)(b->n_lat * 0.99)] / 1000.0 : 0;
-    printf("inflight=%-4d writes/s=%-8.0f p50_ms=%-7.2f p99_ms=%-7.2f errors=%llu\n", inflight,
-           done * 1000.0 / (double)el, p50, p99, (unsigned long long)b->errors);
+    printf("inflight=%-4d writes/s=%-8.0f p50_ms=%-7.2f p99_ms=%-7.2f cpu_us/write=%-6.1f "
+           "cpu=%3.0f%% loop_run=%3.0f%% loop_runq=%3.0f%% errors=%llu\n",
+           inflight, done * 1000.0 / (double)el, p50, p99, done ? (double)cpu / (double)done : 0.0,
+           cpu / (10.0 * (double)el), (r1 - r0) / (10.0 * (double)el),
+           (w1 - w0) / (10.0 * (double)el), (unsigned long long)b->errors);
     fflush(stdout);
 }
 
@@ -195,10 +235,28 @@ static bool all_closed(bench_t *b)
 int main(int argc, char **argv)
 {
     unsigned secs = argc > 1 ? (unsigned)atoi(argv[1]) : 3;
+    int levels[MAX_LEVELS] = {1, 16, 64, 256};
+    size_t n_levels = 4;
+    if (argc > 3) {
+        n_levels = 0;
+        for (int i = 3; i < argc && n_levels < MAX_LEVELS; i++) {
+            int l = atoi(argv[i]);
+            if (l < 1 || l > MAX_INFLIGHT) {
+                fprintf(stderr, "in-flight level must be 1..%d\n", MAX_INFLIGHT);
+                return 2;
+            }
+            levels[n_levels++] = l;
+        }
+    }
     static bench_t bench;
     bench_t *b = &bench;
     signal(SIGPIPE, SIG_IGN);
     tri_log_set_level(TRI_LOG_WARN);
+    b->val_len = argc > 2 ? (size_t)atol(argv[2]) : DEF_VAL_LEN;
+    if (b->val_len > VAL_MAX) {
+        fprintf(stderr, "value size must be at most %d\n", VAL_MAX);
+        return 2;
+    }
     memset(b->val, 'x', sizeof b->val);
     b->lat_us = malloc(MAX_SAMPLES * sizeof *b->lat_us);
     uv_loop_init(&b->loop);
@@ -233,9 +291,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "no leader\n");
         return 1;
     }
-    printf("bench_raft: 3 replicas, 1 KiB puts, half via the leader, half forwarded\n");
-    int levels[] = {1, 16, 64, 256};
-    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+    printf("bench_raft: 3 replicas, %zu B puts, half via the leader, half forwarded\n",
+           b->val_len);
+    for (size_t i = 0; i < n_levels; i++)
         level(b, levels[i], secs);
     for (int i = 0; i < N; i++)
         tri_node_close(b->nodes[i], closed_cb, b);
