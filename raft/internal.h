@@ -264,6 +264,11 @@ void tri_node_start_raft(tri_node_t *n);    /* after bootstrap (identity.c) */
 void tri_node_started(tri_node_t *n, int status);
 const char *tri_node_member_name(const tri_node_t *n, uint64_t id);
 
+/* io_destroy off the loop thread (aio_destroy.c): process-wide, started once. */
+void tri_aio_destroy_start(void);
+uint64_t tri_aio_destroy_deferred(void); /* io_destroy calls handed to the helper */
+int tri_aio_destroy_drain(void);         /* waits until the helper is idle (tests) */
+
 /* FSM (fsm.c) */
 void tri_fsm_init(tri_node_t *n);
 /* A log entry (raft_malloc'd, padded to 8 bytes) carrying an encoded txn. */

@@ -1004,6 +1004,7 @@ int tri_node_new(uv_loop_t *loop, tri_store_t *store, const tri_node_config_t *c
         *errmsg = "out of memory";
         return TRI_ENOMEM;
     }
+    tri_aio_destroy_start();
     n->loop = loop;
     n->store = store;
     n->last_state = -1;
