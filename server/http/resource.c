@@ -330,6 +330,16 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
     }
     if (verb == V_WATCH)
         return tri_handle_watch(h, req, rt, &p);
+    if (p.limit != NULL) {
+        char *end;
+        long v = strtol(p.limit, &end, 10);
+        if (p.limit[0] == '\0' || *end != '\0' || v < 0) {
+            tri_send_error(req, 400, "BadRequest",
+                           "limit: Invalid value: \"%s\": must be a non-negative integer",
+                           p.limit);
+            return 0;
+        }
+    }
     if (over_limit(h, req))
         return 0;
     tri_req_t *ctx = tri_req_new(h, req, verb);
