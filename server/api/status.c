@@ -57,7 +57,9 @@ void tri_status_from_code(tri_status_t *st, int code, const char *what)
         break;
     case TRI_EFUTURE:
     case TRI_ETIMEDOUT:
+        /* client-go recognises this by the cause type (IsTooLargeResourceVersion) */
         tri_status_set(st, 504, "Timeout", "Too large resource version");
+        tri_status_add_cause(st, "ResourceVersionTooLarge", "", "Too large resource version");
         st->retry_after = 1;
         break;
     case TRI_ECOMPACTED:
