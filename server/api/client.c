@@ -615,6 +615,22 @@ static bool namespace_terminating(tri_api_op_t *op)
     return term;
 }
 
+/* The op's encoded object (op->val) as the answer, at revision rev. */
+static void render_val(tri_api_op_t *op, int64_t rev)
+{
+    tri_val_t *v = tri_val_new(op->val.data, op->val.len);
+    op->revision = rev;
+    if (v != NULL)
+        tri_object_render(v, rev, &op->body);
+    tri_val_unref(v);
+}
+
+static void finish_with_val(tri_api_op_t *op, int64_t rev)
+{
+    render_val(op, rev);
+    op_finish(op);
+}
+
 /* ---------- create ---------- */
 
 static void create_propose(tri_api_op_t *op)
@@ -713,10 +729,7 @@ static void create_done(tri_api_op_t *op, const tri_txn_result_t *res)
         fail_code(op, res->status);
         return;
     } else {
-        tri_val_t *v = tri_val_new(op->val.data, op->val.len);
-        op->revision = res->revision;
-        tri_object_render(v, res->revision, &op->body);
-        tri_val_unref(v);
+        render_val(op, res->revision);
     }
     op_finish(op);
 }
@@ -833,11 +846,7 @@ static void update_step(tri_api_op_t *op)
     bool same = stored->len == op->val.len && memcmp(stored->data, op->val.data, op->val.len) == 0;
     tri_val_unref(stored);
     if (same || op->dry_run) {
-        tri_val_t *v = tri_val_new(op->val.data, op->val.len);
-        op->revision = cur_rev;
-        tri_object_render(v, cur_rev, &op->body);
-        tri_val_unref(v);
-        op_finish(op);
+        finish_with_val(op, cur_rev);
         return;
     }
     tri_cmp_t cmp = {TRI_CMP_MODREV, op->key.data, op->key.len, cur_rev};
@@ -870,11 +879,7 @@ static void update_done(tri_api_op_t *op, const tri_txn_result_t *res)
         fail_code(op, res->status);
         return;
     }
-    tri_val_t *v = tri_val_new(op->val.data, op->val.len);
-    op->revision = res->revision;
-    tri_object_render(v, res->revision, &op->body);
-    tri_val_unref(v);
-    op_finish(op);
+    finish_with_val(op, res->revision);
 }
 
 int tri_api_update(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
@@ -1027,10 +1032,7 @@ static void delete_step(tri_api_op_t *op)
     tri_val_unref(stored);
     op->read_rev = cur_rev;
     if (op->dry_run) {
-        tri_val_t *val = tri_val_new(op->val.data, op->val.len);
-        tri_object_render(val, cur_rev, &op->body);
-        tri_val_unref(val);
-        op_finish(op);
+        finish_with_val(op, cur_rev);
         return;
     }
     delete_propose(op, cur_rev);
@@ -1047,11 +1049,7 @@ static void delete_done(tri_api_op_t *op, const tri_txn_result_t *res)
         fail_code(op, res->status);
         return;
     }
-    tri_val_t *v = tri_val_new(op->val.data, op->val.len);
-    op->revision = res->revision;
-    tri_object_render(v, res->revision, &op->body);
-    tri_val_unref(v);
-    op_finish(op);
+    finish_with_val(op, res->revision);
 }
 
 int tri_api_delete(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
