@@ -6,25 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "triarch/errors.h"
 #include "triarch/store.h"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);                    \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-#define CHECK_EQ(a, b)                                                                             \
-    do {                                                                                           \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
-        if (a_ != b_) {                                                                            \
-            fprintf(stderr, "%s:%d: expected %s == %s, got %lld vs %lld\n", __FILE__, __LINE__,    \
-                    #a, #b, a_, b_);                                                               \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static tri_store_t *mk(size_t history, size_t max_lag)
 {
