@@ -41,7 +41,6 @@ typedef struct slot {
     tri_propose_t req;
     bench_t *b;
     uint64_t t0;
-    int via;
 } slot_t;
 
 struct bench {
@@ -54,6 +53,7 @@ struct bench {
     char root[128], dirs[N][256];
     slot_t slots[MAX_INFLIGHT];
     int inflight, target;
+    int via_leader, via_follower;
     bool running;
     uint64_t done, errors, seq;
     uint64_t *lat_us;
@@ -148,7 +148,9 @@ static void submit(bench_t *b, slot_t *s)
     s->b = b;
     s->req.data = s;
     s->t0 = tri_now_ns() / 1000;
-    if (tri_node_propose(b->nodes[s->via], &s->req, &txn, prop_cb) != 0) {
+    /* Every other write goes through the follower, also at 1 in flight. */
+    int via = b->seq % 2 == 0 ? b->via_leader : b->via_follower;
+    if (tri_node_propose(b->nodes[via], &s->req, &txn, prop_cb) != 0) {
         b->errors++;
         return;
     }
@@ -193,13 +195,12 @@ static bool drained(bench_t *b)
 
 static void level(bench_t *b, int inflight, unsigned secs)
 {
-    int l = leader(b);
-    int f = (l + 1) % N;
+    b->via_leader = leader(b);
+    b->via_follower = (b->via_leader + 1) % N;
     b->done = b->errors = 0;
     b->n_lat = 0;
     b->running = true;
     for (int i = 0; i < inflight; i++) {
-        b->slots[i].via = (i % 2 == 0) ? l : f;
         submit(b, &b->slots[i]);
     }
     uint64_t t0 = tri_now_ms(), c0 = cpu_us(), r0, w0, r1, w1;
