@@ -18,9 +18,9 @@
  * that drops while a PROPOSE is unanswered completes it with TRI_EUNKNOWN (it may
  * have committed); an unanswered BARRIER is simply asked again (it is idempotent).
  *
- * Leader side: a PROPOSE becomes a raft_apply whose callback answers on the
- * connection if it is still there; a BARRIER joins the node's shared barrier
- * (node.c), so many followers' reads ride on one raft_barrier.
+ * Leader side: a PROPOSE joins the node's batch (node.c), whose raft_apply
+ * callback answers on the connection if it is still there; a BARRIER joins the
+ * node's shared barrier (node.c), so many followers' reads ride on one raft_barrier.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +58,8 @@ struct tri_fwd_srv {
     tri_node_t *n;
     uv_tcp_t *tcp;
     uint64_t peer_id;
+    uint64_t id; /* batches name the connection to answer on by this, not by pointer */
     tri_buf_t rbuf;
-    tri_apply_t applies;
     struct tri_fwd_srv *next, *prev;
 };
 
@@ -159,11 +159,7 @@ static int fwd_parse(tri_buf_t *rb, fwd_frame_fn fn, void *ctx)
 static void srv_close(tri_fwd_srv_t *s)
 {
     tri_node_t *n = s->n;
-    while (!TRI_LIST_EMPTY(&s->applies)) {
-        tri_apply_t *a = s->applies.next;
-        TRI_LIST_REMOVE(a);
-        a->srv = NULL; /* raft still owns the request; its callback finds no one to answer */
-    }
+    /* Batches in raft that hold its txns find no connection with its id any more. */
     for (tri_sbar_t *b = n->sb_next.next; b != &n->sb_next; b = b->next)
         if (b->srv == s)
             b->srv = NULL;
@@ -204,10 +200,12 @@ void tri_fwd_reply_index(tri_fwd_srv_t *s, uint64_t req_id, int status, uint64_t
     fwd_write(s->tcp, FWD_INDEX, req_id, p, sizeof p);
 }
 
-void tri_fwd_apply_done(tri_apply_t *a)
+tri_fwd_srv_t *tri_fwd_srv_find(tri_node_t *n, uint64_t srv_id)
 {
-    if (a->srv != NULL)
-        TRI_LIST_REMOVE(a);
+    for (tri_fwd_srv_t *s = n->fwd_srvs; s != NULL; s = s->next)
+        if (s->id == srv_id)
+            return s;
+    return NULL;
 }
 
 static void srv_propose(tri_fwd_srv_t *s, uint64_t req_id, const uint8_t *txn, size_t len)
@@ -217,25 +215,8 @@ static void srv_propose(tri_fwd_srv_t *s, uint64_t req_id, const uint8_t *txn, s
         tri_fwd_reply_result(s, req_id, TRI_ENOTLEADER, NULL);
         return;
     }
-    tri_apply_t *a = calloc(1, sizeof *a);
-    struct raft_buffer buf = {0};
-    if (a == NULL || tri_fsm_entry_encode(txn, len, &buf) != 0) {
-        free(a);
+    if (tri_node_batch_add(n, NULL, false, s->id, req_id, txn, len) != 0) {
         tri_fwd_reply_result(s, req_id, TRI_EUNAVAIL, NULL);
-        return;
-    }
-    a->node = n;
-    a->srv = s;
-    a->req_id = req_id;
-    a->req.data = a;
-    TRI_LIST_PUSH(&s->applies, a);
-    int rv = raft_apply(&n->raft, &a->req, &buf, 1, tri_node_apply_cb);
-    if (rv != 0) {
-        TRI_LIST_REMOVE(a);
-        free(a);
-        raft_free(buf.base);
-        tri_fwd_reply_result(s, req_id, rv == RAFT_NOTLEADER ? TRI_ENOTLEADER : TRI_EUNAVAIL,
-                             NULL);
         return;
     }
     n->forwards_served++;
@@ -304,7 +285,7 @@ void tri_fwd_accept(tri_node_t *n, uv_tcp_t *tcp, uint64_t peer_id)
     s->n = n;
     s->tcp = tcp;
     s->peer_id = peer_id;
-    TRI_LIST_INIT(&s->applies);
+    s->id = ++n->next_srv_id;
     tcp->data = s;
     s->next = n->fwd_srvs;
     if (s->next != NULL)

@@ -1,21 +1,35 @@
-/* The state machine libraft drives: committed entries are encoded txns applied to
- * the store, snapshots are the store's own encoded snapshots.
+/* The state machine libraft drives: committed entries carry encoded txns applied
+ * to the store, snapshots are the store's own encoded snapshots.
  *
- * apply: decode + tri_store_apply. The result goes back through `*result`, which
- * libraft 0.15 hands to the raft_apply callback synchronously right after apply
- * returns (replication.c applyCommand) and simply drops on followers, where no
- * request waits. So instead of a heap result that followers would leak, the result
- * lives in one slot of the node (n->apply_res), valid until the next apply; the
- * apply callback copies it out at once. apply never fails towards raft: a txn that
- * does not decode or does not apply gets a result with a status, the same on every
- * replica, because a non-zero return would stall libraft's apply loop for good.
+ * Entry formats, little endian, each entry zero-padded to a multiple of 8 bytes:
+ *   version 1: [u32 txn length][u32 1][txn bytes]                      one txn
+ *   version 2: [u32 body length][u32 2][u32 count][count x (u32 length, txn bytes)]
+ * The leader writes version 1 when a batch holds one txn (what every entry was
+ * before batches) and version 2 otherwise; every replica reads both. Batching
+ * matters because libraft's cost is per entry: each raft_apply sends an
+ * AppendEntries to every follower, which answers it, each a few syscalls and
+ * allocations on both ends; a batch pays that once for all the txns that arrived
+ * during one loop iteration. The padding is not optional: libraft 0.15's uv
+ * transport sends each entry unpadded but its receiver (uvDecodeEntriesBatch)
+ * steps over entries as if each were padded to 8 bytes, so a message carrying
+ * several entries of other lengths is decoded with shifted boundaries (garbage
+ * entries, reads past the buffer; seen under ASan here).
  *
- * Entry format: [u32 txn length][u32 format version][txn bytes][zeros to a multiple
- * of 8]. The padding is not optional: libraft 0.15's uv transport sends each entry
- * unpadded but its receiver (uvDecodeEntriesBatch) steps over entries as if each
- * were padded to 8 bytes, so a message carrying several entries of other lengths is
- * decoded with shifted boundaries (garbage entries, reads past the buffer; seen
- * under ASan here). Padded entries are laid out identically either way.
+ * apply: decode + tri_store_apply, txn by txn. The results go back through
+ * `*result`, which libraft 0.15 hands to the raft_apply callback synchronously
+ * right after apply returns (replication.c applyCommand) and simply drops on
+ * followers, where no request waits. So instead of heap results that followers
+ * would leak, they live in one array of the node (n->apply_results), valid until
+ * the next apply; the apply callback copies them out at once. apply never fails
+ * towards raft: a txn that does not decode or does not apply gets a result with a
+ * status, the same on every replica, because a non-zero return would stall
+ * libraft's apply loop for good.
+ *
+ * libraft counts its snapshot threshold and trailing amount in entries; the
+ * configuration counts txns (what an entry was before batches). Every
+ * TRI_SNAP_ADJUST_ENTRIES applied entries, apply divides the configured values by
+ * the mean number of txns per entry and hands raft the result, so that snapshots
+ * and the in-memory log keep covering about as many txns as configured.
  *
  * Snapshots use FSM version 3: `snapshot` (loop thread) takes a cheap point-in-time
  * reference of the store, `snapshot_async` (libuv thread pool) encodes it, and
@@ -31,75 +45,201 @@
 
 #define TRI_ENTRY_HEADER 8
 #define TRI_ENTRY_VERSION 1
+#define TRI_ENTRY_BATCH_VERSION 2
 #define TRI_ENTRY_ALIGN 8
+#define TRI_BATCH_ITEM_HEADER 4
+/* How often the snapshot threshold follows the batch size, and its floor in
+ * entries (a configured value below the floor is used as is). */
+#define TRI_SNAP_ADJUST_ENTRIES 256
+#define TRI_SNAP_MIN_ENTRIES 64
 
-int tri_fsm_entry_encode(const void *txn, size_t len, struct raft_buffer *out)
+static void put_u32(uint8_t *p, uint32_t v)
 {
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* An entry of `version` whose payload is the concatenation of parts. */
+static int fsm_entry_make(uint32_t version, const void *a, size_t a_len, const void *b,
+                          size_t b_len, struct raft_buffer *out)
+{
+    size_t len = a_len + b_len;
+    if (len > UINT32_MAX - TRI_ENTRY_HEADER - TRI_ENTRY_ALIGN)
+        return TRI_ETOOBIG;
     size_t total = TRI_ENTRY_HEADER + len;
     total = (total + TRI_ENTRY_ALIGN - 1) / TRI_ENTRY_ALIGN * TRI_ENTRY_ALIGN;
-    if (len > UINT32_MAX)
-        return TRI_ETOOBIG;
     uint8_t *p = raft_malloc(total);
     if (p == NULL)
         return TRI_ENOMEM;
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(len >> (8 * i));
-        p[4 + i] = (uint8_t)((uint32_t)TRI_ENTRY_VERSION >> (8 * i));
-    }
-    memcpy(p + TRI_ENTRY_HEADER, txn, len);
+    put_u32(p, (uint32_t)len);
+    put_u32(p + 4, version);
+    if (a_len > 0)
+        memcpy(p + TRI_ENTRY_HEADER, a, a_len);
+    if (b_len > 0)
+        memcpy(p + TRI_ENTRY_HEADER + a_len, b, b_len);
     memset(p + TRI_ENTRY_HEADER + len, 0, total - TRI_ENTRY_HEADER - len);
     out->base = p;
     out->len = total;
     return 0;
 }
 
-/* Finds the txn inside an entry; TRI_EINVAL if the entry is not ours. */
-static int fsm_entry_txn(const struct raft_buffer *buf, const void **txn, size_t *len)
+int tri_fsm_entry_encode(const void *txn, size_t len, struct raft_buffer *out)
 {
-    const uint8_t *p = buf->base;
-    if (buf->len < TRI_ENTRY_HEADER)
-        return TRI_EINVAL;
-    uint32_t l = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                 (uint32_t)p[3] << 24;
-    uint32_t v = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
-                 (uint32_t)p[7] << 24;
-    if (v != TRI_ENTRY_VERSION || l > buf->len - TRI_ENTRY_HEADER)
-        return TRI_EINVAL;
-    *txn = p + TRI_ENTRY_HEADER;
-    *len = l;
-    return 0;
+    return fsm_entry_make(TRI_ENTRY_VERSION, txn, len, NULL, 0, out);
 }
 
-static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+int tri_fsm_batch_append(tri_buf_t *body, const void *txn, size_t len)
 {
-    tri_node_t *n = fsm->data;
-    tri_txn_result_t *res = &n->apply_res;
+    if (len > UINT32_MAX)
+        return TRI_ETOOBIG;
+    return tri_buf_put_bytes(body, txn, (uint32_t)len);
+}
+
+int tri_fsm_batch_encode(const tri_buf_t *body, size_t count, struct raft_buffer *out)
+{
+    if (count == 0 || count > UINT32_MAX || body->len < TRI_BATCH_ITEM_HEADER)
+        return TRI_EINVAL;
+    if (count == 1)
+        return tri_fsm_entry_encode(body->data + TRI_BATCH_ITEM_HEADER,
+                                    body->len - TRI_BATCH_ITEM_HEADER, out);
+    uint8_t n[4];
+    put_u32(n, (uint32_t)count);
+    return fsm_entry_make(TRI_ENTRY_BATCH_VERSION, n, sizeof n, body->data, body->len, out);
+}
+
+/* Room for count results; false if it cannot be had (the txns still apply). */
+static bool fsm_results_reserve(tri_fsm_results_t *rs, size_t count)
+{
+    rs->n = 0;
+    if (count <= rs->cap)
+        return true;
+    tri_txn_result_t *res = realloc(rs->res, count * sizeof *res);
+    if (res == NULL)
+        return false;
+    rs->res = res;
+    rs->cap = count;
+    return true;
+}
+
+static void fsm_result_invalid(tri_node_t *n, tri_txn_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    res->status = TRI_EINVAL;
+    res->failed_cmp = -1;
+    res->revision = tri_store_revision(n->store);
+}
+
+static void fsm_apply_txn(tri_node_t *n, const void *txn, size_t len, tri_txn_result_t *res)
+{
     tri_txn_decoded_t dec;
-    int rv;
-
-    const void *txn;
-    size_t len;
-
     memset(res, 0, sizeof *res);
     res->failed_cmp = -1;
-    rv = fsm_entry_txn(buf, &txn, &len);
-    if (rv == 0)
-        rv = tri_txn_decode(txn, len, &dec);
-    if (rv != 0) {
-        tri_warn("fsm", "committed entry is not a txn; recorded as invalid", "len=%zu",
-                 buf->len);
-        res->status = TRI_EINVAL;
-        res->revision = tri_store_revision(n->store);
-        *result = res;
-        return 0;
+    if (tri_txn_decode(txn, len, &dec) != 0) {
+        tri_warn("fsm", "committed entry holds something that is not a txn; recorded as invalid",
+                 "len=%zu", len);
+        fsm_result_invalid(n, res);
+        return;
     }
-    rv = tri_store_apply(n->store, &dec.txn, res);
+    int rv = tri_store_apply(n->store, &dec.txn, res);
     if (rv < 0 && res->status == 0)
         res->status = rv;
     if (rv == TRI_ENOMEM)
         tri_error("fsm", "store out of memory while applying; replicas may diverge", "%s", "");
     tri_txn_decoded_free(&dec);
-    *result = res;
+}
+
+/* Applies every txn of a version 2 payload; returns how many the entry holds. */
+static size_t fsm_apply_batch(tri_node_t *n, const uint8_t *p, size_t len)
+{
+    tri_fsm_results_t *rs = &n->apply_results;
+    tri_txn_result_t scratch;
+    if (len < 4)
+        return 0;
+    size_t count = get_u32(p), off = 4;
+    /* every txn takes at least its length word: a larger count is not ours */
+    if (count > (len - 4) / TRI_BATCH_ITEM_HEADER)
+        return 0;
+    bool keep = fsm_results_reserve(rs, count);
+    for (size_t i = 0; i < count; i++) {
+        tri_txn_result_t *res = keep ? &rs->res[i] : &scratch;
+        size_t left = len - off;
+        size_t l = left >= TRI_BATCH_ITEM_HEADER ? get_u32(p + off) : 0;
+        if (left < TRI_BATCH_ITEM_HEADER || l > left - TRI_BATCH_ITEM_HEADER) {
+            fsm_result_invalid(n, res); /* the rest of the entry is unreadable */
+            off = len;
+        } else {
+            fsm_apply_txn(n, p + off + TRI_BATCH_ITEM_HEADER, l, res);
+            off += TRI_BATCH_ITEM_HEADER + l;
+        }
+    }
+    rs->n = keep ? count : 0;
+    return count;
+}
+
+/* Keeps raft's entry-counted snapshot settings at the configured txn counts. */
+static void fsm_adjust_snapshots(tri_node_t *n, size_t txns)
+{
+    n->fsm_entries++;
+    n->fsm_txns += txns;
+    if (n->fsm_entries < TRI_SNAP_ADJUST_ENTRIES)
+        return;
+    uint64_t per_entry = n->fsm_txns / n->fsm_entries;
+    if (per_entry == 0)
+        per_entry = 1;
+    n->fsm_entries = n->fsm_txns = 0;
+    unsigned floor_t = n->snapshot_threshold < TRI_SNAP_MIN_ENTRIES ? n->snapshot_threshold
+                                                                    : TRI_SNAP_MIN_ENTRIES;
+    unsigned floor_k = n->snapshot_trailing < TRI_SNAP_MIN_ENTRIES ? n->snapshot_trailing
+                                                                   : TRI_SNAP_MIN_ENTRIES;
+    unsigned thr = (unsigned)(n->snapshot_threshold / per_entry);
+    unsigned trail = (unsigned)(n->snapshot_trailing / per_entry);
+    thr = thr < floor_t ? floor_t : thr;
+    trail = trail < floor_k ? floor_k : trail;
+    if (thr != n->raft_snap_threshold) {
+        raft_set_snapshot_threshold(&n->raft, thr);
+        n->raft_snap_threshold = thr;
+    }
+    if (trail != n->raft_snap_trailing) {
+        raft_set_snapshot_trailing(&n->raft, trail);
+        n->raft_snap_trailing = trail;
+    }
+}
+
+static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+{
+    tri_node_t *n = fsm->data;
+    tri_fsm_results_t *rs = &n->apply_results;
+    const uint8_t *p = buf->base;
+    size_t txns = 0;
+    uint32_t len = buf->len >= TRI_ENTRY_HEADER ? get_u32(p) : 0;
+    uint32_t version = buf->len >= TRI_ENTRY_HEADER ? get_u32(p + 4) : 0;
+
+    *result = rs;
+    if (buf->len >= TRI_ENTRY_HEADER && len <= buf->len - TRI_ENTRY_HEADER) {
+        if (version == TRI_ENTRY_VERSION) {
+            bool keep = fsm_results_reserve(rs, 1);
+            tri_txn_result_t scratch;
+            fsm_apply_txn(n, p + TRI_ENTRY_HEADER, len, keep ? &rs->res[0] : &scratch);
+            rs->n = keep ? 1 : 0;
+            txns = 1;
+        } else if (version == TRI_ENTRY_BATCH_VERSION) {
+            txns = fsm_apply_batch(n, p + TRI_ENTRY_HEADER, len);
+        }
+    }
+    if (txns == 0) {
+        tri_warn("fsm", "committed entry is not ours; recorded as invalid", "len=%zu", buf->len);
+        if (fsm_results_reserve(rs, 1)) {
+            fsm_result_invalid(n, &rs->res[0]);
+            rs->n = 1;
+        }
+        txns = 1;
+    }
+    fsm_adjust_snapshots(n, txns);
     return 0;
 }
 
@@ -170,6 +310,12 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
              (long long)tri_store_revision(n->store), tri_store_count(n->store));
     raft_free(buf->base); /* ours on success (snapshotRestore) */
     return 0;
+}
+
+void tri_fsm_free(tri_node_t *n)
+{
+    free(n->apply_results.res);
+    memset(&n->apply_results, 0, sizeof n->apply_results);
 }
 
 void tri_fsm_init(tri_node_t *n)

@@ -103,15 +103,28 @@ struct tri_sbar {
     struct tri_sbar *next, *prev;
 };
 
-/* An apply in flight inside raft: a local proposal or a forwarded one. */
+/* One txn of a batch: a local proposal or a forwarded one. */
+typedef struct tri_batch_item {
+    tri_propose_t *prop; /* local proposal, or NULL */
+    bool local_only;     /* from tri_node_propose_local: never sent to another leader */
+    uint64_t srv_id;     /* forwarded: id of the connection to answer on */
+    uint64_t req_id;
+} tri_batch_item_t;
+
+/* A batch of txns, one raft entry: built by the leader during a loop iteration,
+ * handed to raft_apply by the pump, freed by its callback. */
 typedef struct tri_apply {
     struct raft_apply req;
     tri_node_t *node;
-    tri_propose_t *prop; /* local proposal, or NULL */
-    tri_fwd_srv_t *srv;  /* forwarded: the connection to answer on (NULL once gone) */
-    uint64_t req_id;
-    struct tri_apply *next, *prev; /* in srv's list */
+    tri_batch_item_t *items;
+    size_t n, cap;
 } tri_apply_t;
+
+/* What the FSM hands to the apply callback: one result per txn of the entry. */
+typedef struct tri_fsm_results {
+    tri_txn_result_t *res;
+    size_t n, cap;
+} tri_fsm_results_t;
 
 void tri_fwd_accept(tri_node_t *n, uv_tcp_t *tcp, uint64_t peer_id);
 void tri_fwd_maintain(tri_node_t *n); /* keep one connection to the current leader */
@@ -123,7 +136,7 @@ void tri_fwd_check_deadlines(tri_node_t *n, uint64_t now);
 void tri_fwd_reply_result(tri_fwd_srv_t *srv, uint64_t req_id, int status,
                           const tri_txn_result_t *res);
 void tri_fwd_reply_index(tri_fwd_srv_t *srv, uint64_t req_id, int status, uint64_t index);
-void tri_fwd_apply_done(tri_apply_t *a); /* unlinks a forwarded apply from its connection */
+tri_fwd_srv_t *tri_fwd_srv_find(tri_node_t *n, uint64_t srv_id); /* NULL once gone */
 
 /* ---------- identity and bootstrap (identity.c) ---------- */
 
@@ -192,7 +205,16 @@ struct tri_node {
     bool raft_started;
 
     /* FSM adapter */
-    tri_txn_result_t apply_res; /* result of the entry being applied, read by the apply cb */
+    tri_fsm_results_t apply_results; /* of the entry being applied, read by the apply cb */
+    uint64_t fsm_entries, fsm_txns;  /* applied since the snapshot threshold was last set */
+    unsigned raft_snap_threshold, raft_snap_trailing; /* in entries, as last given to raft */
+
+    /* the batch being built (leader): items and their encoded txns */
+    tri_apply_t *batch;
+    tri_buf_t batch_body;
+    /* A forwarded txn committed and no message has carried the new commit index to
+     * the followers yet: they apply (and answer) only once one does. */
+    bool commit_nudge;
     tri_snap_ref_t *snap_ref;   /* the snapshot being taken (libraft takes one at a time) */
     uint64_t snapshots_taken;
 
@@ -239,6 +261,7 @@ struct tri_node {
     tri_fwd_conn_t *fwd_conns; /* all client connections (current and draining) */
     uint64_t fwd_retry_at;
     tri_fwd_srv_t *fwd_srvs;
+    uint64_t next_srv_id;
     uint64_t forwards_sent, forwards_served;
 
     /* transfer */
@@ -254,7 +277,11 @@ void tri_node_waiter_done(tri_node_t *n, tri_waiter_t *w, int status);
 void tri_node_apply_cb(struct raft_apply *req, int status, void *result);
 /* Hands a proposal to raft (leader) or to the forward channel; 1 if it must wait. */
 int tri_node_dispatch_propose(tri_node_t *n, tri_propose_t *p);
-int tri_node_local_apply(tri_node_t *n, tri_propose_t *p);
+/* Adds a txn to the batch (p local, or srv_id/req_id forwarded); raft sees it when
+ * the pump flushes the batch, before the loop next waits. 0 or TRI_ENOMEM. */
+int tri_node_batch_add(tri_node_t *n, tri_propose_t *p, bool local_only, uint64_t srv_id,
+                       uint64_t req_id, const void *txn, size_t len);
+void tri_node_batch_flush(tri_node_t *n);
 void tri_node_fire_prop(tri_propose_t *p, int status);
 void tri_node_fire_waiter(tri_waiter_t *w, int status);
 bool tri_node_is_leader(tri_node_t *n);
@@ -273,5 +300,10 @@ int tri_aio_destroy_drain(void);         /* waits until the helper is idle (test
 void tri_fsm_init(tri_node_t *n);
 /* A log entry (raft_malloc'd, padded to 8 bytes) carrying an encoded txn. */
 int tri_fsm_entry_encode(const void *txn, size_t len, struct raft_buffer *out);
+/* Batches: txns are appended to a body, which becomes one entry carrying them all
+ * (a single-txn entry, as above, when the body holds one). */
+int tri_fsm_batch_append(tri_buf_t *body, const void *txn, size_t len);
+int tri_fsm_batch_encode(const tri_buf_t *body, size_t count, struct raft_buffer *out);
+void tri_fsm_free(tri_node_t *n);
 
 #endif

@@ -9,9 +9,18 @@
  * queued requests, and fires every user callback. Callbacks are never called from
  * inside libraft or from a connection's read callback: completions are queued
  * (p_done, w_done, p_revwait, w_index, w_rev) and fired by the pump, so a callback
- * may call tri_node_propose (which calls raft_apply) or tri_node_close safely.
+ * may call tri_node_propose or tri_node_close safely.
  * One uv_timer ticks every TRI_TICK_MS for deadlines, bootstrap probe retries and
  * store compaction.
+ *
+ * Writes: on the leader, a proposal (local or forwarded) joins the batch being
+ * built; the pump hands the batch to raft_apply as one entry (fsm.c) before the
+ * loop waits again, so txns arriving in the same loop iteration share libraft's
+ * per-entry costs, and a lone txn waits for nothing. When a batch holding
+ * forwarded txns commits and no newer entry will carry the new commit index to
+ * the followers (they apply, and so answer their clients, only once one does),
+ * the pump starts a shared barrier for that purpose; without it a lone write
+ * through a follower waited for the next heartbeat.
  *
  * Reads: a read barrier on the leader joins the next shared raft_barrier (one in
  * flight at a time; requests arriving meanwhile wait for the next one, so each
@@ -50,6 +59,14 @@
 #define TRI_COMPACT_TICKS 50
 /* Callbacks may queue more work; bound how often one pump goes around. */
 #define TRI_PUMP_ROUNDS 16
+/* A batch (one raft entry) closes at this many txns or bytes, whichever first:
+ * large enough that libraft's per-entry costs vanish at 256 writes in flight,
+ * small enough that one entry stays a modest message and disk write. */
+#define TRI_BATCH_MAX_TXNS 512
+#define TRI_BATCH_MAX_BYTES (1u << 20)
+#define TRI_BATCH_FIRST_CAP 16
+/* The batch body buffer is kept between batches up to this size. */
+#define TRI_BATCH_KEEP_BYTES (4u << 20)
 
 const char *tri_role_name(enum tri_role role)
 {
@@ -131,55 +148,141 @@ void tri_node_waiter_done(tri_node_t *n, tri_waiter_t *w, int status)
 
 /* ---------- the apply path ---------- */
 
+static void node_batch_free(tri_apply_t *a)
+{
+    free(a->items);
+    free(a);
+}
+
 void tri_node_apply_cb(struct raft_apply *req, int status, void *result)
 {
     tri_apply_t *a = req->data;
     tri_node_t *n = a->node;
-    const tri_txn_result_t *res = result;
-    if (a->prop != NULL) {
-        tri_propose_t *p = a->prop;
-        if (status == 0) {
-            p->res = *res; /* the slot is overwritten by the next apply */
-            tri_node_prop_done(n, p, 0);
-        } else {
-            /* RAFT_LEADERSHIPLOST: the entry may still commit under the next leader. */
-            tri_node_prop_done(n, p, n->closing ? TRI_ECANCELED : TRI_EUNKNOWN);
+    const tri_fsm_results_t *rs = result;
+    if (status == 0)
+        for (size_t i = 0; i < a->n && !n->commit_nudge; i++)
+            n->commit_nudge = a->items[i].prop == NULL;
+    for (size_t i = 0; i < a->n; i++) {
+        tri_batch_item_t *it = &a->items[i];
+        const tri_txn_result_t *res = status == 0 && rs != NULL && i < rs->n ? &rs->res[i] : NULL;
+        /* RAFT_LEADERSHIPLOST: the entry may still commit under the next leader; a
+         * result we could not keep (out of memory) is just as unknown. */
+        int st = res != NULL ? 0 : n->closing ? TRI_ECANCELED : TRI_EUNKNOWN;
+        if (it->prop != NULL) {
+            if (res != NULL)
+                it->prop->res = *res; /* the results are overwritten by the next apply */
+            tri_node_prop_done(n, it->prop, st);
+            continue;
         }
-    } else if (a->srv != NULL) {
-        tri_fwd_apply_done(a);
-        tri_fwd_reply_result(a->srv, a->req_id, status == 0 ? 0 : TRI_EUNKNOWN,
-                             status == 0 ? res : NULL);
+        tri_fwd_srv_t *srv = tri_fwd_srv_find(n, it->srv_id);
+        if (srv != NULL)
+            tri_fwd_reply_result(srv, it->req_id, st == TRI_ECANCELED ? TRI_EUNKNOWN : st, res);
     }
-    free(a);
+    node_batch_free(a);
 }
 
-int tri_node_local_apply(tri_node_t *n, tri_propose_t *p)
+/* The batch never reached raft: local proposals go back to find the leader (or
+ * fail, for leader-only ones), forwarded ones are told to ask again. */
+static void node_batch_fail(tri_node_t *n, tri_apply_t *a, bool not_leader)
 {
-    tri_apply_t *a = calloc(1, sizeof *a);
-    struct raft_buffer buf = {0};
-    if (a == NULL || tri_fsm_entry_encode(p->enc.data, p->enc.len, &buf) != 0) {
-        free(a);
+    uint64_t now = tri_now_ms();
+    for (size_t i = 0; i < a->n; i++) {
+        tri_batch_item_t *it = &a->items[i];
+        if (it->prop == NULL) {
+            tri_fwd_srv_t *srv = tri_fwd_srv_find(n, it->srv_id);
+            if (srv != NULL)
+                tri_fwd_reply_result(srv, it->req_id, not_leader ? TRI_ENOTLEADER : TRI_EUNAVAIL,
+                                     NULL);
+        } else if (n->closing) {
+            tri_node_prop_done(n, it->prop, TRI_ECANCELED);
+        } else if (not_leader && !it->local_only) {
+            it->prop->deadline_ms = now + n->forward_wait_ms;
+            TRI_LIST_PUSH(&n->p_unsent, it->prop);
+        } else {
+            tri_node_prop_done(n, it->prop, TRI_EUNAVAIL);
+        }
+    }
+    node_batch_free(a);
+}
+
+int tri_node_batch_add(tri_node_t *n, tri_propose_t *p, bool local_only, uint64_t srv_id,
+                       uint64_t req_id, const void *txn, size_t len)
+{
+    if (n->batch != NULL && n->batch_body.len + len > TRI_BATCH_MAX_BYTES)
+        tri_node_batch_flush(n);
+    tri_apply_t *a = n->batch;
+    if (a == NULL) {
+        a = calloc(1, sizeof *a);
+        if (a == NULL)
+            return TRI_ENOMEM;
+        a->node = n;
+        a->req.data = a;
+        n->batch = a;
+    }
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : TRI_BATCH_FIRST_CAP;
+        tri_batch_item_t *items = realloc(a->items, cap * sizeof *items);
+        if (items == NULL)
+            return TRI_ENOMEM;
+        a->items = items;
+        a->cap = cap;
+    }
+    size_t mark = n->batch_body.len;
+    if (tri_fsm_batch_append(&n->batch_body, txn, len) != 0) {
+        n->batch_body.len = mark;
         return TRI_ENOMEM;
     }
-    a->node = n;
-    a->prop = p;
-    a->req.data = a;
-    int rv = raft_apply(&n->raft, &a->req, &buf, 1, tri_node_apply_cb);
-    if (rv != 0) {
-        free(a);
-        raft_free(buf.base);
-        return rv == RAFT_NOTLEADER ? TRI_ENOTLEADER : TRI_EUNAVAIL;
-    }
+    a->items[a->n++] = (tri_batch_item_t){
+        .prop = p, .local_only = local_only, .srv_id = srv_id, .req_id = req_id};
+    if (a->n >= TRI_BATCH_MAX_TXNS || n->batch_body.len >= TRI_BATCH_MAX_BYTES)
+        tri_node_batch_flush(n);
     return 0;
+}
+
+void tri_node_batch_flush(tri_node_t *n)
+{
+    tri_apply_t *a = n->batch;
+    if (a == NULL)
+        return;
+    n->batch = NULL;
+    struct raft_buffer buf = {0};
+    int rv = tri_fsm_batch_encode(&n->batch_body, a->n, &buf);
+    n->batch_body.len = 0;
+    if (n->batch_body.cap > TRI_BATCH_KEEP_BYTES)
+        tri_buf_free(&n->batch_body); /* one huge txn must not pin its size */
+    if (rv != 0) {
+        node_batch_fail(n, a, false);
+        return;
+    }
+    rv = tri_node_is_leader(n) ? raft_apply(&n->raft, &a->req, &buf, 1, tri_node_apply_cb)
+                               : RAFT_NOTLEADER;
+    if (rv != 0) {
+        raft_free(buf.base);
+        node_batch_fail(n, a, rv == RAFT_NOTLEADER);
+        return;
+    }
+    n->commit_nudge = false; /* its AppendEntries carry the current commit index */
+}
+
+/* At close: nothing of the batch reached raft. */
+static void node_batch_cancel(tri_node_t *n)
+{
+    tri_apply_t *a = n->batch;
+    if (a == NULL)
+        return;
+    n->batch = NULL;
+    n->batch_body.len = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->items[i].prop != NULL)
+            tri_node_prop_done(n, a->items[i].prop, TRI_ECANCELED);
+    node_batch_free(a);
 }
 
 /* 0 dispatched, 1 must wait for a leader, negative: failed. */
 int tri_node_dispatch_propose(tri_node_t *n, tri_propose_t *p)
 {
-    if (tri_node_is_leader(n)) {
-        int rv = tri_node_local_apply(n, p);
-        return rv == TRI_ENOTLEADER ? 1 : rv;
-    }
+    if (tri_node_is_leader(n))
+        return tri_node_batch_add(n, p, false, 0, 0, p->enc.data, p->enc.len);
     tri_fwd_conn_t *c = tri_fwd_ready(n);
     if (c != NULL && tri_fwd_send_propose(c, p) == 0)
         return 0;
@@ -239,7 +342,7 @@ int tri_node_propose_local(tri_node_t *n, tri_propose_t *req, const tri_txn_t *t
     node_prop_init(n, req, cb);
     int rv = tri_txn_encode(txn, &req->enc);
     if (rv == 0)
-        rv = tri_node_local_apply(n, req);
+        rv = tri_node_batch_add(n, req, true, 0, 0, req->enc.data, req->enc.len);
     if (rv != 0)
         tri_buf_free(&req->enc);
     return rv;
@@ -356,11 +459,12 @@ static void node_start_barrier(tri_node_t *n)
 {
     if (n->barrier_inflight)
         return;
-    if (TRI_LIST_EMPTY(&n->w_bnext) && TRI_LIST_EMPTY(&n->sb_next) && !n->leader_join_next)
+    if (TRI_LIST_EMPTY(&n->w_bnext) && TRI_LIST_EMPTY(&n->sb_next) && !n->leader_join_next &&
+        !n->commit_nudge)
         return;
     if (!tri_node_is_leader(n)) {
         node_barrier_fail(n, &n->w_bnext, &n->sb_next);
-        n->leader_join_next = false;
+        n->leader_join_next = n->commit_nudge = false;
         return;
     }
     TRI_LIST_SPLICE(&n->w_bcur, &n->w_bnext);
@@ -374,6 +478,7 @@ static void node_start_barrier(tri_node_t *n)
         return;
     }
     n->barrier_inflight = true;
+    n->commit_nudge = false;
 }
 
 /* ---------- the pump ---------- */
@@ -505,6 +610,7 @@ static void node_pump(tri_node_t *n)
         node_watch_role(n);
         tri_fwd_maintain(n);
         node_flush_unsent(n);
+        tri_node_batch_flush(n); /* what arrived since the last pump, as one entry */
         node_start_barrier(n);
         bool fired = node_fire_lifecycle(n);
         if (n->closing)
@@ -513,6 +619,10 @@ static void node_pump(tri_node_t *n)
         if (!fired)
             return;
     }
+    if (n->closing)
+        return;
+    tri_node_batch_flush(n); /* proposals made by the last round's callbacks */
+    node_start_barrier(n);
 }
 
 static void node_prepare_cb(uv_prepare_t *h)
@@ -713,6 +823,7 @@ void tri_node_close(tri_node_t *n, tri_node_close_cb cb, void *data)
     }
     n->leader_pending = n->leader_ready = false;
     tri_fwd_close_all(n);
+    node_batch_cancel(n);
     node_cancel_all(n);
     /* Fires LEADERSHIPLOST on applies and barriers in flight (they queue ECANCELED),
      * then closes the transport: listener, handshakes, pending connects. */
@@ -964,6 +1075,8 @@ static int node_raft_init(tri_node_t *n, const char **errmsg)
     raft_set_pre_vote(&n->raft, true);
     raft_set_snapshot_threshold(&n->raft, n->snapshot_threshold);
     raft_set_snapshot_trailing(&n->raft, n->snapshot_trailing);
+    n->raft_snap_threshold = n->snapshot_threshold;
+    n->raft_snap_trailing = n->snapshot_trailing;
     return 0;
 }
 
@@ -986,6 +1099,8 @@ static void node_free_memory(tri_node_t *n)
 {
     if (n->tx != NULL)
         tri_tx_free(n->tx);
+    tri_fsm_free(n);
+    tri_buf_free(&n->batch_body);
     free(n->data_dir);
     free(n->members);
     free(n->seen);

@@ -14,11 +14,11 @@
 #include "../../raft/internal.h"
 #include "test_raft_harness.h"
 
-#define N_WRITES 200
-#define IN_FLIGHT 20
-/* Small, so that N_WRITES take several snapshots, each closing a segment. */
-#define SNAP_THRESHOLD 48
-#define SNAP_TRAILING 16
+/* One write at a time through the leader: each its own raft entry, so that the
+ * small threshold takes several snapshots, each closing a segment. */
+#define N_WRITES 120
+#define SNAP_THRESHOLD 16
+#define SNAP_TRAILING 8
 
 static aio_context_t aio_new(void)
 {
@@ -76,17 +76,11 @@ static void test_libraft_segments(void)
     CHECK(h_run_until(&c, h_has_leader, NULL, 10000));
     uint64_t before = tri_aio_destroy_deferred();
     int l = h_leader(&c);
-    static h_prop_t p[IN_FLIGHT];
-    for (int i = 0; i < N_WRITES; i += IN_FLIGHT) {
-        for (int j = 0; j < IN_FLIGHT; j++) {
-            char key[32];
-            snprintf(key, sizeof key, "/aio/%d", i + j);
-            CHECK_EQ(h_put_async(&c, (size_t)(l + j) % 3, &p[j], key, "v"), 0);
-        }
-        for (int j = 0; j < IN_FLIGHT; j++) {
-            CHECK(h_run_until(&c, h_prop_done, &p[j], 10000));
-            CHECK_EQ(p[j].status, 0);
-        }
+    for (int i = 0; i < N_WRITES; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "/aio/%d", i);
+        h_prop_t p = h_put(&c, (size_t)l, key, "v");
+        CHECK_EQ(p.status, 0);
     }
     int64_t rev = tri_store_revision(c.r[l].store);
     CHECK(h_run_until(&c, h_converged, &rev, 5000));
