@@ -203,6 +203,8 @@ static void level(bench_t *b, int inflight, unsigned secs)
     for (int i = 0; i < inflight; i++) {
         submit(b, &b->slots[i]);
     }
+    tri_node_status_t st0, st1;
+    tri_node_get_status(b->nodes[b->via_leader], &st0);
     uint64_t t0 = tri_now_ms(), c0 = cpu_us(), r0, w0, r1, w1;
     loop_sched_us(&r0, &w0);
     run_for(b, secs * 1000ull, NULL);
@@ -210,16 +212,19 @@ static void level(bench_t *b, int inflight, unsigned secs)
     uint64_t done = b->done;
     uint64_t cpu = cpu_us() - c0;
     loop_sched_us(&r1, &w1);
+    tri_node_get_status(b->nodes[b->via_leader], &st1);
+    /* raft entries (batches and barriers) per write: how well batching works */
+    double entries = done ? (double)(st1.last_index - st0.last_index) / (double)done : 0.0;
     b->running = false;
     run_for(b, 10000, drained);
     qsort(b->lat_us, b->n_lat, sizeof *b->lat_us, cmp_u64);
     double p50 = b->n_lat ? b->lat_us[b->n_lat / 2] / 1000.0 : 0;
     double p99 = b->n_lat ? b->lat_us[(size_t)(b->n_lat * 0.99)] / 1000.0 : 0;
     printf("inflight=%-4d writes/s=%-8.0f p50_ms=%-7.2f p99_ms=%-7.2f cpu_us/write=%-6.1f "
-           "cpu=%3.0f%% loop_run=%3.0f%% loop_runq=%3.0f%% errors=%llu\n",
+           "cpu=%3.0f%% loop_run=%3.0f%% loop_runq=%3.0f%% entries/write=%.2f errors=%llu\n",
            inflight, done * 1000.0 / (double)el, p50, p99, done ? (double)cpu / (double)done : 0.0,
            cpu / (10.0 * (double)el), (r1 - r0) / (10.0 * (double)el),
-           (w1 - w0) / (10.0 * (double)el), (unsigned long long)b->errors);
+           (w1 - w0) / (10.0 * (double)el), entries, (unsigned long long)b->errors);
     fflush(stdout);
 }
 

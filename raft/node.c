@@ -455,12 +455,13 @@ static void node_barrier_cb(struct raft_barrier *req, int status)
     n->leader_join_cur = false;
 }
 
-static void node_start_barrier(tri_node_t *n)
+/* nudge: also start one only to carry the commit index (see the file comment). */
+static void node_start_barrier(tri_node_t *n, bool nudge)
 {
     if (n->barrier_inflight)
         return;
     if (TRI_LIST_EMPTY(&n->w_bnext) && TRI_LIST_EMPTY(&n->sb_next) && !n->leader_join_next &&
-        !n->commit_nudge)
+        !(nudge && n->commit_nudge))
         return;
     if (!tri_node_is_leader(n)) {
         node_barrier_fail(n, &n->w_bnext, &n->sb_next);
@@ -611,18 +612,20 @@ static void node_pump(tri_node_t *n)
         tri_fwd_maintain(n);
         node_flush_unsent(n);
         tri_node_batch_flush(n); /* what arrived since the last pump, as one entry */
-        node_start_barrier(n);
+        node_start_barrier(n, false);
         bool fired = node_fire_lifecycle(n);
         if (n->closing)
             return;
         fired = node_fire_ready(n) || fired;
         if (!fired)
-            return;
+            break;
     }
     if (n->closing)
         return;
-    tri_node_batch_flush(n); /* proposals made by the last round's callbacks */
-    node_start_barrier(n);
+    /* Last: the callbacks above may have proposed more, and a batch going out
+     * carries the commit index as well as a barrier would. */
+    tri_node_batch_flush(n);
+    node_start_barrier(n, true);
 }
 
 static void node_prepare_cb(uv_prepare_t *h)
