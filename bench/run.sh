@@ -10,7 +10,8 @@
 #
 # usage: bench/run.sh [--quick] [throughput|failover|memory]...
 #   BIN_DIR=path  build tree with triarchd and triarch (default build/release)
-#   --quick       a quarter of the requests, 3 failover rounds, 20,000 objects
+#   --quick       one repetition of a quarter of the requests, 3 failover rounds,
+#                 20,000 objects, 1 restart
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
@@ -36,6 +37,8 @@ done
 
 echo "# triarch benchmarks"
 echo
+echo "triarch $(git -C "$src" rev-parse --short HEAD 2>/dev/null) ($TRI_BIN_DIR), etcd $(/usr/bin/etcd --version 2>/dev/null | head -1 | cut -d" " -f3), h2load $(/usr/bin/h2load --version | cut -d/ -f2), haproxy $(/usr/sbin/haproxy -v | head -1 | cut -d" " -f3)"
+echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(uname -r)"
 echo
 
@@ -47,14 +50,14 @@ run() { # limit_s script args...
 for p in $parts; do
     case "$p" in
         throughput)
-            if [ $quick = 1 ]; then run 300 throughput.py --scale 0.25
-            else run 360 throughput.py; fi ;;
+            if [ $quick = 1 ]; then run 300 throughput.py --scale 0.25 --reps 1 --growth-batches 3
+            else run 420 throughput.py; fi ;;
         failover)
             if [ $quick = 1 ]; then run 120 failover.py --rounds 3
-            else run 180 failover.py; fi ;;
+            else run 150 failover.py; fi ;;
         memory)
             if [ $quick = 1 ]; then run 180 memory.py --objects 20000 --restarts 1
-            else run 300 memory.py; fi ;;
+            else run 270 memory.py; fi ;;
     esac
 done
 exit $rc

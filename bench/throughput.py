@@ -33,7 +33,11 @@ from common import fmt, log
 CONCURRENCY = [1, 16, 64, 256]
 # Requests per run: enough for a stable p99 (>= 100 samples beyond it) while the
 # whole section stays within a few minutes on 2 cores.
-REQUESTS = {1: 2000, 16: 8000, 64: 16000, 256: 16000}
+REQUESTS = {1: 3000, 16: 10000, 64: 20000, 256: 20000}
+REPS = 3
+GROWTH_BATCHES = 10
+GROWTH_BATCH = 20000
+GROWTH_CLIENTS = 64
 WARMUP_REQUESTS = 1000
 PROFILE_SECONDS = 5
 PROFILE_CLIENTS = 64
@@ -88,12 +92,12 @@ def table(rows):
     return "\n".join(out)
 
 
-def triarch_runs(root, scale, do_h1, do_profile, build_dir):
+def triarch_runs(root, scale, do_h1, do_profile, build_dir, flags=()):
     rows, prof_out = [], None
     body = os.path.join(root, "configmap.json")
     size = common.configmap_body(body)
-    log(f"triarch: body {size} B; starting 3 replicas")
-    t = common.Triarch(root).start()
+    log(f"triarch: body {size} B; starting 3 replicas {' '.join(flags)}")
+    t = common.Triarch(root, flags).start()
     try:
         leader = t.leader()
         follower = [n for n in t.c.names if n != leader][0]
@@ -165,35 +169,181 @@ def etcd_runs(root, scale):
     return rows, size
 
 
+def aggregate(rows):
+    """One row per (system/protocol/target, clients) over the repetitions: medians of
+    writes/s (with min-max), p50, p99 and CPU/write; worst max; sums of the rest."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["label"], r["c"]), []).append(r)
+    out = []
+    for (label, c), rs in groups.items():
+        good = [r for r in rs if "error" not in r]
+        if not good:
+            out.append(rs[0])
+            continue
+
+        def med(k):
+            v = sorted(r[k] for r in good if r.get(k) is not None)
+            return v[(len(v) - 1) // 2] if v else None
+
+        codes_sum = {}
+        for r in good:
+            for k, v in r["other_codes"].items():
+                codes_sum[k] = codes_sum.get(k, 0) + v
+        rps = [r["rps_ok"] for r in good]
+        out.append({
+            "label": label, "c": c, "reps": len(good), "failed_reps": len(rs) - len(good),
+            "ok": sum(r["ok"] for r in good), "n": sum(r["n"] for r in good),
+            "rps_ok": med("rps_ok"), "rps_min": min(rps), "rps_max": max(rps),
+            "p50": med("p50"), "p99": med("p99"), "max": max(r["max"] for r in good),
+            "cpu_us_per_write": med("cpu_us_per_write"), "other_codes": codes_sum,
+            "gaps_over_stall": sum(r["gaps_over_stall"] for r in good),
+            "max_gap_ms": max(r["max_gap_ms"] for r in good),
+            "snapshots": (sum(r["snapshots"] for r in good)
+                          if good[0].get("snapshots") is not None else None)})
+    return out
+
+
+def summary_table(agg):
+    out = ["| system | protocol | target | clients | writes ok/sent (all reps) | writes/s "
+           "median (min–max) | p50 ms | p99 ms | max ms | CPU µs/write (3 procs) | non-2xx | "
+           f"pauses ≥{common.STALL_MS} ms (longest) | leader snapshots |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
+    for r in agg:
+        sysname, proto, target = r["label"].split(" / ")
+        if "error" in r:
+            out.append(f"| {sysname} | {proto} | {target} | {r['c']} | FAILED: "
+                       f"{r['error'][:120]} | | | | | | | | |")
+            continue
+        out.append(f"| {sysname} | {proto} | {target} | {r['c']} | {r['ok']}/{r['n']} | "
+                   f"{r['rps_ok']:.0f} ({r['rps_min']:.0f}–{r['rps_max']:.0f}) | "
+                   f"{fmt(r['p50'], 2)} | {fmt(r['p99'], 2)} | {fmt(r['max'], 1)} | "
+                   f"{fmt(r['cpu_us_per_write'], 0)} | {codes(r['other_codes'])} | "
+                   f"{r['gaps_over_stall']} ({r['max_gap_ms']:.0f} ms) | "
+                   f"{fmt(r['snapshots'], 0)} |")
+    return "\n".join(out)
+
+
+def thread_cpu(pid):
+    """(CPU s of the main thread, CPU s of all other threads) of pid."""
+    main, other = 0.0, 0.0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        sec = (int(rest[11]) + int(rest[12])) / common.CLK_TCK
+        if tid == str(pid):
+            main += sec
+        else:
+            other += sec
+    return main, other
+
+
+def growth_runs(root, batches, batch, flags=()):
+    """Writes at 64 clients in batches on one cluster: how cost grows with the store."""
+    body = os.path.join(root, "configmap.json")
+    common.configmap_body(body)
+    t = common.Triarch(root, flags).start()
+    out = []
+    try:
+        leader = t.leader()
+        url = t.plain(leader) + common.CONFIGMAPS
+        pids, lpid = t.pids(), t.pid(leader)
+        total = 0
+        for _ in range(batches):
+            s0 = t.metrics(leader).get("triarch_raft_snapshots_total", 0)
+            c0, th0 = common.cpu_seconds(pids), thread_cpu(lpid)
+            r = common.h2load(url, body, batch, GROWTH_CLIENTS)
+            c1, th1 = common.cpu_seconds(pids), thread_cpu(lpid)
+            if "error" in r or not r["ok"]:
+                out.append({"objects": total, "error": r.get("error", "no write succeeded")})
+                break
+            total += r["ok"]
+            ok = r["ok"]
+            out.append({"objects": total, "rps": r["rps_ok"], "p50": r["p50"], "p99": r["p99"],
+                        "pauses": r["gaps_over_stall"], "longest": r["max_gap_ms"],
+                        "snapshots": t.metrics(leader).get("triarch_raft_snapshots_total", 0) - s0,
+                        "cpu": sum(c1[p] - c0[p] for p in pids) * 1e6 / ok,
+                        "lmain": (th1[0] - th0[0]) * 1e6 / ok,
+                        "lother": (th1[1] - th0[1]) * 1e6 / ok,
+                        "rss": common.proc_status(lpid, "VmRSS")})
+            log(f"growth: {total} objects, {r['rps_ok']:.0f} writes/s, p99 {r['p99']:.1f} ms, "
+                f"longest pause {r['max_gap_ms']:.0f} ms")
+    finally:
+        t.close()
+    return out
+
+
+def growth_table(rows):
+    out = ["| objects in store after batch | writes/s | p50 ms | p99 ms | pauses "
+           f"≥{common.STALL_MS} ms (longest) | leader snapshots | CPU µs/write (3 procs) | "
+           "leader main thread µs/write | leader other threads µs/write | leader VmRSS MiB |",
+           "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+    for g in rows:
+        if "error" in g:
+            out.append(f"| {g['objects']} | FAILED: {g['error'][:100]} | | | | | | | | |")
+            continue
+        out.append(f"| {g['objects']} | {g['rps']:.0f} | {g['p50']:.2f} | {g['p99']:.2f} | "
+                   f"{g['pauses']} ({g['longest']:.0f} ms) | {g['snapshots']:.0f} | "
+                   f"{g['cpu']:.0f} | {g['lmain']:.0f} | {g['lother']:.0f} | "
+                   f"{g['rss'] / (1 << 20):.0f} |")
+    return "\n".join(out)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--scale", type=float, default=1.0, help="multiply request counts")
+    p.add_argument("--reps", type=int, default=REPS,
+                   help="repetitions, each on fresh clusters, triarch and etcd alternating")
     p.add_argument("--no-h1", action="store_true", help="skip triarch over HTTP/1.1")
     p.add_argument("--no-etcd", action="store_true")
     p.add_argument("--no-profile", action="store_true")
+    p.add_argument("--growth-batches", type=int, default=GROWTH_BATCHES,
+                   help=f"batches of {GROWTH_BATCH} writes on one cluster (0: skip)")
+    p.add_argument("--triarch-flags", default="",
+                   help='extra triarchd flags, e.g. "--heartbeat-ms 10"')
     p.add_argument("--bin-dir", default=os.environ["TRI_BIN_DIR"])
     a, _ = p.parse_known_args()
-    rows, prof_out = [], None
-    with common.TempRoot() as root:
-        trows, prof_out, tsize, metrics = triarch_runs(root, a.scale, not a.no_h1,
-                                                       not a.no_profile, a.bin_dir)
-        rows += trows
-        esize = None
+    rows, prof_out, metrics, esize = [], None, {}, None
+    for rep in range(a.reps):
+        log(f"repetition {rep + 1}/{a.reps}")
+        with common.TempRoot() as root:
+            trows, prof, tsize, metrics = triarch_runs(root, a.scale, not a.no_h1,
+                                                       not a.no_profile and rep == 0,
+                                                       a.bin_dir, a.triarch_flags.split())
+            prof_out = prof_out or prof
+            rows += trows
         if not a.no_etcd:
-            erows, esize = etcd_runs(root, a.scale)
-            rows += erows
+            with common.TempRoot() as root:
+                erows, esize = etcd_runs(root, a.scale)
+                rows += erows
     print("## Replicated writes through the API\n")
     print(f"Machine: {common.machine()}. Bodies: triarch ConfigMap {tsize} B "
           f"(1 KiB data value, generateName), etcd put {esize} B (1 KiB value, base64). "
           "Three replicas/members on loopback, fsync on, h2load -t 1 -m 1 (one write in "
-          "flight per client).\n")
-    print(table(rows))
+          f"flight per client). triarchd flags: {a.triarch_flags or 'defaults'}. {a.reps} repetitions, each on fresh clusters (triarch, then "
+          "etcd); figures are medians over them.\n")
+    print(summary_table(aggregate(rows)))
     print()
-    print("Leader /metrics after the runs: "
+    growth = []
+    if a.growth_batches > 0:
+        with common.TempRoot() as root:
+            growth = growth_runs(root, a.growth_batches, GROWTH_BATCH, a.triarch_flags.split())
+    print("<details><summary>Every run</summary>\n")
+    print(table(rows))
+    print("\n</details>\n")
+    print("triarch leader /metrics after the last repetition: "
           f"snapshots={metrics.get('triarch_raft_snapshots_total')} "
           f"keys={metrics.get('triarch_store_keys')} "
           f"store_bytes={metrics.get('triarch_store_size_bytes')} "
           f"rejected={metrics.get('apiserver_rejected_requests_total')}\n")
+    if growth:
+        print(f"### As the store grows: batches of {GROWTH_BATCH} creates at {GROWTH_CLIENTS} "
+              "clients, h2c, to the leader of one fresh cluster\n")
+        print(growth_table(growth))
+        print()
     if prof_out:
         if "error" in prof_out:
             print(f"perf profile: FAILED: {prof_out['error']}\n")
@@ -209,6 +359,7 @@ def main():
     # 409: a generateName suffix (5 of 27 letters) that collides with an existing
     # object, as Kubernetes answers it; expected at tens of thousands of objects.
     failed = [r for r in rows if "error" in r or set(r.get("other_codes", {})) - {409}]
+    failed += [g for g in growth if "error" in g]
     return 1 if failed else 0
 
 
