@@ -49,6 +49,7 @@ struct tri_fwd_conn {
     uv_tcp_t *tcp;
     bool connected, retiring, dead;
     tri_buf_t rbuf;
+    tri_buf_t wbuf; /* frames not yet handed to the socket (tri_fwd_flush) */
     tri_propose_t sent_p;
     tri_waiter_t sent_w;
     struct tri_fwd_conn *next, *prev;
@@ -60,12 +61,13 @@ struct tri_fwd_srv {
     uint64_t peer_id;
     uint64_t id; /* batches name the connection to answer on by this, not by pointer */
     tri_buf_t rbuf;
+    tri_buf_t wbuf; /* frames not yet handed to the socket (tri_fwd_flush) */
     struct tri_fwd_srv *next, *prev;
 };
 
 typedef struct fwd_wreq {
     uv_write_t wr;
-    char data[];
+    char *data;
 } fwd_wreq_t;
 
 /* ---------- framing ---------- */
@@ -94,23 +96,42 @@ static uint64_t get_u64(const uint8_t *p)
 
 static void fwd_write_cb(uv_write_t *wr, int status)
 {
-    free(wr->data);
+    fwd_wreq_t *w = wr->data;
+    free(w->data);
+    free(w);
 }
 
-static int fwd_write(uv_tcp_t *tcp, uint8_t type, uint64_t id, const void *payload, size_t len)
+/* Frames are queued per connection and written together by tri_fwd_flush, which
+ * the node's pump calls before the loop waits again: under load one write(2)
+ * carries many frames, and a lone frame waits for nothing. */
+static int fwd_queue(tri_buf_t *wbuf, uint8_t type, uint64_t id, const void *payload, size_t len)
 {
-    fwd_wreq_t *w = malloc(sizeof *w + FWD_HEADER + len);
-    if (w == NULL)
+    if (tri_buf_reserve(wbuf, FWD_HEADER + len) != 0)
         return TRI_ENOMEM;
-    uint8_t *p = (uint8_t *)w->data;
+    uint8_t *p = (uint8_t *)wbuf->data + wbuf->len;
     put_u32(p, (uint32_t)(1 + 8 + len));
     p[4] = type;
     put_u64(p + 5, id);
     if (len > 0)
         memcpy(p + FWD_HEADER, payload, len);
+    wbuf->len += FWD_HEADER + len;
+    return 0;
+}
+
+/* Hands the queued frames to the socket; the buffer goes with the write. */
+static int fwd_flush_one(uv_tcp_t *tcp, tri_buf_t *wbuf)
+{
+    if (wbuf->len == 0)
+        return 0;
+    fwd_wreq_t *w = malloc(sizeof *w);
+    if (w == NULL)
+        return TRI_ENOMEM;
+    w->data = wbuf->data;
     w->wr.data = w;
-    uv_buf_t buf = uv_buf_init(w->data, (unsigned)(FWD_HEADER + len));
+    uv_buf_t buf = uv_buf_init(wbuf->data, (unsigned)wbuf->len);
+    memset(wbuf, 0, sizeof *wbuf);
     if (uv_write(&w->wr, (uv_stream_t *)tcp, &buf, 1, fwd_write_cb) != 0) {
+        free(w->data);
         free(w);
         return TRI_EIO;
     }
@@ -174,6 +195,7 @@ static void srv_close(tri_fwd_srv_t *s)
         s->next->prev = s->prev;
     tri_tcp_close_free(s->tcp, n);
     tri_buf_free(&s->rbuf);
+    tri_buf_free(&s->wbuf);
     free(s);
 }
 
@@ -189,7 +211,7 @@ void tri_fwd_reply_result(tri_fwd_srv_t *s, uint64_t req_id, int status,
     put_u64(p + 8, (uint64_t)res->revision);
     put_u32(p + 16, (uint32_t)res->failed_cmp);
     put_u64(p + 20, (uint64_t)res->failed_mod_rev);
-    fwd_write(s->tcp, FWD_RESULT, req_id, p, sizeof p);
+    fwd_queue(&s->wbuf, FWD_RESULT, req_id, p, sizeof p);
 }
 
 void tri_fwd_reply_index(tri_fwd_srv_t *s, uint64_t req_id, int status, uint64_t index)
@@ -197,7 +219,7 @@ void tri_fwd_reply_index(tri_fwd_srv_t *s, uint64_t req_id, int status, uint64_t
     uint8_t p[FWD_INDEX_LEN];
     put_u32(p, (uint32_t)status);
     put_u64(p + 4, index);
-    fwd_write(s->tcp, FWD_INDEX, req_id, p, sizeof p);
+    fwd_queue(&s->wbuf, FWD_INDEX, req_id, p, sizeof p);
 }
 
 tri_fwd_srv_t *tri_fwd_srv_find(tri_node_t *n, uint64_t srv_id)
@@ -342,6 +364,7 @@ static void conn_close(tri_fwd_conn_t *c)
         tri_node_prop_done(n, p, n->closing ? TRI_ECANCELED : TRI_EUNKNOWN);
     }
     tri_buf_free(&c->rbuf);
+    tri_buf_free(&c->wbuf);
     free(c);
 }
 
@@ -536,7 +559,7 @@ tri_fwd_conn_t *tri_fwd_ready(tri_node_t *n)
 
 int tri_fwd_send_propose(tri_fwd_conn_t *c, tri_propose_t *p)
 {
-    int rv = fwd_write(c->tcp, FWD_PROPOSE, p->id, p->enc.data, p->enc.len);
+    int rv = fwd_queue(&c->wbuf, FWD_PROPOSE, p->id, p->enc.data, p->enc.len);
     if (rv != 0)
         return rv;
     tri_node_t *n = c->n;
@@ -550,7 +573,7 @@ int tri_fwd_send_propose(tri_fwd_conn_t *c, tri_propose_t *p)
 
 int tri_fwd_send_barrier(tri_fwd_conn_t *c, tri_waiter_t *w)
 {
-    int rv = fwd_write(c->tcp, FWD_BARRIER, w->id, NULL, 0);
+    int rv = fwd_queue(&c->wbuf, FWD_BARRIER, w->id, NULL, 0);
     if (rv != 0)
         return rv;
     tri_node_t *n = c->n;
@@ -582,6 +605,22 @@ void tri_fwd_check_deadlines(tri_node_t *n, uint64_t now)
             w = next;
         }
         conn_maybe_retire(c);
+    }
+}
+
+void tri_fwd_flush(tri_node_t *n)
+{
+    tri_fwd_conn_t *cnext;
+    for (tri_fwd_conn_t *c = n->fwd_conns; c != NULL; c = cnext) {
+        cnext = c->next;
+        if (c->tcp != NULL && fwd_flush_one(c->tcp, &c->wbuf) != 0)
+            conn_close(c); /* what it carried is unknown, as for a dropped connection */
+    }
+    tri_fwd_srv_t *snext;
+    for (tri_fwd_srv_t *s = n->fwd_srvs; s != NULL; s = snext) {
+        snext = s->next;
+        if (fwd_flush_one(s->tcp, &s->wbuf) != 0)
+            srv_close(s);
     }
 }
 

@@ -131,6 +131,7 @@ void tri_fwd_maintain(tri_node_t *n); /* keep one connection to the current lead
 tri_fwd_conn_t *tri_fwd_ready(tri_node_t *n); /* connected to the current leader, or NULL */
 int tri_fwd_send_propose(tri_fwd_conn_t *c, tri_propose_t *p);
 int tri_fwd_send_barrier(tri_fwd_conn_t *c, tri_waiter_t *w);
+void tri_fwd_flush(tri_node_t *n); /* writes the frames queued on every connection */
 void tri_fwd_close_all(tri_node_t *n);
 void tri_fwd_check_deadlines(tri_node_t *n, uint64_t now);
 void tri_fwd_reply_result(tri_fwd_srv_t *srv, uint64_t req_id, int status,

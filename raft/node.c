@@ -626,6 +626,7 @@ static void node_pump(tri_node_t *n)
      * carries the commit index as well as a barrier would. */
     tri_node_batch_flush(n);
     node_start_barrier(n, true);
+    tri_fwd_flush(n);
 }
 
 static void node_prepare_cb(uv_prepare_t *h)
