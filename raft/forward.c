@@ -50,6 +50,7 @@ struct tri_fwd_conn {
     bool connected, retiring, dead;
     tri_buf_t rbuf;
     tri_buf_t wbuf; /* frames not yet handed to the socket (tri_fwd_flush) */
+    size_t unflushed_p; /* the last this many of sent_p are still in wbuf */
     tri_propose_t sent_p;
     tri_waiter_t sent_w;
     struct tri_fwd_conn *next, *prev;
@@ -358,6 +359,16 @@ static void conn_close(tri_fwd_conn_t *c)
         w->deadline_ms = now + n->forward_wait_ms;
         TRI_LIST_PUSH(&n->w_unsent, w);
     }
+    /* Proposals whose frames never left wbuf were not proposed: send them again. */
+    for (; c->unflushed_p > 0 && !n->closing && !TRI_LIST_EMPTY(&c->sent_p); c->unflushed_p--) {
+        tri_propose_t *p = c->sent_p.prev;
+        TRI_LIST_REMOVE(p);
+        p->deadline_ms = now + n->forward_wait_ms;
+        n->p_unsent.next->prev = p; /* to the head, ahead of later ones, in order */
+        p->next = n->p_unsent.next;
+        p->prev = &n->p_unsent;
+        n->p_unsent.next = p;
+    }
     while (!TRI_LIST_EMPTY(&c->sent_p)) {
         tri_propose_t *p = c->sent_p.next;
         TRI_LIST_REMOVE(p);
@@ -567,6 +578,7 @@ int tri_fwd_send_propose(tri_fwd_conn_t *c, tri_propose_t *p)
      * anyway in case the leader process hangs with the socket open. */
     p->deadline_ms = tri_now_ms() + n->forward_wait_ms + n->revision_wait_ms;
     TRI_LIST_PUSH(&c->sent_p, p);
+    c->unflushed_p++;
     n->forwards_sent++;
     return 0;
 }
@@ -613,8 +625,13 @@ void tri_fwd_flush(tri_node_t *n)
     tri_fwd_conn_t *cnext;
     for (tri_fwd_conn_t *c = n->fwd_conns; c != NULL; c = cnext) {
         cnext = c->next;
-        if (c->tcp != NULL && fwd_flush_one(c->tcp, &c->wbuf) != 0)
-            conn_close(c); /* what it carried is unknown, as for a dropped connection */
+        if (c->tcp == NULL)
+            continue;
+        if (fwd_flush_one(c->tcp, &c->wbuf) != 0) {
+            conn_close(c); /* its frames never left: sent again elsewhere */
+            continue;
+        }
+        c->unflushed_p = 0;
     }
     tri_fwd_srv_t *snext;
     for (tri_fwd_srv_t *s = n->fwd_srvs; s != NULL; s = snext) {

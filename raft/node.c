@@ -684,6 +684,7 @@ static void node_tick_cb(uv_timer_t *t)
     uint64_t now = tri_now_ms();
     if (n->closing)
         return;
+    tri_fwd_flush(n); /* deadlines below apply to frames that left */
     node_expire(n, now);
     tri_identity_probe_tick(n, now);
     if (++n->tick_count % TRI_COMPACT_TICKS == 0)
