@@ -208,9 +208,10 @@ int tri_api_get(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const
                 const char *name, const char *rv, tri_api_cb cb);
 int tri_api_list(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
                  const tri_list_opts_t *opts, tri_api_cb cb);
-/* obj is borrowed (copied). */
+/* create takes the caller's reference to obj (the object is changed in place);
+ * update and patch copy theirs. */
 int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
-                   const json_t *obj, bool dry_run, tri_api_cb cb);
+                   json_t *obj, bool dry_run, tri_api_cb cb);
 int tri_api_update(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
                    const char *name, const json_t *obj, bool dry_run, tri_api_cb cb);
 int tri_api_patch(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,

@@ -655,12 +655,12 @@ static void create_propose(tri_api_op_t *op)
 }
 
 int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
-                   const json_t *obj, bool dry_run, tri_api_cb cb)
+                   json_t *obj, bool dry_run, tri_api_cb cb)
 {
     op_init(api, op, r, ns, NULL, OP_CREATE, cb);
     op->http_code = 201;
     op->dry_run = dry_run;
-    op->input = json_deep_copy(obj);
+    op->input = obj;
     tri_meta_prune_unknown(r, op->input, op->strict_fields, &op->warnings, &op->status);
     json_t *in_meta = json_object_get(op->input, "metadata");
     const char *given = json_string_value(json_object_get(in_meta, "name"));

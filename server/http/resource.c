@@ -225,7 +225,6 @@ static void apply_create(tri_req_t *ctx)
     ctx->op.strict_fields = ctx->p.field_validation && !strcmp(ctx->p.field_validation, "Strict");
     tri_api_create(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, obj,
                    is_dry_run(&ctx->p), on_op_done);
-    json_decref(obj);
 }
 
 static void on_apply_patched(tri_api_op_t *op)
@@ -279,13 +278,14 @@ static int do_write_with_body(tri_req_t *ctx, h2o_req_t *req, bool create)
         tri_status_clear(&st);
         return -1;
     }
-    if (create)
+    if (create) {
         tri_api_create(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, obj,
                        is_dry_run(&ctx->p), on_op_done);
-    else
+    } else {
         tri_api_update(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name, obj,
                        is_dry_run(&ctx->p), on_op_done);
-    json_decref(obj);
+        json_decref(obj);
+    }
     return 0;
 }
 
