@@ -7,6 +7,12 @@
  *
  *   bench_raft [seconds-per-level] [value-bytes] [level...]   (default 3 1024 1 16 64 256)
  *
+ * With BENCH_RAFT_RAW=1 it measures the ceiling instead: raw libraft, same shape
+ * (three nodes on this one loop, same ports and data dirs), libraft's stock TCP
+ * transport, an FSM that only counts, snapshot threshold 8192/4096, every entry
+ * proposed on the leader, one raft_apply per write. BENCH_RAFT_RAW=2 does the
+ * same with io_destroy taken off the loop as triarch does (raft/aio_destroy.c).
+ *
  * All three replicas share one loop thread here, so a stall in any of them (a
  * segment closing, a snapshot) stalls all three; in a deployment each has its own.
  */
@@ -18,9 +24,14 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include <raft.h>
+#include <raft/uv.h>
+
+#include "../raft/internal.h" /* tri_aio_destroy_start, for BENCH_RAFT_RAW=2 */
 #include "triarch/errors.h"
 #include "triarch/log.h"
 #include "triarch/raft.h"
@@ -228,6 +239,198 @@ static void level(bench_t *b, int inflight, unsigned secs)
     fflush(stdout);
 }
 
+/* ---------- BENCH_RAFT_RAW: plain libraft, for the ceiling ---------- */
+
+#define RAW_SNAP_THRESHOLD 8192
+#define RAW_SNAP_TRAILING 4096
+
+typedef struct raw_node {
+    struct raft_uv_transport transport;
+    struct raft_io io;
+    struct raft_fsm fsm;
+    struct raft raft;
+    uint64_t applied;
+} raw_node_t;
+
+typedef struct raw_slot {
+    struct raft_apply req;
+    bench_t *b;
+    uint64_t t0;
+} raw_slot_t;
+
+static raw_node_t raw_nodes[N];
+
+static bool all_closed_raw(bench_t *b)
+{
+    return b->closed == N;
+}
+static raw_slot_t raw_slots[MAX_INFLIGHT];
+
+static int raw_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+{
+    ((raw_node_t *)fsm->data)->applied++;
+    *result = NULL;
+    return 0;
+}
+
+static int raw_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    raw_node_t *rn = fsm->data;
+    *bufs = raft_malloc(sizeof **bufs);
+    if (*bufs == NULL)
+        return RAFT_NOMEM;
+    (*bufs)[0].len = sizeof rn->applied;
+    (*bufs)[0].base = raft_malloc(sizeof rn->applied);
+    if ((*bufs)[0].base == NULL) {
+        raft_free(*bufs);
+        return RAFT_NOMEM;
+    }
+    memcpy((*bufs)[0].base, &rn->applied, sizeof rn->applied);
+    *n_bufs = 1;
+    return 0;
+}
+
+static int raw_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+    raw_node_t *rn = fsm->data;
+    memcpy(&rn->applied, buf->base, sizeof rn->applied);
+    raft_free(buf->base);
+    return 0;
+}
+
+static int raw_leader(void)
+{
+    for (int i = 0; i < N; i++)
+        if (raft_state(&raw_nodes[i].raft) == RAFT_LEADER)
+            return i;
+    return -1;
+}
+
+static bool raw_has_leader(bench_t *b)
+{
+    return raw_leader() >= 0;
+}
+
+static void raw_submit(bench_t *b, raw_slot_t *s);
+
+static void raw_apply_cb(struct raft_apply *req, int status, void *result)
+{
+    raw_slot_t *s = req->data;
+    bench_t *b = s->b;
+    b->inflight--;
+    if (status != 0)
+        b->errors++;
+    else {
+        b->done++;
+        if (b->n_lat < MAX_SAMPLES)
+            b->lat_us[b->n_lat++] = (tri_now_ns() / 1000) - s->t0;
+    }
+    if (b->running)
+        raw_submit(b, s);
+}
+
+static void raw_submit(bench_t *b, raw_slot_t *s)
+{
+    int l = raw_leader();
+    struct raft_buffer buf = {.len = b->val_len, .base = raft_malloc(b->val_len)};
+    if (l < 0 || buf.base == NULL) {
+        raft_free(buf.base);
+        b->errors++;
+        return;
+    }
+    memcpy(buf.base, b->val, b->val_len);
+    s->b = b;
+    s->req.data = s;
+    s->t0 = tri_now_ns() / 1000;
+    if (raft_apply(&raw_nodes[l].raft, &s->req, &buf, 1, raw_apply_cb) != 0) {
+        raft_free(buf.base);
+        b->errors++;
+        return;
+    }
+    b->inflight++;
+}
+
+static void raw_level(bench_t *b, int inflight, unsigned secs)
+{
+    b->done = b->errors = 0;
+    b->n_lat = 0;
+    b->running = true;
+    for (int i = 0; i < inflight; i++)
+        raw_submit(b, &raw_slots[i]);
+    uint64_t t0 = tri_now_ms(), c0 = cpu_us();
+    run_for(b, secs * 1000ull, NULL);
+    uint64_t el = tri_now_ms() - t0, done = b->done, cpu = cpu_us() - c0;
+    b->running = false;
+    run_for(b, 10000, drained);
+    qsort(b->lat_us, b->n_lat, sizeof *b->lat_us, cmp_u64);
+    double p50 = b->n_lat ? b->lat_us[b->n_lat / 2] / 1000.0 : 0;
+    double p99 = b->n_lat ? b->lat_us[(size_t)(b->n_lat * 0.99)] / 1000.0 : 0;
+    printf("raw inflight=%-4d writes/s=%-8.0f p50_ms=%-7.2f p99_ms=%-7.2f cpu_us/write=%-6.1f "
+           "errors=%llu\n",
+           inflight, done * 1000.0 / (double)el, p50, p99, done ? (double)cpu / (double)done : 0.0,
+           (unsigned long long)b->errors);
+    fflush(stdout);
+}
+
+static int raw_node_start(bench_t *b, int i, struct raft_configuration *conf)
+{
+    raw_node_t *rn = &raw_nodes[i];
+    rn->fsm = (struct raft_fsm){.version = 1, .data = rn, .apply = raw_apply,
+                                .snapshot = raw_snapshot, .restore = raw_restore};
+    raft_id id = (raft_id)(i + 1);
+    if (mkdir(b->dirs[i], 0700) != 0 || raft_uv_tcp_init(&rn->transport, &b->loop) != 0 ||
+        raft_uv_init(&rn->io, &b->loop, b->dirs[i], &rn->transport) != 0 ||
+        raft_init(&rn->raft, &rn->io, &rn->fsm, id, b->members[i].addr) != 0)
+        return -1;
+    raft_set_snapshot_threshold(&rn->raft, RAW_SNAP_THRESHOLD);
+    raft_set_snapshot_trailing(&rn->raft, RAW_SNAP_TRAILING);
+    raft_set_election_timeout(&rn->raft, 300);
+    raft_set_heartbeat_timeout(&rn->raft, 50);
+    raft_set_pre_vote(&rn->raft, true);
+    if (raft_bootstrap(&rn->raft, conf) != 0 || raft_start(&rn->raft) != 0)
+        return -1;
+    return 0;
+}
+
+static void raw_closed_cb(struct raft *r)
+{
+    ((bench_t *)r->data)->closed++;
+}
+
+static int raw_main(bench_t *b, const int *levels, size_t n_levels, unsigned secs)
+{
+    struct raft_configuration conf;
+    raft_configuration_init(&conf);
+    for (int i = 0; i < N; i++)
+        if (raft_configuration_add(&conf, (raft_id)(i + 1), b->members[i].addr, RAFT_VOTER) != 0)
+            return 1;
+    for (int i = 0; i < N; i++)
+        if (raw_node_start(b, i, &conf) != 0) {
+            fprintf(stderr, "raw libraft node %d did not start\n", i);
+            return 1;
+        }
+    raft_configuration_close(&conf);
+    run_for(b, 10000, raw_has_leader);
+    if (raw_leader() < 0) {
+        fprintf(stderr, "no leader\n");
+        return 1;
+    }
+    run_for(b, 500, NULL);
+    printf("bench_raft raw libraft: 3 nodes, %zu B entries, all on the leader\n", b->val_len);
+    for (size_t i = 0; i < n_levels; i++)
+        raw_level(b, levels[i], secs);
+    for (int i = 0; i < N; i++) {
+        raw_nodes[i].raft.data = b;
+        raft_close(&raw_nodes[i].raft, raw_closed_cb);
+    }
+    run_for(b, 10000, all_closed_raw);
+    for (int i = 0; i < N; i++)
+        raft_uv_close(&raw_nodes[i].io);
+    for (int i = 0; i < N; i++)
+        raft_uv_tcp_close(&raw_nodes[i].transport);
+    return 0;
+}
+
 static void closed_cb(tri_node_t *n, void *data)
 {
     ((bench_t *)data)->closed++;
@@ -277,6 +480,19 @@ int main(int argc, char **argv)
         snprintf(b->members[i].addr, sizeof b->members[i].addr, "127.0.0.1:%d", free_port());
         b->members[i].id = tri_member_id_derive("bench", b->members[i].name);
         snprintf(b->dirs[i], sizeof b->dirs[i], "%s/%s", b->root, b->members[i].name);
+    }
+    const char *raw = getenv("BENCH_RAFT_RAW");
+    if (raw != NULL && raw[0] != '\0' && raw[0] != '0') {
+        if (strcmp(raw, "2") == 0)
+            tri_aio_destroy_start();
+        int rv = raw_main(b, levels, n_levels, secs);
+        uv_close((uv_handle_t *)&b->waker, NULL);
+        uv_run(&b->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&b->loop);
+        free(b->lat_us);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->root);
+        return system(cmd) == 0 ? rv : 1;
     }
     for (int i = 0; i < N; i++) {
         tri_node_config_t cfg = {.name = b->members[i].name, .cluster_id = "bench",
