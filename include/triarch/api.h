@@ -106,6 +106,7 @@ void tri_resource_api_version(const tri_resource_t *r, char *out, size_t len);
 /* Output JSON of a stored value with metadata.resourceVersion = rev spliced in.
  * Appends to out. */
 int tri_object_render(const tri_val_t *stored, int64_t rev, tri_buf_t *out);
+int tri_object_render_bytes(const char *data, size_t len, int64_t rev, tri_buf_t *out);
 /* Parsed object with resourceVersion set (new reference), NULL on bad stored data. */
 json_t *tri_object_load(const tri_val_t *stored, int64_t rev);
 /* Encodes an object for storage: compact, kind/apiVersion/metadata first, no

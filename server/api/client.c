@@ -624,11 +624,8 @@ static bool namespace_terminating(tri_api_op_t *op)
 /* The op's encoded object (op->val) as the answer, at revision rev. */
 static void render_val(tri_api_op_t *op, int64_t rev)
 {
-    tri_val_t *v = tri_val_new(op->val.data, op->val.len);
     op->revision = rev;
-    if (v != NULL)
-        tri_object_render(v, rev, &op->body);
-    tri_val_unref(v);
+    tri_object_render_bytes(op->val.data, op->val.len, rev, &op->body);
 }
 
 static void finish_with_val(tri_api_op_t *op, int64_t rev)

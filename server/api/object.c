@@ -40,17 +40,25 @@ int tri_object_encode(const json_t *obj, tri_buf_t *out)
     return rv;
 }
 
+int tri_object_render_bytes(const char *data, size_t len, int64_t rev, tri_buf_t *out)
+{
+    const char *p = memmem(data, len, META_TAG, sizeof META_TAG - 1);
+    if (p == NULL)
+        return tri_buf_append(out, data, len);
+    size_t head = (size_t)(p - data) + sizeof META_TAG - 1;
+    char rvs[48];
+    bool empty = head < len && data[head] == '}';
+    int n = snprintf(rvs, sizeof rvs, "\"resourceVersion\":\"%lld\"%s", (long long)rev,
+                     empty ? "" : ",");
+    int rv = tri_buf_reserve(out, len + (size_t)n);
+    rv = rv ? rv : tri_buf_append(out, data, head);
+    rv = rv ? rv : tri_buf_append(out, rvs, (size_t)n);
+    return rv ? rv : tri_buf_append(out, data + head, len - head);
+}
+
 int tri_object_render(const tri_val_t *stored, int64_t rev, tri_buf_t *out)
 {
-    const char *p = memmem(stored->data, stored->len, META_TAG, sizeof META_TAG - 1);
-    if (p == NULL)
-        return tri_buf_append(out, stored->data, stored->len);
-    size_t head = (size_t)(p - stored->data) + sizeof META_TAG - 1;
-    int rv = tri_buf_append(out, stored->data, head);
-    bool empty = head < stored->len && stored->data[head] == '}';
-    rv = rv ? rv : tri_buf_appendf(out, "\"resourceVersion\":\"%lld\"%s", (long long)rev,
-                                   empty ? "" : ",");
-    return rv ? rv : tri_buf_append(out, stored->data + head, stored->len - head);
+    return tri_object_render_bytes(stored->data, stored->len, rev, out);
 }
 
 json_t *tri_object_load(const tri_val_t *stored, int64_t rev)
