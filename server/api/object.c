@@ -10,6 +10,11 @@
 
 static const char META_TAG[] = "\"metadata\":{";
 
+static int append_cb(const char *buf, size_t size, void *data)
+{
+    return tri_buf_append(data, buf, size) == 0 ? 0 : -1;
+}
+
 int tri_object_encode(const json_t *obj, tri_buf_t *out)
 {
     json_t *o = json_object();
@@ -31,12 +36,8 @@ int tri_object_encode(const json_t *obj, tri_buf_t *out)
         if (strcmp(k, "kind") && strcmp(k, "apiVersion") && strcmp(k, "metadata"))
             json_object_set(o, k, v);
     }
-    char *s = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
+    int rv = json_dump_callback(o, append_cb, out, JSON_COMPACT) == 0 ? 0 : TRI_ENOMEM;
     json_decref(o);
-    if (s == NULL)
-        return TRI_ENOMEM;
-    int rv = tri_buf_append(out, s, strlen(s));
-    free(s);
     return rv;
 }
 
