@@ -164,6 +164,12 @@ static int require(const tri_config_t *c)
                         "(made by `triarch init`)\n");
         return -1;
     }
+    if (c->api_listen_plain && strncmp(c->api_listen_plain, "127.", 4) != 0) {
+        fprintf(stderr, "triarchd: api-listen-plain must be a loopback address (127.0.0.0/8): "
+                        "plain HTTP carries no credentials, got \"%s\"\n",
+                c->api_listen_plain);
+        return -1;
+    }
     const char *st = c->initial_cluster_state ? c->initial_cluster_state : "new";
     if (strcmp(st, "new") != 0 && strcmp(st, "existing") != 0) {
         fprintf(stderr, "triarchd: initial-cluster-state must be \"new\" or \"existing\", got "
