@@ -1,11 +1,37 @@
 /* Snapshots: a point-in-time copy of the live state, for Raft log compaction,
  * new or lagging members, and backups.
  *
- * Taking one (tri_store_snap_ref, loop thread) walks the index once and takes a
- * reference to every live key and value: O(n) pointer work, no byte copied.
- * Encoding (tri_snap_encode) reads only those immutable blobs and the ref's own
- * array, never a reference count, so it may run on another thread while the loop
- * goes on applying.
+ * Taking one (tri_store_snap_ref, loop thread) is O(1): the ref keeps the root
+ * of the store's snapshot view (tree.c, a copy-on-write B+tree of the live
+ * records) as it is at the current revision, plus the count and raw size.
+ * Encoding (tri_snap_encode) walks that frozen tree and reads the blobs its
+ * records point to, on any thread, while the loop thread goes on applying.
+ *
+ * Why that is safe, and who frees what. Everything here runs on the loop
+ * thread except the encoder, which reads only: the ref's rev/count/raw_len/root
+ * (written before the ref is handed over), the nodes reachable from root, and
+ * the len and bytes of the blobs their records name. The loop thread never
+ * writes any of those while the ref is open:
+ *   - nodes: a node reachable from a ref at revision R was born <= R; the tree
+ *     copies any node born <= pinned (the newest open ref's revision) before
+ *     changing it, and hands the original to this file's hub instead of
+ *     freeing it (st_snaps_retire_node);
+ *   - blobs: records borrow their key and value from the skip list's entry.
+ *     When a txn replaces or deletes a value some open ref may still encode
+ *     (its mod_rev <= pinned), or deletes a key created at or before pinned,
+ *     the store takes a reference on the blob and hands it to the hub
+ *     (st_snaps_retire_val), so compaction cannot free it under the encoder.
+ *     Blobs are immutable; their reference counts, which the loop thread keeps
+ *     changing, are a field the encoder never reads.
+ * A retired item (node or blob) is needed by an open ref taken before it was
+ * retired whose revision is >= the item's birth (born, or the blob's mod_rev /
+ * create_rev). Releasing a ref frees every retired item no open ref needs: with
+ * one ref at a time, which is what Raft does, that is all of them, in time
+ * proportional to the writes applied while the ref was open. Reference counts
+ * are touched only on the loop thread.
+ *
+ * A store freed, or a state replaced by tri_store_restore, while refs are open
+ * leaves its state to the hub, which frees it with the last ref.
  *
  * Format, version 1, little endian:
  *   header  "TRISNAP1", u32 format version, u64 revision, u64 key count,
@@ -28,6 +54,7 @@
 
 #include "store_int.h"
 #include "triarch/errors.h"
+#include "triarch/log.h"
 
 #define ST_SNAP_MAGIC "TRISNAP1"
 #define ST_SNAP_MAGIC_LEN 8
@@ -42,42 +69,241 @@
  * than that gets a chunk of its own, hence the maximum. */
 #define ST_SNAP_CHUNK_TARGET (1u << 20)
 #define ST_SNAP_CHUNK_MAX (ST_SNAP_REC_FIXED + ST_KEY_MAX + ST_VAL_MAX)
-
-typedef struct st_snap_rec {
-    tri_val_t *key;
-    tri_val_t *val;
-    int64_t create_rev;
-    int64_t mod_rev;
-    int64_t version;
-} st_snap_rec_t;
+/* Garbage items (nodes, blob references) freed per st_snaps_gc call, i.e. per
+ * applied txn and per compact_auto: ~256 frees, well under 50 us, and far
+ * more than the 2-3 items a write retires while a ref is open. */
+#define ST_SNAP_GC_BUDGET 256u
 
 struct tri_snap_ref {
+    /* Read by the encoder: set on the loop thread before the ref is handed over. */
     int64_t rev;
-    size_t n;
-    st_snap_rec_t recs[];
+    uint64_t count;
+    uint64_t raw_len;
+    const st_node_t *root;
+    /* Loop thread only. */
+    st_snaps_t *hub;
+    uint64_t seq; /* order in which refs of the hub were taken */
+    tri_snap_ref_t *older, *newer;
 };
 
-/* ---------- taking a ref ---------- */
+/* A blob that left the live state while a ref that may encode it was open. */
+typedef struct st_retval {
+    tri_val_t *val; /* a reference of the hub's */
+    int64_t born;   /* revision from which the live state held it */
+    uint64_t seq;   /* hub sequence when it was retired */
+} st_retval_t;
+
+struct st_snaps {
+    tri_snap_ref_t *oldest, *newest; /* open refs, in the order taken */
+    uint64_t next_seq;
+    st_node_t *nodes, *nodes_tail; /* retired nodes, linked by retired_next */
+    st_retval_t *vals;
+    size_t n_vals, cap_vals;
+    /* Garbage: retired items no ref needs any more, freed a slice at a time. */
+    st_node_t *gc_nodes;
+    st_retval_t *gc_vals;
+    size_t gc_pos, gc_n;
+    bool orphaned;     /* the store let go of the state below */
+    st_state_t orphan; /* valid when orphaned */
+};
+
+/* ---------- the hub ---------- */
+
+int st_snaps_new(st_snaps_t **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out != NULL ? 0 : TRI_ENOMEM;
+}
+
+int64_t st_snaps_pinned(const st_snaps_t *h)
+{
+    return h->newest != NULL ? h->newest->rev : -1;
+}
+
+void st_snaps_retire_node(st_snaps_t *h, st_node_t *n)
+{
+    n->retired_seq = h->next_seq;
+    n->retired_next = h->nodes;
+    if (h->nodes == NULL)
+        h->nodes_tail = n;
+    h->nodes = n;
+}
+
+int st_snaps_reserve(st_snaps_t *h, size_t n)
+{
+    if (h->newest == NULL || h->n_vals + n <= h->cap_vals)
+        return 0;
+    size_t cap = h->cap_vals ? h->cap_vals : 64;
+    while (cap < h->n_vals + n)
+        cap *= 2;
+    st_retval_t *v = realloc(h->vals, cap * sizeof(*v));
+    if (v == NULL)
+        return TRI_ENOMEM;
+    h->vals = v;
+    h->cap_vals = cap;
+    return 0;
+}
+
+void st_snaps_retire_val(st_snaps_t *h, tri_val_t *v, int64_t born)
+{
+    if (born > st_snaps_pinned(h))
+        return; /* no open ref can see it */
+    if (h->n_vals == h->cap_vals && st_snaps_reserve(h, 1) != 0) {
+        /* Unreachable when the caller reserved; never free under a reader. */
+        tri_error("store", "no room to retire a blob; leaking it", "len=%u", v->len);
+        tri_val_ref(v);
+        return;
+    }
+    h->vals[h->n_vals++] = (st_retval_t){.val = tri_val_ref(v), .born = born, .seq = h->next_seq};
+}
+
+/* Some open ref taken before the item left the live state can still see it. */
+static bool st_snaps_needed(const st_snaps_t *h, int64_t born, uint64_t seq)
+{
+    for (const tri_snap_ref_t *r = h->oldest; r != NULL && r->seq < seq; r = r->newer)
+        if (r->rev >= born)
+            return true;
+    return false;
+}
+
+/* With refs still open (overlapping snapshots, rare): frees at once what none
+ * of them needs, keeps the rest. */
+static void st_snaps_filter(st_snaps_t *h)
+{
+    st_node_t **pp = &h->nodes;
+    h->nodes_tail = NULL;
+    while (*pp != NULL) {
+        st_node_t *n = *pp;
+        if (st_snaps_needed(h, n->born, n->retired_seq)) {
+            h->nodes_tail = n;
+            pp = &n->retired_next;
+            continue;
+        }
+        *pp = n->retired_next;
+        st_node_free(n);
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < h->n_vals; i++) {
+        st_retval_t *it = &h->vals[i];
+        if (st_snaps_needed(h, it->born, it->seq))
+            h->vals[kept++] = *it;
+        else
+            tri_val_unref(it->val);
+    }
+    h->n_vals = kept;
+}
+
+/* Frees up to budget garbage items; returns how many it freed. */
+static size_t st_snaps_gc_some(st_snaps_t *h, size_t budget)
+{
+    size_t done = 0;
+    for (; done < budget && h->gc_nodes != NULL; done++) {
+        st_node_t *n = h->gc_nodes;
+        h->gc_nodes = n->retired_next;
+        st_node_free(n);
+    }
+    for (; done < budget && h->gc_pos < h->gc_n; done++)
+        tri_val_unref(h->gc_vals[h->gc_pos++].val);
+    if (h->gc_pos == h->gc_n) {
+        free(h->gc_vals);
+        h->gc_vals = NULL;
+        h->gc_pos = h->gc_n = 0;
+    }
+    return done;
+}
+
+void st_snaps_gc(st_snaps_t *h)
+{
+    st_snaps_gc_some(h, ST_SNAP_GC_BUDGET);
+}
+
+/* The last ref is gone: everything retired becomes garbage, handed over in
+ * O(1) so that releasing a ref costs the loop thread nothing in one go. */
+static void st_snaps_to_gc(st_snaps_t *h)
+{
+    if (h->nodes != NULL) {
+        h->nodes_tail->retired_next = h->gc_nodes;
+        h->gc_nodes = h->nodes;
+        h->nodes = h->nodes_tail = NULL;
+    }
+    if (h->n_vals == 0)
+        return;
+    if (h->gc_pos < h->gc_n) { /* garbage left from an earlier ref: append */
+        st_retval_t *v = realloc(h->gc_vals, (h->gc_n + h->n_vals) * sizeof(*v));
+        if (v == NULL) { /* no room to append: free the old garbage now */
+            st_snaps_gc_some(h, SIZE_MAX);
+        } else {
+            memcpy(v + h->gc_n, h->vals, h->n_vals * sizeof(*v));
+            h->gc_vals = v;
+            h->gc_n += h->n_vals;
+            h->n_vals = 0;
+            return;
+        }
+    }
+    free(h->gc_vals);
+    h->gc_vals = h->vals;
+    h->gc_pos = 0;
+    h->gc_n = h->n_vals;
+    h->vals = NULL;
+    h->n_vals = h->cap_vals = 0;
+}
+
+bool st_snaps_adopt(st_snaps_t *h, st_state_t *st)
+{
+    if (h->oldest == NULL)
+        return false;
+    h->orphan = *st;
+    h->orphaned = true;
+    return true;
+}
+
+void st_snaps_free(st_snaps_t *h)
+{
+    if (h == NULL)
+        return;
+    st_snaps_to_gc(h); /* no ref open: everything retired is garbage */
+    st_snaps_gc_some(h, SIZE_MAX);
+    free(h->vals);
+    free(h);
+}
+
+/* ---------- taking and releasing a ref ---------- */
+
+/* After a failed tree update: give the old tree up and build it again. */
+static int st_snap_rebuild(st_state_t *st)
+{
+    st_tctx_t c = {.hub = st->snaps, .rev = st->rev, .pinned = st_snaps_pinned(st->snaps)};
+    st_tree_drop(&st->tree, &c);
+    int rc = st_tree_build(&st->tree, &st->idx, st->rev);
+    if (rc != 0)
+        st->tree.stale = true;
+    else
+        tri_warn("store", "snapshot view rebuilt after a failed update", "keys=%zu", st->count);
+    return rc;
+}
 
 int tri_store_snap_ref(tri_store_t *s, tri_snap_ref_t **out)
 {
     *out = NULL;
-    size_t n = s->st.count;
-    tri_snap_ref_t *ref = malloc(sizeof(*ref) + n * sizeof(st_snap_rec_t));
+    st_state_t *st = &s->st;
+    if (st->tree.stale && st_snap_rebuild(st) != 0)
+        return TRI_ENOMEM;
+    tri_snap_ref_t *ref = calloc(1, sizeof(*ref));
     if (ref == NULL)
         return TRI_ENOMEM;
-    ref->rev = s->st.rev;
-    ref->n = 0;
-    for (st_ent_t *e = s->st.idx.head->next[0]; e != NULL && ref->n < n; e = e->next[0]) {
-        const st_ver_t *v = st_ent_live(e);
-        if (v == NULL)
-            continue;
-        ref->recs[ref->n++] = (st_snap_rec_t){.key = tri_val_ref(e->key),
-                                              .val = tri_val_ref(v->val),
-                                              .create_rev = v->create_rev,
-                                              .mod_rev = v->rev,
-                                              .version = v->version};
-    }
+    st_snaps_t *h = st->snaps;
+    ref->rev = st->rev;
+    ref->count = st->count;
+    ref->raw_len = (uint64_t)st->count * ST_SNAP_REC_FIXED + st->size_bytes;
+    ref->root = st->tree.root;
+    ref->hub = h;
+    ref->seq = h->next_seq++;
+    ref->older = h->newest;
+    if (h->newest != NULL)
+        h->newest->newer = ref;
+    else
+        h->oldest = ref;
+    h->newest = ref;
     *out = ref;
     return 0;
 }
@@ -91,11 +317,25 @@ void tri_snap_ref_free(tri_snap_ref_t *ref)
 {
     if (ref == NULL)
         return;
-    for (size_t i = 0; i < ref->n; i++) {
-        tri_val_unref(ref->recs[i].key);
-        tri_val_unref(ref->recs[i].val);
-    }
+    st_snaps_t *h = ref->hub;
+    if (ref->older != NULL)
+        ref->older->newer = ref->newer;
+    else
+        h->oldest = ref->newer;
+    if (ref->newer != NULL)
+        ref->newer->older = ref->older;
+    else
+        h->newest = ref->older;
     free(ref);
+    if (h->oldest != NULL)
+        st_snaps_filter(h);
+    else
+        st_snaps_to_gc(h);
+    if (h->oldest == NULL && h->orphaned) {
+        st_state_t st = h->orphan;
+        h->orphaned = false;
+        st_state_free(&st); /* frees h as well */
+    }
 }
 
 /* ---------- encoding (any thread) ---------- */
@@ -112,12 +352,7 @@ static void st_le64(char *p, uint64_t v)
         p[i] = (char)(v >> (8 * i));
 }
 
-static size_t st_rec_size(const st_snap_rec_t *r)
-{
-    return ST_SNAP_REC_FIXED + r->key->len + r->val->len;
-}
-
-static size_t st_rec_write(char *p, const st_snap_rec_t *r)
+static size_t st_rec_write(char *p, const st_trec_t *r)
 {
     size_t off = 0;
     st_le32(p + off, r->key->len);
@@ -132,7 +367,7 @@ static size_t st_rec_write(char *p, const st_snap_rec_t *r)
     return off + 24;
 }
 
-/* Compresses raw[0..n) as one chunk at the end of out (capacity reserved). */
+/* Compresses raw[0..n) as one chunk at the end of out. */
 static int st_chunk_flush(tri_buf_t *out, const char *raw, size_t n)
 {
     int bound = LZ4_compressBound((int)n);
@@ -148,36 +383,56 @@ static int st_chunk_flush(tri_buf_t *out, const char *raw, size_t n)
     return 0;
 }
 
+typedef struct st_encoder {
+    tri_buf_t *out;
+    char *raw; /* the chunk being filled */
+    size_t used;
+    uint64_t count;
+    uint64_t raw_len;
+} st_encoder_t;
+
+static int st_enc_rec(void *ctx, const st_trec_t *r)
+{
+    st_encoder_t *e = ctx;
+    size_t sz = ST_SNAP_REC_FIXED + r->key->len + r->val->len;
+    if (e->used > 0 && e->used + sz > ST_SNAP_CHUNK_TARGET) {
+        int rc = st_chunk_flush(e->out, e->raw, e->used);
+        if (rc != 0)
+            return rc;
+        e->used = 0;
+    }
+    e->used += st_rec_write(e->raw + e->used, r);
+    e->count++;
+    e->raw_len += sz;
+    return 0;
+}
+
 static int st_snap_body(const tri_snap_ref_t *ref, tri_buf_t *out)
 {
-    char *raw = malloc(ST_SNAP_CHUNK_MAX);
-    if (raw == NULL)
+    st_encoder_t e = {.out = out, .raw = malloc(ST_SNAP_CHUNK_MAX)};
+    if (e.raw == NULL)
         return TRI_ENOMEM;
-    size_t used = 0;
-    int rc = 0;
-    for (size_t i = 0; i < ref->n && rc == 0; i++) {
-        size_t sz = st_rec_size(&ref->recs[i]);
-        if (used > 0 && used + sz > ST_SNAP_CHUNK_TARGET) {
-            rc = st_chunk_flush(out, raw, used);
-            used = 0;
-        }
-        used += st_rec_write(raw + used, &ref->recs[i]);
+    int rc = st_tree_walk(ref->root, st_enc_rec, &e);
+    if (rc == 0 && e.used > 0)
+        rc = st_chunk_flush(out, e.raw, e.used);
+    free(e.raw);
+    /* The header is already written from the ref's figures: a view that
+     * disagrees with them is a bug, and must not become a snapshot. */
+    if (rc == 0 && (e.count != ref->count || e.raw_len != ref->raw_len)) {
+        tri_error("store", "snapshot view disagrees with the store's counters", "keys=%llu/%llu",
+                  (unsigned long long)e.count, (unsigned long long)ref->count);
+        rc = TRI_ECORRUPT;
     }
-    if (rc == 0 && used > 0)
-        rc = st_chunk_flush(out, raw, used);
-    free(raw);
     return rc;
 }
 
 int tri_snap_encode(const tri_snap_ref_t *ref, tri_buf_t *out)
 {
     size_t start = out->len;
-    uint64_t raw_len = 0;
-    for (size_t i = 0; i < ref->n; i++)
-        raw_len += st_rec_size(&ref->recs[i]);
+    uint64_t raw_len = ref->raw_len;
     /* One reservation for the worst case (incompressible values); pages never
      * written are never touched, so over-reserving costs address space only. */
-    size_t chunks = raw_len / ST_SNAP_CHUNK_TARGET + ref->n / 64 + 2;
+    size_t chunks = raw_len / ST_SNAP_CHUNK_TARGET + ref->count / 64 + 2;
     size_t worst = ST_SNAP_HEADER + (size_t)raw_len + raw_len / 255 +
                    chunks * (ST_SNAP_CHUNK_HDR + 16) + ST_SNAP_TRAILER;
     int rc = tri_buf_reserve(out, worst);
@@ -187,7 +442,7 @@ int tri_snap_encode(const tri_snap_ref_t *ref, tri_buf_t *out)
     memcpy(h, ST_SNAP_MAGIC, ST_SNAP_MAGIC_LEN);
     st_le32(h + 8, ST_SNAP_FORMAT);
     st_le64(h + 12, (uint64_t)ref->rev);
-    st_le64(h + 20, (uint64_t)ref->n);
+    st_le64(h + 20, ref->count);
     st_le64(h + 28, raw_len);
     out->len += ST_SNAP_HEADER;
     rc = st_snap_body(ref, out);
@@ -393,6 +648,8 @@ int tri_store_restore(tri_store_t *s, const void *data, size_t len)
         goto out;
     ns.rev = d->rev;
     ns.compact_rev = d->rev; /* no history before the snapshot */
+    if (st_tree_build(&ns.tree, &ns.idx, ns.rev) != 0)
+        ns.tree.stale = true; /* the next snapshot ref builds it */
     st_state_free(&s->st);
     s->st = ns;
     st_watch_close_all(s);

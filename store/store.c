@@ -42,11 +42,25 @@
 int st_state_init(st_state_t *st)
 {
     memset(st, 0, sizeof(*st));
-    return st_index_init(&st->idx);
+    if (st_index_init(&st->idx) != 0)
+        return TRI_ENOMEM;
+    if (st_snaps_new(&st->snaps) != 0) {
+        st_index_free(&st->idx);
+        return TRI_ENOMEM;
+    }
+    return 0;
 }
 
 void st_state_free(st_state_t *st)
 {
+    /* Open snapshot refs may still be reading it: then their hub frees it. */
+    if (st->snaps != NULL && st_snaps_adopt(st->snaps, st)) {
+        memset(st, 0, sizeof(*st));
+        return;
+    }
+    st_tctx_t none = {.hub = st->snaps, .pinned = -1};
+    st_tree_drop(&st->tree, &none);
+    st_snaps_free(st->snaps);
     st_index_free(&st->idx);
     st_ring_free(&st->ring);
     memset(st, 0, sizeof(*st));
@@ -168,6 +182,7 @@ static void st_trim(tri_store_t *s, bool by_age)
 void tri_store_compact_auto(tri_store_t *s)
 {
     st_trim(s, true);
+    st_snaps_gc(s->st.snaps);
 }
 
 /* ---------- apply ---------- */
@@ -297,6 +312,9 @@ static int st_prepare(st_state_t *st, const tri_txn_t *txn, st_prep_t *p)
         if ((p->vals[i] = tri_val_new(txn->ops[i].val, txn->ops[i].val_len)) == NULL)
             return TRI_ENOMEM;
     }
+    /* Each op retires at most a value and a key some snapshot ref may read. */
+    if (st_snaps_reserve(st->snaps, 2 * n) != 0)
+        return TRI_ENOMEM;
     return st_ring_reserve(&st->ring, n);
 }
 
@@ -321,6 +339,27 @@ static void st_set_version(st_ent_t *e, const st_ver_t *v)
     e->vers[e->n_vers++] = *v; /* slot reserved by st_prep_group */
 }
 
+/* Keeps the snapshot view in step with one op, and the blobs it replaces
+ * alive for the snapshot refs that may still encode them (snapshot.c). */
+static void st_view_update(st_state_t *st, st_ent_t *e, const st_ver_t *live, const st_ver_t *v)
+{
+    st_tctx_t c = {.hub = st->snaps, .rev = st->rev, .pinned = st_snaps_pinned(st->snaps)};
+    if (live != NULL && live->rev <= c.pinned)
+        st_snaps_retire_val(st->snaps, live->val, live->rev);
+    if (v == NULL) {
+        if (live->create_rev <= c.pinned)
+            st_snaps_retire_val(st->snaps, e->key, live->create_rev);
+        st_tree_del(&st->tree, &c, e->key);
+        return;
+    }
+    st_trec_t rec = {.key = e->key,
+                     .val = v->val,
+                     .create_rev = v->create_rev,
+                     .mod_rev = v->rev,
+                     .version = v->version};
+    st_tree_put(&st->tree, &c, &rec);
+}
+
 static void st_commit_op(st_state_t *st, st_prep_t *p, size_t i, uint64_t now)
 {
     const tri_op_t *op = &p->txn->ops[i];
@@ -341,6 +380,7 @@ static void st_commit_op(st_state_t *st, st_prep_t *p, size_t i, uint64_t now)
         ev.create_rev = live->create_rev;
         st->size_bytes -= e->key->len + live->val->len;
         st->count--;
+        st_view_update(st, e, live, NULL);
         st_ver_t tomb = {.rev = st->rev};
         st_set_version(e, &tomb);
     } else {
@@ -358,6 +398,7 @@ static void st_commit_op(st_state_t *st, st_prep_t *p, size_t i, uint64_t now)
         else
             st->count++;
         st->size_bytes += e->key->len + v.val->len;
+        st_view_update(st, e, live, &v);
         st_set_version(e, &v);
     }
     st_ring_push(&st->ring, &ev);
@@ -389,6 +430,7 @@ int tri_store_apply(tri_store_t *s, const tri_txn_t *txn, tri_txn_result_t *res)
     res->revision = st->rev;
     st_watch_notify(s, first_seq);
     st_trim(s, false);
+    st_snaps_gc(st->snaps);
     return 0;
 }
 

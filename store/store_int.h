@@ -63,6 +63,54 @@ typedef struct st_index {
     size_t n_ents;
 } st_index_t;
 
+/* ---- the snapshot view (tree.c) ----
+ * A copy-on-write B+tree holding only the live state (one record per live key),
+ * kept beside the skip list so that taking a snapshot is keeping its root. Nodes
+ * are immutable once a snapshot may see them (born <= the newest open snapshot's
+ * revision); see tree.c for the rules and snapshot.c for who frees what. */
+#define ST_LEAF_MAX 32  /* records per leaf: 32 x 40 B, a leaf copy is ~1.3 KiB */
+#define ST_INNER_MAX 32 /* children per inner node */
+
+/* A live key as a snapshot encodes it. key and val are borrowed, not referenced:
+ * the skip list's entry and its last version keep them alive while the record is
+ * in the live tree, and snapshot.c keeps a reference once it leaves it while a
+ * snapshot may still read it. */
+typedef struct st_trec {
+    tri_val_t *key;
+    tri_val_t *val;
+    int64_t create_rev;
+    int64_t mod_rev;
+    int64_t version;
+} st_trec_t;
+
+typedef struct st_node {
+    int64_t born;          /* the store revision current when the node was made */
+    uint64_t retired_seq;  /* loop thread only: hub sequence when it left the live tree */
+    struct st_node *retired_next; /* loop thread only: the hub's list of retired nodes */
+    uint32_t n;            /* records (leaf) or children (inner) */
+    bool leaf;
+} st_node_t;
+
+typedef struct st_leaf {
+    st_node_t hdr;
+    st_trec_t recs[ST_LEAF_MAX];
+} st_leaf_t;
+
+/* seps[i] is the lowest key of kids[i + 1]'s subtree when it was set (a
+ * reference owned by the node); keys < seps[0] live under kids[0]. */
+typedef struct st_inner {
+    st_node_t hdr;
+    tri_val_t *seps[ST_INNER_MAX - 1];
+    st_node_t *kids[ST_INNER_MAX];
+} st_inner_t;
+
+typedef struct st_tree {
+    st_node_t *root; /* NULL when the store holds no live key */
+    bool stale;      /* an update failed for memory: rebuilt before the next snapshot */
+} st_tree_t;
+
+typedef struct st_snaps st_snaps_t;
+
 /* One event of the watch ring. mod_rev of the public event is always rev. */
 typedef struct st_event {
     int64_t rev;
@@ -88,6 +136,8 @@ typedef struct st_ring {
 typedef struct st_state {
     st_index_t idx;
     st_ring_t ring;
+    st_tree_t tree;     /* the live state again, for snapshots */
+    st_snaps_t *snaps;  /* the snapshot refs open on this state (snapshot.c) */
     int64_t rev;
     int64_t compact_rev;
     size_t size_bytes;
@@ -143,6 +193,40 @@ static inline uint64_t st_ring_tail(const st_ring_t *r)
 void st_watch_notify(tri_store_t *s, uint64_t first_seq);
 void st_watch_close_all(tri_store_t *s);
 void st_watch_free_all(tri_store_t *s);
+
+/* tree.c. Updates never fail: on ENOMEM the tree is marked stale and rebuilt
+ * from the skip list by the next snapshot ref. */
+typedef struct st_tctx {
+    st_snaps_t *hub;
+    int64_t rev;    /* the revision being applied: born of every node made */
+    int64_t pinned; /* newest open snapshot's revision, -1 if none */
+} st_tctx_t;
+void st_tree_put(st_tree_t *t, const st_tctx_t *c, const st_trec_t *rec);
+void st_tree_del(st_tree_t *t, const st_tctx_t *c, const tri_val_t *key);
+/* Builds t (empty) from the live entries of idx in key order. */
+int st_tree_build(st_tree_t *t, const st_index_t *idx, int64_t rev);
+/* Gives every node of t up (retired if a snapshot may see it, else freed). */
+void st_tree_drop(st_tree_t *t, const st_tctx_t *c);
+void st_node_free(st_node_t *n); /* one node; an inner node's separators unreffed */
+/* In-order walk of a (frozen) subtree; stops at the first non-zero return. */
+typedef int (*st_trec_fn)(void *ctx, const st_trec_t *rec);
+int st_tree_walk(const st_node_t *n, st_trec_fn fn, void *ctx);
+
+/* snapshot.c: the hub of the refs open on one state and of what left the live
+ * state while they were open. */
+int st_snaps_new(st_snaps_t **out);
+int64_t st_snaps_pinned(const st_snaps_t *h); /* newest open ref's revision, or -1 */
+void st_snaps_retire_node(st_snaps_t *h, st_node_t *n);
+/* Blob retirement: the commit of a txn cannot fail, so prepare reserves room
+ * for every blob its ops may retire; retire takes its own reference. */
+int st_snaps_reserve(st_snaps_t *h, size_t n);
+void st_snaps_retire_val(st_snaps_t *h, tri_val_t *v, int64_t born);
+/* The state is being freed: if refs are still open on it, the hub takes its
+ * contents over (freed with the last ref) and true is returned. */
+bool st_snaps_adopt(st_snaps_t *h, st_state_t *st);
+void st_snaps_free(st_snaps_t *h); /* no ref open */
+/* Frees a bounded slice of what released refs left behind (after applies). */
+void st_snaps_gc(st_snaps_t *h);
 
 /* state lifecycle (store.c) */
 int st_state_init(st_state_t *st);
