@@ -105,6 +105,9 @@ tri_req_t *tri_req_new(tri_http_t *h, h2o_req_t *req, enum tri_verb verb);
 /* Finishes accounting and frees ctx (the response, if any, was sent). */
 void tri_req_free(tri_req_t *ctx);
 void tri_req_parse_query(h2o_req_t *req, tri_params_t *p);
+/* A boolean query parameter as Go's strconv.ParseBool reads it ("1", "t", "true",
+ * "True", "TRUE"); clients differ (python-kubernetes sends "True"). */
+bool tri_param_true(const char *v);
 enum tri_accept tri_req_accept(h2o_req_t *req);
 bool tri_req_header_is(h2o_req_t *req, const h2o_token_t *tok, const char *prefix);
 

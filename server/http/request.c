@@ -125,6 +125,15 @@ void tri_req_parse_query(h2o_req_t *req, tri_params_t *p)
     }
 }
 
+bool tri_param_true(const char *v)
+{
+    static const char *const yes[] = {"1", "t", "T", "true", "True", "TRUE"};
+    for (size_t i = 0; v && i < sizeof yes / sizeof yes[0]; i++)
+        if (strcmp(v, yes[i]) == 0)
+            return true;
+    return false;
+}
+
 bool tri_req_header_is(h2o_req_t *req, const h2o_token_t *tok, const char *prefix)
 {
     ssize_t i = h2o_find_header(&req->headers, tok, -1);

@@ -11,11 +11,6 @@
 #include "triarch/codec.h"
 #include "triarch/log.h"
 
-static bool param_true(const char *v)
-{
-    return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
-}
-
 /* ---------- completion ---------- */
 
 static void send_table(tri_req_t *ctx)
@@ -293,7 +288,7 @@ static enum tri_verb verb_of(h2o_req_t *req, const tri_route_t *rt, const tri_pa
 {
     h2o_iovec_t m = req->method;
     if (h2o_memis(m.base, m.len, H2O_STRLIT("GET")))
-        return param_true(p->watch) ? V_WATCH : rt->collection ? V_LIST : V_GET;
+        return tri_param_true(p->watch) ? V_WATCH : rt->collection ? V_LIST : V_GET;
     if (h2o_memis(m.base, m.len, H2O_STRLIT("POST")) && rt->collection)
         return V_CREATE;
     if (h2o_memis(m.base, m.len, H2O_STRLIT("PUT")) && !rt->collection)

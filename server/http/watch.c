@@ -234,11 +234,6 @@ void tri_streams_end_all(tri_http_t *h)
     }
 }
 
-static bool param_true(const char *v)
-{
-    return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
-}
-
 static size_t stream_count(tri_http_t *h)
 {
     size_t n = 0;
@@ -265,12 +260,12 @@ int tri_handle_watch(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_p
     s->res = rt->res;
     s->t0_ns = tri_now_ns();
     s->table = tri_req_accept(req) == ACC_TABLE;
-    s->bookmarks = param_true(p->allow_bookmarks);
+    s->bookmarks = tri_param_true(p->allow_bookmarks);
     tri_api_watch_opts_t wo = {
         .label_selector = p->label_selector,
         .field_selector = p->field_selector,
         .resource_version = p->resource_version,
-        .send_initial_events = param_true(p->send_initial_events),
+        .send_initial_events = tri_param_true(p->send_initial_events),
     };
     tri_status_t st = {0};
     if (tri_api_watch_start(h->api, rt->res, rt->ns, rt->collection ? NULL : rt->name, &wo,
