@@ -320,6 +320,7 @@ static void st_merge_kids(st_inner_t *in, uint32_t a)
     st_node_t *l = in->kids[a], *r = in->kids[a + 1];
     if (l->leaf) {
         memcpy(((st_leaf_t *)l)->recs + l->n, ((st_leaf_t *)r)->recs, r->n * sizeof(st_trec_t));
+        tri_val_unref(in->seps[a]); /* leaves keep no separators */
     } else {
         st_inner_t *li = (st_inner_t *)l, *ri = (st_inner_t *)r;
         li->seps[l->n - 1] = in->seps[a]; /* the parent's separator moves down */
