@@ -3,7 +3,9 @@
  * The state of a store (st_state_t) is an ordered index of key entries (a skip
  * list threaded through the entries themselves, plus a chained hash over the same
  * entries for point lookups), the ring of recent events that the watch hub reads,
- * and the counters (revision, compact revision, live size and count). Keeping it
+ * the snapshot view (a copy-on-write B+tree of the live records, tree.c) with the
+ * hub of the snapshot refs open on it (snapshot.c), and the counters (revision,
+ * compact revision, live size and count). Keeping it
  * in one struct lets tri_store_restore build a complete new state off to the side
  * and swap it in only once the snapshot has been fully verified.
  *

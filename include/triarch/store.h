@@ -16,7 +16,7 @@
  * event and a snapshot share the same memory instead of copying it.
  *
  * Nothing here knows of Raft, Kubernetes or HTTP, and nothing here is thread-safe:
- * all calls from one thread (the loop thread), except tri_snap_encode_async(),
+ * all calls from one thread (the loop thread), except tri_snap_encode(),
  * which may run on any thread on a tri_snap_ref_t taken on the loop thread.
  */
 #ifndef TRIARCH_STORE_H
@@ -209,9 +209,10 @@ size_t tri_store_watcher_count(const tri_store_t *s);
 
 /* ---------- snapshots ---------- */
 
-/* A cheap point-in-time reference to the whole live state (loop thread): an array
- * of refs to the keys and values, no copying of their bytes. Encoding it can run
- * on another thread while the store goes on applying. */
+/* A point-in-time reference to the whole live state (loop thread), O(1): the
+ * root of the store's copy-on-write tree of live records, no copying. Encoding
+ * it can run on another thread while the store goes on applying; several refs
+ * may be open at once. */
 typedef struct tri_snap_ref tri_snap_ref_t;
 int tri_store_snap_ref(tri_store_t *s, tri_snap_ref_t **out);
 int64_t tri_snap_ref_revision(const tri_snap_ref_t *ref);
@@ -219,7 +220,10 @@ int64_t tri_snap_ref_revision(const tri_snap_ref_t *ref);
  * count, raw size), lz4-compressed records, CRC-32C of everything before the
  * trailer. Thread-safe with respect to the store (touches only the ref). */
 int tri_snap_encode(const tri_snap_ref_t *ref, tri_buf_t *out);
-/* Release on the loop thread (it unrefs shared blobs). */
+/* Release on the loop thread, O(1): what only the ref still needed is freed in
+ * slices by later applies and tri_store_compact_auto calls. A ref may outlive
+ * tri_store_restore and tri_store_free: it still encodes the state it was
+ * taken at, and the last one frees that state. */
 void tri_snap_ref_free(tri_snap_ref_t *ref);
 
 /* Replace the whole store state with a snapshot's. Verifies magic, version, sizes

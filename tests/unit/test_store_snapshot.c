@@ -7,12 +7,14 @@
  * one ref and with several open at once, released in any order, before or
  * after their encode; refs outliving a restore and the store itself; the
  * snapshot view through splits, merges and emptying (checked against the
- * store after every slice of a random workload). */
+ * store after every slice of a random workload), and rebuilt after a failed
+ * update while an older ref still reads the old one. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../store/store_int.h" /* white box: to mark the view stale */
 #include "check.h"
 #include "triarch/errors.h"
 #include "triarch/store.h"
@@ -549,6 +551,41 @@ static void test_refs_outlive_state(void)
     tri_buf_free(&small);
 }
 
+/* After a failed update (ENOMEM in a commit, simulated by marking the view
+ * stale) the view stops following the state; the next ref rebuilds it from
+ * the skip list, retiring the old nodes an open ref still reads. Both refs
+ * encode their own state while the loop churns on. */
+static void test_rebuild_after_failed_update(void)
+{
+    tri_store_t *s = fill(3000, 64);
+    unsigned rng = 13;
+    for (int i = 0; i < 500; i++) /* some tombstones for the rebuild to skip */
+        churn_txn(s, &rng, 3000, i);
+    tri_kvs_t want[2];
+    int64_t rev[2];
+    tri_snap_ref_t *ref[2];
+    snapshot_state(s, &want[0], &rev[0], &ref[0]);
+    for (int i = 0; i < 500; i++)
+        churn_txn(s, &rng, 3000, 1000 + i);
+    s->st.tree.stale = true;
+    for (int i = 0; i < 1500; i++)
+        churn_txn(s, &rng, 3000, 2000 + i);
+    snapshot_state(s, &want[1], &rev[1], &ref[1]);
+    CHECK(!s->st.tree.stale);
+    rep_job_t job[2];
+    pthread_t th[2];
+    start_job(&job[0], ref[0], 2, &th[0]);
+    start_job(&job[1], ref[1], 2, &th[1]);
+    churn_while(s, &rng, 3000, &job[0], 2000);
+    churn_while(s, &rng, 3000, &job[1], 0);
+    for (int r = 0; r < 2; r++) {
+        finish_job(&job[r], th[r], &want[r], rev[r]);
+        tri_snap_ref_free(ref[r]);
+        tri_kvs_free(&want[r]);
+    }
+    tri_store_free(s);
+}
+
 /* The view through growth to several levels, splits (random and increasing
  * keys), deletes that empty and merge nodes, down to nothing and back, with a
  * ref open across some slices: every snapshot equals the live state. */
@@ -663,6 +700,7 @@ int main(void)
     test_release_before_encode();
     test_refs_outlive_state();
     test_view_structure();
+    test_rebuild_after_failed_update();
     printf("store_snapshot: ok\n");
     return 0;
 }
