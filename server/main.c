@@ -21,6 +21,9 @@
 #include "triarch/store.h"
 
 #define COMPACT_PERIOD_MS 1000
+/* The leader recreates missing built-in namespaces this often (Kubernetes' system
+ * namespaces controller does it every minute). */
+#define DEFAULTS_EVERY_TICKS 10
 #define MAX_MEMBERS 16
 /* libraft does its disk work on the libuv pool; nothing of ours runs there. */
 #define UV_POOL_SIZE "4"
@@ -42,6 +45,8 @@ typedef struct daemon {
     size_t n_members;
     int exit_code;
     bool stopping;
+    bool leading;       /* leader loops running (after the leadership barrier) */
+    unsigned ticks;
 } daemon_t;
 
 /* The daemon stays reachable from here until exit (see the end of main). */
@@ -79,6 +84,7 @@ static void on_leadership(tri_node_t *n, bool is_leader, void *data)
     daemon_t *d = data;
     tri_info("leader", is_leader ? "leader loops started" : "leader loops stopped", "name=%s",
              d->cfg.name);
+    d->leading = is_leader;
     if (is_leader)
         tri_api_ensure_defaults(d->api);
 }
@@ -87,6 +93,8 @@ static void on_compact(uv_timer_t *t)
 {
     daemon_t *d = t->data;
     tri_store_compact_auto(d->store);
+    if (d->leading && d->api != NULL && ++d->ticks % DEFAULTS_EVERY_TICKS == 0)
+        tri_api_ensure_defaults(d->api);
 }
 
 static void write_api_addr(daemon_t *d)

@@ -931,18 +931,23 @@ int tri_api_patch(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, con
 
 /* ---------- delete ---------- */
 
+/* Kubernetes refuses to delete these three namespaces (NamespaceLifecycle). */
+static bool namespace_protected(const char *name)
+{
+    return !strcmp(name, "default") || !strcmp(name, "kube-system") ||
+           !strcmp(name, "kube-public");
+}
+
 static bool builtin_protected(tri_api_op_t *op)
 {
-    if (op->res != &tri_res_namespaces)
-        return false;
-    return !strcmp(op->name, "default") || !strcmp(op->name, "kube-system") ||
-           !strcmp(op->name, "kube-public");
+    return op->res == &tri_res_namespaces && namespace_protected(op->name);
 }
 
 /* Deleting a namespace removes everything in it in the same txn. (The namespace
  * lifecycle with a Terminating phase and a leader loop arrives with the
  * controllers; until then the deletion is immediate and atomic.) */
-static void collect_namespace_content(tri_api_op_t *op, tri_buf_t *keys, size_t *n)
+static void collect_namespace_content(tri_store_t *store, const char *ns, tri_buf_t *keys,
+                                      size_t *n)
 {
     size_t nres;
     const tri_resource_t *const *all = tri_registry_all(&nres);
@@ -950,12 +955,12 @@ static void collect_namespace_content(tri_api_op_t *op, tri_buf_t *keys, size_t 
         if (!all[i]->namespaced)
             continue;
         tri_buf_t prefix = {0};
-        tri_registry_prefix(all[i], op->name, &prefix);
+        tri_registry_prefix(all[i], ns, &prefix);
         char end[1024];
         size_t end_len = tri_prefix_end(prefix.data, prefix.len, end);
         tri_kvs_t kvs = {0};
         bool more;
-        if (tri_store_range(op->api->store, prefix.data, prefix.len, end, end_len, 0, 0, &kvs,
+        if (tri_store_range(store, prefix.data, prefix.len, end, end_len, 0, 0, &kvs,
                             &more) == 0) {
             for (size_t j = 0; j < kvs.n; j++) {
                 tri_buf_put_bytes(keys, kvs.items[j].key, (uint32_t)kvs.items[j].key_len);
@@ -967,12 +972,25 @@ static void collect_namespace_content(tri_api_op_t *op, tri_buf_t *keys, size_t 
     }
 }
 
+/* Appends a DELETE op for each key packed in `keys` (as tri_buf_put_bytes wrote them). */
+static void append_key_deletes(const tri_buf_t *keys, size_t n, tri_op_t *ops)
+{
+    tri_reader_t rd;
+    tri_reader_init(&rd, keys->data, keys->len);
+    for (size_t i = 0; i < n; i++) {
+        const void *k;
+        uint32_t kl;
+        tri_reader_bytes(&rd, &k, &kl);
+        ops[i] = (tri_op_t){TRI_OP_DELETE, k, kl, NULL, 0};
+    }
+}
+
 static void delete_propose(tri_api_op_t *op, int64_t cur_rev)
 {
     tri_buf_t keys = {0};
     size_t n = 0;
     if (op->res == &tri_res_namespaces)
-        collect_namespace_content(op, &keys, &n);
+        collect_namespace_content(op->api->store, op->name, &keys, &n);
     tri_op_t *ops = calloc(n + 1, sizeof *ops);
     if (ops == NULL) {
         tri_buf_free(&keys);
@@ -980,14 +998,7 @@ static void delete_propose(tri_api_op_t *op, int64_t cur_rev)
         return;
     }
     ops[0] = (tri_op_t){TRI_OP_DELETE, op->key.data, op->key.len, NULL, 0};
-    tri_reader_t rd;
-    tri_reader_init(&rd, keys.data, keys.len);
-    for (size_t i = 0; i < n; i++) {
-        const void *k;
-        uint32_t kl;
-        tri_reader_bytes(&rd, &k, &kl);
-        ops[i + 1] = (tri_op_t){TRI_OP_DELETE, k, kl, NULL, 0};
-    }
+    append_key_deletes(&keys, n, ops + 1);
     tri_cmp_t cmp = {TRI_CMP_MODREV, op->key.data, op->key.len, cur_rev};
     propose(op, &cmp, 1, ops, n + 1);
     free(ops);
@@ -1105,22 +1116,31 @@ static void delcol_step(tri_api_op_t *op)
     bool more;
     tri_store_range(op->api->store, prefix.data, prefix.len, end, end_len, 0, 0, &kvs, &more);
     tri_cmp_t *cmps = calloc(kvs.n + 1, sizeof *cmps);
-    tri_op_t *ops = calloc(kvs.n + 1, sizeof *ops);
-    size_t n = 0;
+    size_t n = 0, n_content = 0;
+    tri_buf_t content = {0};
+    bool namespaces = op->res == &tri_res_namespaces;
     tri_buf_reset(&op->body);
     json_decref(op->items);
     op->items = json_array();
-    for (size_t i = 0; i < kvs.n && cmps && ops; i++) {
+    for (size_t i = 0; i < kvs.n && cmps; i++) {
         tri_kv_t *kv = &kvs.items[i];
         json_t *obj = tri_object_load(kv->val, kv->mod_rev);
-        if (obj && tri_api_selectors_match(lc.labels, lc.fields, obj)) {
-            cmps[n] = (tri_cmp_t){TRI_CMP_MODREV, kv->key, kv->key_len, kv->mod_rev};
-            ops[n] = (tri_op_t){TRI_OP_DELETE, kv->key, kv->key_len, NULL, 0};
-            n++;
+        const char *name =
+            json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+        bool skip = namespaces && name && namespace_protected(name);
+        if (obj && !skip && tri_api_selectors_match(lc.labels, lc.fields, obj)) {
+            cmps[n++] = (tri_cmp_t){TRI_CMP_MODREV, kv->key, kv->key_len, kv->mod_rev};
             json_array_append(op->items, obj);
+            if (namespaces && name)
+                collect_namespace_content(op->api->store, name, &content, &n_content);
         }
         json_decref(obj);
     }
+    tri_op_t *ops = calloc(n + n_content + 1, sizeof *ops);
+    for (size_t i = 0; i < n && ops; i++)
+        ops[i] = (tri_op_t){TRI_OP_DELETE, cmps[i].key, cmps[i].key_len, NULL, 0};
+    if (ops)
+        append_key_deletes(&content, n_content, ops + n);
     tri_selector_free(lc.labels);
     tri_selector_free(lc.fields);
     list_render_head(op);
@@ -1131,9 +1151,10 @@ static void delcol_step(tri_api_op_t *op)
     if (n == 0 || op->dry_run || cmps == NULL || ops == NULL)
         op_finish(op);
     else
-        propose(op, cmps, n, ops, n);
+        propose(op, cmps, n, ops, n + n_content);
     free(cmps);
     free(ops);
+    tri_buf_free(&content);
     tri_kvs_free(&kvs);
     tri_buf_free(&prefix);
 }
