@@ -82,6 +82,7 @@ static st_node_t *st_node_copy(const st_node_t *n, int64_t rev)
         return NULL;
     c->n = n->n;
     if (n->leaf) {
+        memcpy(((st_leaf_t *)c)->keys, ((const st_leaf_t *)n)->keys, n->n * sizeof(tri_val_t *));
         memcpy(((st_leaf_t *)c)->recs, ((const st_leaf_t *)n)->recs, n->n * sizeof(st_trec_t));
         return c;
     }
@@ -131,9 +132,23 @@ static st_node_t *st_writable(const st_tctx_t *c, st_node_t **slot)
 
 /* ---------- search ---------- */
 
-/* First record >= key; *found if equal. */
+/* Refreshes keys[from..n) after records moved. */
+static void st_leaf_keys(st_leaf_t *l, uint32_t from)
+{
+    for (uint32_t i = from; i < l->hdr.n; i++)
+        l->keys[i] = l->recs[i].key;
+}
+
+/* First record >= key; *found if equal. A live key's record holds the very
+ * blob of its skip-list entry, which is what callers pass: try that first. */
 static uint32_t st_leaf_pos(const st_leaf_t *l, const tri_val_t *key, bool *found)
 {
+    for (uint32_t i = 0; i < l->hdr.n; i++) {
+        if (l->keys[i] == key) {
+            *found = true;
+            return i;
+        }
+    }
     uint32_t lo = 0, hi = l->hdr.n;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
@@ -175,6 +190,7 @@ static int st_leaf_put(const st_tctx_t *c, st_leaf_t *l, const st_trec_t *rec, s
     uint32_t i = st_leaf_pos(l, rec->key, &found);
     if (found) {
         l->recs[i] = *rec;
+        l->keys[i] = rec->key;
         return 0;
     }
     st_leaf_t *dst = l;
@@ -196,8 +212,12 @@ static int st_leaf_put(const st_tctx_t *c, st_leaf_t *l, const st_trec_t *rec, s
     memmove(dst->recs + i + 1, dst->recs + i, (dst->hdr.n - i) * sizeof(st_trec_t));
     dst->recs[i] = *rec;
     dst->hdr.n++;
-    if (sp->right != NULL)
-        sp->sep = tri_val_ref(((st_leaf_t *)sp->right)->recs[0].key);
+    st_leaf_keys(dst, i);
+    if (sp->right != NULL) {
+        st_leaf_t *r = (st_leaf_t *)sp->right;
+        st_leaf_keys(r, 0);
+        sp->sep = tri_val_ref(r->recs[0].key);
+    }
     return 0;
 }
 
@@ -270,6 +290,7 @@ static int st_tree_put_rc(st_tree_t *t, const st_tctx_t *c, const st_trec_t *rec
         if (l == NULL)
             return TRI_ENOMEM;
         l->recs[0] = *rec;
+        l->keys[0] = rec->key;
         l->hdr.n = 1;
         t->root = &l->hdr;
         return 0;
@@ -320,6 +341,7 @@ static void st_merge_kids(st_inner_t *in, uint32_t a)
     st_node_t *l = in->kids[a], *r = in->kids[a + 1];
     if (l->leaf) {
         memcpy(((st_leaf_t *)l)->recs + l->n, ((st_leaf_t *)r)->recs, r->n * sizeof(st_trec_t));
+        memcpy(((st_leaf_t *)l)->keys + l->n, ((st_leaf_t *)r)->keys, r->n * sizeof(tri_val_t *));
         tri_val_unref(in->seps[a]); /* leaves keep no separators */
     } else {
         st_inner_t *li = (st_inner_t *)l, *ri = (st_inner_t *)r;
@@ -366,6 +388,7 @@ static int st_del_at(const st_tctx_t *c, st_node_t **slot, const tri_val_t *key)
         if (found) {
             memmove(l->recs + i, l->recs + i + 1, (n->n - i - 1) * sizeof(st_trec_t));
             n->n--;
+            st_leaf_keys(l, i);
         }
         return 0;
     }
@@ -444,6 +467,7 @@ static int st_build_leaves(const st_index_t *idx, int64_t rev, st_level_t *lv)
             lv->nodes[lv->n] = &l->hdr;
             lv->lows[lv->n++] = e->key;
         }
+        l->keys[l->hdr.n] = e->key;
         l->recs[l->hdr.n++] = (st_trec_t){.key = e->key,
                                           .val = v->val,
                                           .create_rev = v->create_rev,
