@@ -32,7 +32,12 @@ struct tri_api_watch {
     tri_watch_t *sw;
     tri_api_watch_ready_cb cb;
     void *data;
-    json_t *initial;   /* synthetic ADDED objects, sent first */
+    /* The current state as synthetic ADDED events, read at after_rev a batch at a
+     * time as the consumer drains them, so a watch over many objects never holds
+     * them all. initial_cursor is the next key to read; empty once done. */
+    bool initial_pending;
+    tri_buf_t initial_cursor;
+    json_t *initial;   /* the current batch */
     size_t initial_next;
     int64_t after_rev;
     tri_waiter_t waiter;
@@ -69,25 +74,52 @@ static int open_store_watch(tri_api_watch_t *w)
                            w->end_len, w->after_rev, on_store_event, w, &w->sw);
 }
 
-/* Current state as synthetic ADDED events, read at the revision the watch follows from. */
-static int load_initial(tri_api_watch_t *w)
+#define INITIAL_BATCH 64 /* keys read per refill of the synthetic ADDED events */
+
+/* The current state is replayed from the revision the watch follows from. */
+static int start_initial(tri_api_watch_t *w)
 {
-    tri_store_t *s = tri_api_store(w->api);
-    w->after_rev = tri_store_revision(s);
+    w->after_rev = tri_store_revision(tri_api_store(w->api));
+    w->initial_pending = true;
+    tri_buf_append(&w->initial_cursor, w->start.data, w->start.len);
+    return 0;
+}
+
+/* Refills w->initial with the next batch that passes the selectors. */
+static int refill_initial(tri_api_watch_t *w)
+{
+    json_decref(w->initial);
     w->initial = json_array();
-    tri_kvs_t kvs = {0};
-    bool more;
-    int rc = tri_store_range(s, w->start.data, w->start.len, w->end, w->end_len, w->after_rev, 0,
-                             &kvs, &more);
-    for (size_t i = 0; rc == 0 && i < kvs.n; i++) {
-        json_t *obj = tri_object_load(kvs.items[i].val, kvs.items[i].mod_rev);
-        if (obj && tri_api_selectors_match(w->labels, w->fields, obj))
-            json_array_append_new(w->initial, obj);
-        else
-            json_decref(obj);
+    w->initial_next = 0;
+    while (w->initial_pending && json_array_size(w->initial) == 0) {
+        tri_kvs_t kvs = {0};
+        bool more = false;
+        int rc = tri_store_range(tri_api_store(w->api), w->initial_cursor.data,
+                                 w->initial_cursor.len, w->end, w->end_len, w->after_rev,
+                                 INITIAL_BATCH, &kvs, &more);
+        if (rc != 0) {
+            tri_kvs_free(&kvs);
+            w->initial_pending = false;
+            return rc;
+        }
+        for (size_t i = 0; i < kvs.n; i++) {
+            json_t *obj = tri_object_load(kvs.items[i].val, kvs.items[i].mod_rev);
+            if (obj && tri_api_selectors_match(w->labels, w->fields, obj))
+                json_array_append_new(w->initial, obj);
+            else
+                json_decref(obj);
+        }
+        if (more && kvs.n > 0) {
+            tri_kv_t *last = &kvs.items[kvs.n - 1];
+            tri_buf_reset(&w->initial_cursor);
+            tri_buf_append(&w->initial_cursor, last->key, last->key_len);
+            tri_buf_append(&w->initial_cursor, "\0", 1);
+        } else {
+            w->initial_pending = false;
+        }
+        tri_kvs_free(&kvs);
     }
-    tri_kvs_free(&kvs);
-    return rc;
+    return 0;
 }
 
 static void on_rv_reached(tri_waiter_t *wt, int status)
@@ -159,7 +191,7 @@ int tri_api_watch_start(tri_api_t *api, const tri_resource_t *r, const char *ns,
     *out = w;
     int rc = 0;
     if (rv == 0 || opts->send_initial_events) {
-        rc = load_initial(w);
+        rc = start_initial(w);
         rc = rc ? rc : open_store_watch(w);
     } else if (rv > tri_store_revision(tri_api_store(api))) {
         w->after_rev = rv;
@@ -208,6 +240,15 @@ static int classify(tri_api_watch_t *w, const tri_event_t *ev, json_t **obj)
 int tri_api_watch_next(tri_api_watch_t *w, tri_api_event_t *ev)
 {
     memset(ev, 0, sizeof *ev);
+    if ((w->initial == NULL || w->initial_next >= json_array_size(w->initial)) &&
+        w->initial_pending) {
+        int rc = refill_initial(w);
+        if (rc != 0) {
+            set_error(w, rc);
+            json_decref(w->initial);
+            w->initial = NULL;
+        }
+    }
     if (w->initial && w->initial_next < json_array_size(w->initial)) {
         ev->type = TRI_WATCH_ADDED;
         ev->obj = json_incref(json_array_get(w->initial, w->initial_next++));
@@ -269,6 +310,7 @@ void tri_api_watch_stop(tri_api_watch_t *w)
     tri_selector_free(w->labels);
     tri_selector_free(w->fields);
     json_decref(w->initial);
+    tri_buf_free(&w->initial_cursor);
     tri_status_clear(&w->error);
     tri_buf_free(&w->start);
     free(w);
