@@ -146,9 +146,9 @@ static int snap_idle(bench_t *b, int keys)
     }
     qsort(t_ref, SNAP_REPS, sizeof(double), cmp_double);
     qsort(t_free, SNAP_REPS, sizeof(double), cmp_double);
-    printf("snap      %d keys: ref %.3f ms, release %.3f ms (median of %d; max %.3f / %.3f)\n",
-           keys, t_ref[SNAP_REPS / 2] * 1e3, t_free[SNAP_REPS / 2] * 1e3, SNAP_REPS,
-           t_ref[SNAP_REPS - 1] * 1e3, t_free[SNAP_REPS - 1] * 1e3);
+    printf("snap      %d keys: ref %.1f us, release %.1f us (median of %d; max %.1f / %.1f)\n",
+           keys, t_ref[SNAP_REPS / 2] * 1e6, t_free[SNAP_REPS / 2] * 1e6, SNAP_REPS,
+           t_ref[SNAP_REPS - 1] * 1e6, t_free[SNAP_REPS - 1] * 1e6);
     return 0;
 }
 
@@ -206,11 +206,11 @@ static int snap_busy(bench_t *b, int keys, tri_buf_t *snap)
         gc_sum += d;
         gc_max = d > gc_max ? d : gc_max;
     }
-    printf("snap+w    %d keys: ref %.3f ms, encode on a thread %.1f ms -> %.1f MiB; meanwhile "
-           "%d puts at %.0f puts/s (slowest %.3f ms); release after them %.3f ms; then %d "
+    printf("snap+w    %d keys: ref %.1f us, encode on a thread %.1f ms -> %.1f MiB; meanwhile "
+           "%d puts at %.0f puts/s (slowest %.3f ms); release after them %.1f us; then %d "
            "compact_auto calls %.1f ms in all, slowest %.3f ms\n",
-           keys, t_ref * 1e3, job.secs * 1e3, job.out.len / 1048576.0, SNAP_WRITES,
-           SNAP_WRITES / t_w, worst * 1e3, t_free * 1e3, GC_CALLS, gc_sum * 1e3, gc_max * 1e3);
+           keys, t_ref * 1e6, job.secs * 1e3, job.out.len / 1048576.0, SNAP_WRITES,
+           SNAP_WRITES / t_w, worst * 1e3, t_free * 1e6, GC_CALLS, gc_sum * 1e3, gc_max * 1e3);
     *snap = job.out;
     return 0;
 }
