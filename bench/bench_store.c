@@ -89,8 +89,7 @@ static int bench_put(bench_t *b, int i)
     tri_txn_decoded_t d;
     tri_txn_result_t res;
     tri_buf_reset(&b->wire);
-    if (tri_txn_encode(&txn, &b->wire) != 0 ||
-        tri_txn_decode(b->wire.data, b->wire.len, &d) != 0)
+    if (tri_txn_encode(&txn, &b->wire) != 0 || tri_txn_decode(b->wire.data, b->wire.len, &d) != 0)
         return -1;
     int rc = tri_store_apply(b->s, &d.txn, &res);
     tri_txn_decoded_free(&d);

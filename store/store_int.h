@@ -86,10 +86,10 @@ typedef struct st_trec {
 } st_trec_t;
 
 typedef struct st_node {
-    int64_t born;          /* the store revision current when the node was made */
-    uint64_t retired_seq;  /* loop thread only: hub sequence when it left the live tree */
+    int64_t born;                 /* the store revision current when the node was made */
+    uint64_t retired_seq;         /* loop thread only: hub sequence when it left the live tree */
     struct st_node *retired_next; /* loop thread only: the hub's list of retired nodes */
-    uint32_t n;            /* records (leaf) or children (inner) */
+    uint32_t n;                   /* records (leaf) or children (inner) */
     bool leaf;
 } st_node_t;
 
@@ -142,8 +142,8 @@ typedef struct st_ring {
 typedef struct st_state {
     st_index_t idx;
     st_ring_t ring;
-    st_tree_t tree;     /* the live state again, for snapshots */
-    st_snaps_t *snaps;  /* the snapshot refs open on this state (snapshot.c) */
+    st_tree_t tree;    /* the live state again, for snapshots */
+    st_snaps_t *snaps; /* the snapshot refs open on this state (snapshot.c) */
     int64_t rev;
     int64_t compact_rev;
     size_t size_bytes;

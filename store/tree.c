@@ -44,7 +44,7 @@
 #define ST_NODE_MIN(max) ((max) / 4)
 /* ...if the two fit in this many, leaving room before the next split. Bulk
  * builds fill nodes to the same level. */
-#define ST_NODE_FILL(max) ((max) * 3 / 4)
+#define ST_NODE_FILL(max) ((max)*3 / 4)
 
 static int st_tkey_cmp(const tri_val_t *a, const tri_val_t *b)
 {
