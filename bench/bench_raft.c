@@ -479,7 +479,7 @@ int main(int argc, char **argv)
         snprintf(b->members[i].name, sizeof b->members[i].name, "r%d", i + 1);
         snprintf(b->members[i].addr, sizeof b->members[i].addr, "127.0.0.1:%d", free_port());
         b->members[i].id = tri_member_id_derive("bench", b->members[i].name);
-        snprintf(b->dirs[i], sizeof b->dirs[i], "%s/%s", b->root, b->members[i].name);
+        snprintf(b->dirs[i], sizeof b->dirs[i], "%.180s/%s", b->root, b->members[i].name);
     }
     const char *raw = getenv("BENCH_RAFT_RAW");
     if (raw != NULL && raw[0] != '\0' && raw[0] != '0') {
@@ -491,7 +491,7 @@ int main(int argc, char **argv)
         uv_loop_close(&b->loop);
         free(b->lat_us);
         char cmd[256];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->root);
+        snprintf(cmd, sizeof cmd, "rm -rf '%.200s'", b->root);
         return system(cmd) == 0 ? rv : 1;
     }
     for (int i = 0; i < N; i++) {
@@ -529,6 +529,6 @@ int main(int argc, char **argv)
     uv_loop_close(&b->loop);
     free(b->lat_us);
     char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->root);
+    snprintf(cmd, sizeof cmd, "rm -rf '%.200s'", b->root);
     return system(cmd) == 0 ? 0 : 1;
 }
