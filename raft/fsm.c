@@ -52,6 +52,13 @@
  * entries (a configured value below the floor is used as is). */
 #define TRI_SNAP_ADJUST_ENTRIES 256
 #define TRI_SNAP_MIN_ENTRIES 64
+/* A snapshot encodes the whole state, so taking one every `snapshot_threshold`
+ * writes costs O(state) per threshold: with 100k+ objects that was ~14% of the
+ * leader's CPU (bench/RESULTS.md). The threshold grows with the state so that a
+ * snapshot is taken at most once per state/4 writes: the encode work stays about
+ * four records per write, and the log kept in memory between snapshots stays under
+ * about a quarter of the state (inside the 2x-of-raw-data memory budget). */
+#define TRI_SNAP_STATE_DIVISOR 4
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -196,7 +203,11 @@ static void fsm_adjust_snapshots(tri_node_t *n, size_t txns)
                                                                     : TRI_SNAP_MIN_ENTRIES;
     unsigned floor_k = n->snapshot_trailing < TRI_SNAP_MIN_ENTRIES ? n->snapshot_trailing
                                                                    : TRI_SNAP_MIN_ENTRIES;
-    unsigned thr = (unsigned)(n->snapshot_threshold / per_entry);
+    uint64_t want = n->snapshot_threshold;
+    uint64_t by_state = tri_store_count(n->store) / TRI_SNAP_STATE_DIVISOR;
+    if (by_state > want)
+        want = by_state;
+    unsigned thr = (unsigned)(want / per_entry);
     unsigned trail = (unsigned)(n->snapshot_trailing / per_entry);
     thr = thr < floor_t ? floor_t : thr;
     trail = trail < floor_k ? floor_k : trail;
