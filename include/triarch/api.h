@@ -55,6 +55,29 @@ json_t *tri_status_json(const tri_status_t *st);
 /* ---------- registry ---------- */
 
 typedef struct tri_resource tri_resource_t;
+typedef struct tri_api tri_api_t;
+
+/* Extra preconditions and operations a resource adds to the txn of a create, update
+ * or delete (allocators: a Service's ClusterIP and NodePorts are keys created in the
+ * same txn as the Service). Keys and values are copied in; the client proposes and
+ * frees them. */
+#define TRI_TXN_BUILDER_MAX 16
+typedef struct tri_txn_builder {
+    tri_cmp_t cmps[TRI_TXN_BUILDER_MAX];
+    size_t n_cmps;
+    tri_op_t ops[TRI_TXN_BUILDER_MAX];
+    size_t n_ops;
+    char *owned[2 * TRI_TXN_BUILDER_MAX]; /* copies of keys and values */
+    size_t n_owned;
+    unsigned attempt; /* 0 on the first try; >0 after one of these cmps failed */
+} tri_txn_builder_t;
+
+/* Each returns 0, or TRI_ENOMEM / TRI_ETOOBIG when the builder is full. */
+int tri_txn_builder_absent(tri_txn_builder_t *b, const char *key, size_t len);
+int tri_txn_builder_put(tri_txn_builder_t *b, const char *key, size_t klen, const char *val,
+                        size_t vlen);
+int tri_txn_builder_delete(tri_txn_builder_t *b, const char *key, size_t len);
+void tri_txn_builder_reset(tri_txn_builder_t *b);
 
 typedef struct tri_column {
     const char *name;
@@ -89,6 +112,35 @@ struct tri_resource {
     /* Top-level fields of the kind besides apiVersion, kind, metadata; others are
      * unknown (dropped, or 400 under fieldValidation=Strict). */
     const char *known_fields[20];
+    /* Subresources listed in discovery besides status: "scale", "binding",
+     * "eviction", "log", "exec", "attach", "portforward", "proxy", "token",
+     * "finalize", "ephemeralcontainers". status and scale and binding and finalize
+     * are served by the client; the streaming ones answer 503 until agents serve
+     * them. */
+    const char *subresources[10];
+    /* The scale subresource (autoscaling/v1 Scale): dotted paths in the object. */
+    const char *scale_replicas;        /* "spec.replicas" */
+    const char *scale_status_replicas; /* "status.replicas" */
+    const char *scale_selector;        /* "spec.selector": a LabelSelector object */
+    /* metadata.generation starts at 1 and is bumped when anything but metadata and
+     * status changes (resources with a spec, as Kubernetes does). */
+    bool has_generation;
+    /* Pods: DELETE with a grace period marks deletionTimestamp and
+     * deletionGracePeriodSeconds instead of removing (the agent finishes it). */
+    bool graceful_delete;
+    /* Txn hooks (see tri_txn_builder_t). on_create/on_update may change obj (e.g.
+     * fill spec.clusterIP); they are called again with b->attempt > 0 when one of
+     * their preconditions failed (pick another value). on_delete releases. */
+    int (*on_create)(tri_api_t *api, json_t *obj, tri_txn_builder_t *b, tri_status_t *st);
+    int (*on_update)(tri_api_t *api, json_t *obj, const json_t *old, tri_txn_builder_t *b,
+                     tri_status_t *st);
+    void (*on_delete)(tri_api_t *api, const json_t *obj, tri_txn_builder_t *b);
+    /* Another served version of a resource stored as `storage` (e.g. autoscaling/v1
+     * HPAs stored as autoscaling/v2): conversions of a whole object, new reference.
+     * NULL storage: this row is the storage version. */
+    const tri_resource_t *storage;
+    json_t *(*to_storage)(const json_t *obj);
+    json_t *(*from_storage)(const json_t *obj);
 };
 
 /* All registered resources, in discovery order. */
@@ -116,8 +168,6 @@ int tri_object_encode(const json_t *obj, tri_buf_t *out);
 const char *tri_object_field(const json_t *obj, const char *path, char *tmp, size_t tmplen);
 
 /* ---------- the typed client ---------- */
-
-typedef struct tri_api tri_api_t;
 
 typedef struct tri_api_config {
     unsigned max_guaranteed_update_retries; /* 0: 16 */
@@ -167,6 +217,16 @@ struct tri_api_op {
     int64_t revision;       /* of the result */
     /* Set by the caller before a list: also return the parsed items (for Tables). */
     bool want_items;
+    /* Set by the caller: "status" or "scale" for get/update/patch of that
+     * subresource (status writes change only status; main writes keep status; scale
+     * reads and writes an autoscaling/v1 Scale). NULL: the main resource. */
+    const char *subresource;
+    /* Set by leader loops: propose with a local raft_apply only (TRI_ENOTLEADER /
+     * 503 on a replica that is not leader), never through the forwarding path. */
+    bool leader_only;
+    /* Set by the caller: the field manager for managedFields (fieldManager). */
+    const char *field_manager;
+    bool force;             /* server-side apply: take ownership of conflicting fields */
     /* Set by the caller before create/update: fieldValidation=Strict rejects unknown
      * fields with 400; otherwise they are dropped and listed in `warnings`. */
     bool strict_fields;
@@ -218,10 +278,28 @@ int tri_api_update(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
 int tri_api_patch(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
                   const char *name, enum tri_patch_type type, const json_t *patch,
                   bool dry_run, tri_api_cb cb);
-/* precondition_uid/rv may be NULL. */
+/* DeleteOptions, as Kubernetes has them. */
+enum tri_propagation {
+    TRI_PROPAGATE_DEFAULT = 0, /* the resource's default: Background */
+    TRI_PROPAGATE_BACKGROUND,  /* delete now; the garbage collector deletes dependents */
+    TRI_PROPAGATE_FOREGROUND,  /* "foregroundDeletion" finalizer: dependents go first */
+    TRI_PROPAGATE_ORPHAN,      /* "orphan" finalizer: dependents lose the ownerReference */
+};
+
+typedef struct tri_delete_opts {
+    const char *precondition_uid;   /* may be NULL */
+    const char *precondition_rv;    /* may be NULL */
+    enum tri_propagation propagation;
+    long grace_period_seconds;      /* -1: unset */
+    bool dry_run;
+} tri_delete_opts_t;
+
+/* An object with finalizers (or deleted with Foreground/Orphan propagation) is not
+ * removed: it gets metadata.deletionTimestamp and stays until an update leaves its
+ * finalizers empty. A namespace becomes Terminating (spec.finalizers "kubernetes")
+ * and is emptied by the namespace controller. */
 int tri_api_delete(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
-                   const char *name, const char *precondition_uid, const char *precondition_rv,
-                   bool dry_run, tri_api_cb cb);
+                   const char *name, const tri_delete_opts_t *opts, tri_api_cb cb);
 int tri_api_delete_collection(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r,
                               const char *ns, const tri_list_opts_t *opts, bool dry_run,
                               tri_api_cb cb);

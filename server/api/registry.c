@@ -7,11 +7,17 @@
 #include "resources.h"
 #include "triarch/api.h"
 
+/* Discovery order: core first, then the named groups in Kubernetes' order (apps,
+ * autoscaling, batch, ...); `kubectl get all` lists category "all" in this order.
+ * Each res_*.c file adds its rows in its own section. */
 static const tri_resource_t *const registry[] = {
+    /* core/v1 */
     &tri_res_namespaces,
     &tri_res_nodes,
     &tri_res_configmaps,
     &tri_res_events,
+    /* core/v1, more (res_pods.c, res_services.c, res_core_more.c) */
+    /* named groups (res_apps.c, res_batch.c, res_groups.c) */
 };
 
 const tri_resource_t *const *tri_registry_all(size_t *n)
