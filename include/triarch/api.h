@@ -201,6 +201,22 @@ typedef struct tri_list_opts {
 typedef struct tri_api_op tri_api_op_t;
 typedef void (*tri_api_cb)(tri_api_op_t *op);
 
+/* DeleteOptions, as Kubernetes has them. */
+enum tri_propagation {
+    TRI_PROPAGATE_DEFAULT = 0, /* the resource's default: Background */
+    TRI_PROPAGATE_BACKGROUND,  /* delete now; the garbage collector deletes dependents */
+    TRI_PROPAGATE_FOREGROUND,  /* "foregroundDeletion" finalizer: dependents go first */
+    TRI_PROPAGATE_ORPHAN,      /* "orphan" finalizer: dependents lose the ownerReference */
+};
+
+typedef struct tri_delete_opts {
+    const char *precondition_uid;   /* may be NULL */
+    const char *precondition_rv;    /* may be NULL */
+    enum tri_propagation propagation;
+    long grace_period_seconds;      /* -1: unset */
+    bool dry_run;
+} tri_delete_opts_t;
+
 enum tri_patch_type {
     TRI_PATCH_MERGE = 1,
     TRI_PATCH_JSON = 2,
@@ -227,6 +243,7 @@ struct tri_api_op {
     /* Set by the caller: the field manager for managedFields (fieldManager). */
     const char *field_manager;
     bool force;             /* server-side apply: take ownership of conflicting fields */
+    tri_delete_opts_t delete_opts;
     /* Set by the caller before create/update: fieldValidation=Strict rejects unknown
      * fields with 400; otherwise they are dropped and listed in `warnings`. */
     bool strict_fields;
@@ -278,22 +295,6 @@ int tri_api_update(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
 int tri_api_patch(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
                   const char *name, enum tri_patch_type type, const json_t *patch,
                   bool dry_run, tri_api_cb cb);
-/* DeleteOptions, as Kubernetes has them. */
-enum tri_propagation {
-    TRI_PROPAGATE_DEFAULT = 0, /* the resource's default: Background */
-    TRI_PROPAGATE_BACKGROUND,  /* delete now; the garbage collector deletes dependents */
-    TRI_PROPAGATE_FOREGROUND,  /* "foregroundDeletion" finalizer: dependents go first */
-    TRI_PROPAGATE_ORPHAN,      /* "orphan" finalizer: dependents lose the ownerReference */
-};
-
-typedef struct tri_delete_opts {
-    const char *precondition_uid;   /* may be NULL */
-    const char *precondition_rv;    /* may be NULL */
-    enum tri_propagation propagation;
-    long grace_period_seconds;      /* -1: unset */
-    bool dry_run;
-} tri_delete_opts_t;
-
 /* An object with finalizers (or deleted with Foreground/Orphan propagation) is not
  * removed: it gets metadata.deletionTimestamp and stays until an update leaves its
  * finalizers empty. A namespace becomes Terminating (spec.finalizers "kubernetes")

@@ -1067,16 +1067,16 @@ static void delete_done(tri_api_op_t *op, const tri_txn_result_t *res)
 }
 
 int tri_api_delete(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
-                   const char *name, const char *precondition_uid, const char *precondition_rv,
-                   bool dry_run, tri_api_cb cb)
+                   const char *name, const tri_delete_opts_t *opts, tri_api_cb cb)
 {
     op_init(api, op, r, ns, name, OP_DELETE, cb);
-    op->dry_run = dry_run;
+    op->dry_run = opts->dry_run;
+    op->delete_opts = *opts;
     op->input = json_object();
-    if (precondition_uid)
-        json_object_set_new(op->input, "uid", json_string(precondition_uid));
-    if (precondition_rv)
-        json_object_set_new(op->input, "resourceVersion", json_string(precondition_rv));
+    if (opts->precondition_uid)
+        json_object_set_new(op->input, "uid", json_string(opts->precondition_uid));
+    if (opts->precondition_rv)
+        json_object_set_new(op->input, "resourceVersion", json_string(opts->precondition_rv));
     tri_registry_key(r, op->ns, name, &op->key);
     if (builtin_protected(op)) {
         tri_status_set(&op->status, 403, "Forbidden",

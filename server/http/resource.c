@@ -200,8 +200,10 @@ static int do_delete(tri_req_t *ctx, h2o_req_t *req)
         if (json_is_array(dr) && json_array_size(dr) > 0)
             dry = true;
     }
-    tri_api_delete(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name, puid, prv,
-                   dry, on_op_done);
+    tri_delete_opts_t dopts = {.precondition_uid = puid, .precondition_rv = prv,
+                               .grace_period_seconds = -1, .dry_run = dry};
+    tri_api_delete(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name, &dopts,
+                   on_op_done);
     json_decref(opts);
     return 0;
 }
