@@ -40,7 +40,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (tri_handle_health(h, req, p, len) == 0)
         return 0;
     if (has_prefix(p, len, "/openapi/")) {
-        if (tri_handle_openapi(h, req, p, len) != 0)
+        if (tri_handle_openapi_v2(h, req, p, len) != 0 && tri_handle_openapi(h, req, p, len) != 0)
             tri_send_error(req, 404, "NotFound", "the server could not find the requested resource");
         return 0;
     }
