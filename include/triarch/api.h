@@ -172,6 +172,9 @@ const char *tri_object_field(const json_t *obj, const char *path, char *tmp, siz
 typedef struct tri_api_config {
     unsigned max_guaranteed_update_retries; /* 0: 16 */
     uint64_t event_ttl_ms;                  /* reserved for Events */
+    /* Namespaces go Terminating on delete and a leader loop empties them (set when the
+     * namespace controller runs); false: a namespace and its content go in one txn. */
+    bool namespace_lifecycle;
 } tri_api_config_t;
 
 int tri_api_new(uv_loop_t *loop, tri_node_t *node, tri_store_t *store,
@@ -244,6 +247,8 @@ struct tri_api_op {
     const char *field_manager;
     bool force;             /* server-side apply: take ownership of conflicting fields */
     tri_delete_opts_t delete_opts;
+    tri_txn_builder_t builder;
+    int hook_cmp0;          /* index of the first hook precondition in the last txn */
     /* Set by the caller before create/update: fieldValidation=Strict rejects unknown
      * fields with 400; otherwise they are dropped and listed in `warnings`. */
     bool strict_fields;

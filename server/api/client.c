@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifecycle.h"
 #include "meta.h"
+#include "scale.h"
 #include "resources.h"
 #include "triarch/api.h"
 #include "triarch/codec.h"
@@ -115,6 +117,7 @@ void tri_api_op_release(tri_api_op_t *op)
     tri_buf_free(&op->key);
     tri_buf_free(&op->val);
     tri_buf_free(&op->warnings);
+    tri_txn_builder_reset(&op->builder);
     json_decref(op->obj);
     json_decref(op->items);
     json_decref(op->list_meta);
@@ -209,6 +212,11 @@ static void wait_read_point(tri_api_op_t *op, int64_t rv)
         fail_code(op, rc);
 }
 
+static bool sub_is(const tri_api_op_t *op, const char *name)
+{
+    return op->subresource != NULL && strcmp(op->subresource, name) == 0;
+}
+
 /* ---------- get ---------- */
 
 static void get_step(tri_api_op_t *op)
@@ -224,7 +232,18 @@ static void get_step(tri_api_op_t *op)
         return;
     }
     op->revision = kv.mod_rev;
-    tri_object_render(kv.val, kv.mod_rev, &op->body);
+    if (sub_is(op, "scale")) {
+        json_t *obj = tri_object_load(kv.val, kv.mod_rev);
+        json_t *scale = obj ? tri_scale_from(op->res, obj) : NULL;
+        char *js = scale ? json_dumps(scale, JSON_COMPACT) : NULL;
+        if (js)
+            tri_buf_append(&op->body, js, strlen(js));
+        free(js);
+        json_decref(scale);
+        json_decref(obj);
+    } else {
+        tri_object_render(kv.val, kv.mod_rev, &op->body);
+    }
     tri_kv_release(&kv);
     op_finish(op);
 }
@@ -557,13 +576,62 @@ int tri_api_list(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, cons
 
 static void on_proposed(tri_propose_t *req, int status, const tri_txn_result_t *res);
 
+#define TXN_BASE_MAX 4 /* preconditions / ops of our own before the resource hook's */
+
+/* Proposes cmps/ops followed by what the resource's hook put in op->builder.
+ * op->hook_cmp0 records where the hook's preconditions start, so a failure there
+ * is told apart from ours. Leader loops propose locally only (DESIGN.md). */
 static void propose(tri_api_op_t *op, const tri_cmp_t *cmps, size_t n_cmps, const tri_op_t *ops,
                     size_t n_ops)
 {
-    tri_txn_t txn = {cmps, n_cmps, ops, n_ops};
-    int rc = tri_node_propose(op->api->node, &op->prop, &txn, on_proposed);
+    tri_txn_builder_t *b = &op->builder;
+    tri_cmp_t *ac = calloc(n_cmps + b->n_cmps + 1, sizeof *ac);
+    tri_op_t *ao = calloc(n_ops + b->n_ops + 1, sizeof *ao);
+    if (ac == NULL || ao == NULL) {
+        free(ac);
+        free(ao);
+        fail_code(op, TRI_ENOMEM);
+        return;
+    }
+    memcpy(ac, cmps, n_cmps * sizeof *ac);
+    memcpy(ac + n_cmps, b->cmps, b->n_cmps * sizeof *ac);
+    memcpy(ao, ops, n_ops * sizeof *ao);
+    memcpy(ao + n_ops, b->ops, b->n_ops * sizeof *ao);
+    op->hook_cmp0 = (int)n_cmps;
+    tri_txn_t txn = {ac, n_cmps + b->n_cmps, ao, n_ops + b->n_ops};
+    int rc = op->leader_only
+                 ? tri_node_propose_local(op->api->node, &op->prop, &txn, on_proposed)
+                 : tri_node_propose(op->api->node, &op->prop, &txn, on_proposed);
+    free(ac);
+    free(ao);
     if (rc != 0)
-        fail_code(op, rc);
+        fail_code(op, rc == TRI_ENOTLEADER ? TRI_EUNAVAIL : rc);
+}
+
+/* Runs the resource's create/update hook into op->builder; false when it failed
+ * (op->status set). */
+static bool run_hook(tri_api_op_t *op, json_t *obj, const json_t *old)
+{
+    tri_txn_builder_reset(&op->builder);
+    int rc = 0;
+    if (old == NULL && op->res->on_create)
+        rc = op->res->on_create(op->api, obj, &op->builder, &op->status);
+    else if (old != NULL && op->res->on_update)
+        rc = op->res->on_update(op->api, obj, old, &op->builder, &op->status);
+    if (rc != 0 && op->status.code == 0)
+        tri_status_from_code(&op->status, rc, op->res->plural);
+    if (op->status.code != 0)
+        set_details(op);
+    return op->status.code == 0;
+}
+
+/* A failed precondition that belongs to the hook (an allocator lost a race):
+ * run it again with attempt+1, at most this many times. */
+#define HOOK_ATTEMPTS 8
+static bool hook_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
+{
+    return res->status == TRI_EPRECOND && res->failed_cmp >= op->hook_cmp0 &&
+           op->builder.n_cmps > 0 && op->builder.attempt + 1 < HOOK_ATTEMPTS;
 }
 
 /* Reads the current object into op->current (NULL if absent). Returns its
@@ -684,6 +752,11 @@ int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
         return 0;
     }
     tri_registry_key(r, op->ns, op->name, &op->key);
+    tri_life_generation(r, op->input, NULL);
+    if (!run_hook(op, op->input, NULL)) {
+        op_finish(op);
+        return 0;
+    }
     tri_object_encode(op->input, &op->val);
     if (op->val.len > TRI_MAX_OBJECT_BYTES) {
         fail_code(op, TRI_ETOOBIG);
@@ -716,15 +789,31 @@ static bool retry_generated_name(tri_api_op_t *op)
     return true;
 }
 
+static bool retry_create_hook(tri_api_op_t *op)
+{
+    op->builder.attempt++;
+    if (!run_hook(op, op->input, NULL))
+        return false;
+    tri_buf_reset(&op->val);
+    tri_object_encode(op->input, &op->val);
+    create_propose(op);
+    return true;
+}
+
 static void create_done(tri_api_op_t *op, const tri_txn_result_t *res)
 {
     if (res->status == TRI_EPRECOND && res->failed_cmp == 0 && retry_generated_name(op))
         return;
+    if (hook_conflict(op, res)) {
+        if (!retry_create_hook(op))
+            op_finish(op);
+        return;
+    }
     if (res->status == TRI_EPRECOND && res->failed_cmp == 0) {
         tri_status_set(&op->status, 409, "AlreadyExists", "%s \"%s\" already exists",
                        op->res->plural, op->name);
         set_details(op);
-    } else if (res->status == TRI_EPRECOND) {
+    } else if (res->status == TRI_EPRECOND && res->failed_cmp == 1 && op->res->namespaced) {
         tri_status_set(&op->status, 404, "NotFound", "namespaces \"%s\" not found", op->ns);
         snprintf(op->status.kind, sizeof op->status.kind, "namespaces");
         snprintf(op->status.name, sizeof op->status.name, "%s", op->ns);
@@ -754,9 +843,86 @@ static json_t *apply_patch(tri_api_op_t *op, const json_t *cur, char *err, size_
     }
 }
 
+/* Scale: the update or patch applies to the Scale view of the current object. */
+static json_t *desired_scale(tri_api_op_t *op)
+{
+    json_t *scale = NULL;
+    if (op->kind == OP_UPDATE) {
+        scale = json_incref(op->input);
+    } else {
+        char err[512] = "";
+        json_t *base = tri_scale_from(op->res, op->current);
+        scale = apply_patch(op, base, err, sizeof err);
+        json_decref(base);
+        if (scale == NULL) {
+            tri_status_set(&op->status, 422, "Invalid", "the patch could not be applied: %s",
+                           err);
+            return NULL;
+        }
+    }
+    json_t *obj = json_deep_copy(op->current);
+    int rc = tri_scale_apply(op->res, obj, scale, &op->status);
+    json_decref(scale);
+    if (rc != 0) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* Binding (pods/binding): sets spec.nodeName once. */
+static json_t *desired_binding(tri_api_op_t *op)
+{
+    const char *node = json_string_value(json_object_get(json_object_get(op->input, "target"),
+                                                         "name"));
+    json_t *spec = json_object_get(op->current, "spec");
+    const char *cur = json_string_value(json_object_get(spec, "nodeName"));
+    if (node == NULL || node[0] == '\0') {
+        tri_status_set(&op->status, 422, "Invalid",
+                       "Binding \"%s\" is invalid: target.name: Required value", op->name);
+        return NULL;
+    }
+    if (cur != NULL && cur[0] != '\0') {
+        tri_status_set(&op->status, 409, "Conflict",
+                       "Operation cannot be fulfilled on pods/binding \"%s\": pod %s is already "
+                       "assigned to node \"%s\"",
+                       op->name, op->name, cur);
+        return NULL;
+    }
+    json_t *obj = json_deep_copy(op->current);
+    json_t *ospec = json_object_get(obj, "spec");
+    if (!json_is_object(ospec)) {
+        ospec = json_object();
+        json_object_set_new(obj, "spec", ospec);
+    }
+    json_object_set_new(ospec, "nodeName", json_string(node));
+    return obj;
+}
+
+/* Namespace finalize: only spec.finalizers changes. */
+static json_t *desired_finalize(tri_api_op_t *op)
+{
+    json_t *obj = json_deep_copy(op->current);
+    json_t *fin = json_object_get(json_object_get(op->input, "spec"), "finalizers");
+    json_t *spec = json_object_get(obj, "spec");
+    if (!json_is_object(spec)) {
+        spec = json_object();
+        json_object_set_new(obj, "spec", spec);
+    }
+    json_object_set_new(spec, "finalizers", json_is_array(fin) ? json_deep_copy(fin)
+                                                                : json_array());
+    return obj;
+}
+
 /* The desired object for this attempt, from the input (update) or the patch. */
 static json_t *desired_object(tri_api_op_t *op)
 {
+    if (sub_is(op, "scale"))
+        return desired_scale(op);
+    if (sub_is(op, "binding"))
+        return desired_binding(op);
+    if (sub_is(op, "finalize"))
+        return desired_finalize(op);
     if (op->kind == OP_UPDATE)
         return json_deep_copy(op->input);
     char err[512] = "";
@@ -772,6 +938,35 @@ static json_t *desired_object(tri_api_op_t *op)
         return NULL;
     }
     return obj;
+}
+
+/* The answer to a write at revision rev: the object, its Scale, or a Status. */
+static void finish_update(tri_api_op_t *op, int64_t rev)
+{
+    if (sub_is(op, "scale")) {
+        tri_val_t *v = tri_val_new(op->val.data, op->val.len);
+        json_t *obj = v ? tri_object_load(v, rev) : NULL;
+        tri_val_unref(v);
+        json_t *scale = obj ? tri_scale_from(op->res, obj) : NULL;
+        json_decref(obj);
+        char *js = scale ? json_dumps(scale, JSON_COMPACT) : NULL;
+        json_decref(scale);
+        if (js)
+            tri_buf_append(&op->body, js, strlen(js));
+        free(js);
+        op->revision = rev;
+        op_finish(op);
+        return;
+    }
+    if (sub_is(op, "binding")) {
+        op->http_code = 201;
+        op->revision = rev;
+        tri_buf_appendf(&op->body, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                                   "\"status\":\"Success\",\"code\":201}");
+        op_finish(op);
+        return;
+    }
+    finish_with_val(op, rev);
 }
 
 /* A resourceVersion inside a patch is a precondition, as in apiserver. */
@@ -826,15 +1021,21 @@ static void update_step(tri_api_op_t *op)
             op_finish(op);
         return;
     }
+    tri_life_status_strategy(op->res, obj, op->current, op->subresource);
     tri_meta_prepare_update(op->res, op->ns, op->name, obj, op->current, &op->status);
     if (op->status.code == 0)
         tri_meta_validate(op->res, obj, op->current, &op->status);
-    if (tri_meta_finish_invalid(op->res, op->name, &op->status)) {
+    if (tri_meta_finish_invalid(op->res, op->name, &op->status) ||
+        !run_hook(op, obj, op->current)) {
         json_decref(obj);
         tri_val_unref(stored);
         op_finish(op);
         return;
     }
+    tri_life_generation(op->res, obj, op->current);
+    bool release = tri_life_releasable(op->res, obj);
+    if (release && op->res->on_delete)
+        op->res->on_delete(op->api, obj, &op->builder);
     tri_buf_reset(&op->val);
     tri_object_encode(obj, &op->val);
     json_decref(obj);
@@ -848,13 +1049,15 @@ static void update_step(tri_api_op_t *op)
      * `kubectl apply` of an unchanged file keeps the resourceVersion. */
     bool same = stored->len == op->val.len && memcmp(stored->data, op->val.data, op->val.len) == 0;
     tri_val_unref(stored);
-    if (same || op->dry_run) {
-        finish_with_val(op, cur_rev);
+    if ((same && !release) || op->dry_run) {
+        finish_update(op, cur_rev);
         return;
     }
+    /* the write that empties the finalizers of an object being deleted removes it */
     tri_cmp_t cmp = {TRI_CMP_MODREV, op->key.data, op->key.len, cur_rev};
-    tri_op_t put = {TRI_OP_PUT, op->key.data, op->key.len, op->val.data, op->val.len};
-    propose(op, &cmp, 1, &put, 1);
+    tri_op_t wr = {release ? TRI_OP_DELETE : TRI_OP_PUT, op->key.data, op->key.len,
+                   release ? NULL : op->val.data, release ? 0 : op->val.len};
+    propose(op, &cmp, 1, &wr, 1);
 }
 
 static void retry_after_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
@@ -874,6 +1077,11 @@ static void retry_after_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
 
 static void update_done(tri_api_op_t *op, const tri_txn_result_t *res)
 {
+    if (hook_conflict(op, res)) {
+        op->builder.attempt++;
+        step(op);
+        return;
+    }
     if (res->status == TRI_EPRECOND) {
         retry_after_conflict(op, res);
         return;
@@ -882,7 +1090,7 @@ static void update_done(tri_api_op_t *op, const tri_txn_result_t *res)
         fail_code(op, res->status);
         return;
     }
-    finish_with_val(op, res->revision);
+    finish_update(op, res->revision);
 }
 
 int tri_api_update(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
@@ -891,7 +1099,9 @@ int tri_api_update(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
     op_init(api, op, r, ns, name, OP_UPDATE, cb);
     op->dry_run = dry_run;
     op->input = json_deep_copy(obj);
-    tri_meta_prune_unknown(r, op->input, op->strict_fields, &op->warnings, &op->status);
+    /* bodies of scale, binding and finalize are other kinds (Scale, Binding) */
+    if (op->subresource == NULL || sub_is(op, "status"))
+        tri_meta_prune_unknown(r, op->input, op->strict_fields, &op->warnings, &op->status);
     if (op->status.code != 0) {
         op_finish(op);
         return 0;
@@ -989,7 +1199,10 @@ static void delete_propose(tri_api_op_t *op, int64_t cur_rev)
 {
     tri_buf_t keys = {0};
     size_t n = 0;
-    if (op->res == &tri_res_namespaces)
+    tri_txn_builder_reset(&op->builder);
+    if (op->res->on_delete)
+        op->res->on_delete(op->api, op->current, &op->builder);
+    if (op->res == &tri_res_namespaces && !op->api->cfg.namespace_lifecycle)
         collect_namespace_content(op->api->store, op->name, &keys, &n);
     tri_op_t *ops = calloc(n + 1, sizeof *ops);
     if (ops == NULL) {
@@ -1045,8 +1258,25 @@ static void delete_step(tri_api_op_t *op)
     tri_buf_append(&op->val, stored->data, stored->len);
     tri_val_unref(stored);
     op->read_rev = cur_rev;
-    if (op->dry_run) {
+    /* finalizers, propagation, graceful pods and namespaces may turn the delete
+     * into a mark (deletionTimestamp) written back instead */
+    json_t *marked = json_deep_copy(op->current);
+    enum tri_life_delete what =
+        tri_life_begin_delete(op->res, marked, &op->delete_opts, op->api->cfg.namespace_lifecycle);
+    if (what == TRI_LIFE_MARK) {
+        tri_buf_reset(&op->val);
+        tri_object_encode(marked, &op->val);
+    }
+    json_decref(marked);
+    if (op->dry_run || what == TRI_LIFE_UNCHANGED) {
         finish_with_val(op, cur_rev);
+        return;
+    }
+    if (what == TRI_LIFE_MARK) {
+        tri_txn_builder_reset(&op->builder);
+        tri_cmp_t cmp = {TRI_CMP_MODREV, op->key.data, op->key.len, cur_rev};
+        tri_op_t put = {TRI_OP_PUT, op->key.data, op->key.len, op->val.data, op->val.len};
+        propose(op, &cmp, 1, &put, 1);
         return;
     }
     delete_propose(op, cur_rev);

@@ -36,12 +36,7 @@ static void ns_prepare(json_t *obj, const json_t *old)
         status = json_object();
         json_object_set_new(obj, "status", status);
     }
-    if (old != NULL) {
-        /* status is owned by the server: keep the stored phase on updates */
-        json_t *ophase = json_object_get(json_object_get(old, "status"), "phase");
-        if (ophase)
-            json_object_set(status, "phase", ophase);
-    }
+    /* which writes may change status is the status subresource's rule (lifecycle.c) */
     if (json_object_get(status, "phase") == NULL)
         json_object_set_new(status, "phase", json_string("Active"));
     /* the namespace name is mirrored into a well-known label (since 1.21) */
@@ -82,6 +77,7 @@ const tri_resource_t tri_res_namespaces = {
     .prepare = ns_prepare,
     .fields = {"status.phase"},
     .known_fields = {"spec", "status"},
+    .subresources = {"finalize"},
 };
 
 /* ---------- configmaps ---------- */

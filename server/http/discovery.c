@@ -33,6 +33,80 @@ static json_t *strings_json(const char *const *s, size_t max)
     return a;
 }
 
+/* A resource's subresources: name, the kind it answers with, its verbs. */
+typedef struct sub_info {
+    const char *name;
+    const char *group, *version, *kind; /* NULL group: the resource's own kind */
+    const char *verbs[4];
+} sub_info_t;
+
+static const sub_info_t known_subs[] = {
+    {"status", NULL, NULL, NULL, {"get", "patch", "update"}},
+    {"scale", "autoscaling", "v1", "Scale", {"get", "patch", "update"}},
+    {"binding", "", "v1", "Binding", {"create"}},
+    {"eviction", "policy", "v1", "Eviction", {"create"}},
+    {"log", "", "v1", "Pod", {"get"}},
+    {"exec", "", "v1", "PodExecOptions", {"create", "get"}},
+    {"attach", "", "v1", "PodAttachOptions", {"create", "get"}},
+    {"portforward", "", "v1", "PodPortForwardOptions", {"create", "get"}},
+    {"proxy", "", "v1", "PodProxyOptions", {"create", "delete", "get", "patch"}},
+    {"token", "authentication.k8s.io", "v1", "TokenRequest", {"create"}},
+    {"finalize", "", "v1", "Namespace", {"update"}},
+    {"ephemeralcontainers", "", "v1", "Pod", {"get", "patch", "update"}},
+};
+
+static const sub_info_t *sub_lookup(const char *name)
+{
+    for (size_t i = 0; i < sizeof known_subs / sizeof known_subs[0]; i++)
+        if (strcmp(known_subs[i].name, name) == 0)
+            return &known_subs[i];
+    return NULL;
+}
+
+/* Calls fn for each subresource of r, status and scale first. */
+static void each_sub(const tri_resource_t *r, void (*fn)(const tri_resource_t *, const sub_info_t *,
+                                                         json_t *),
+                     json_t *acc)
+{
+    if (r->has_status)
+        fn(r, sub_lookup("status"), acc);
+    if (r->scale_replicas)
+        fn(r, sub_lookup("scale"), acc);
+    for (size_t i = 0; i < sizeof r->subresources / sizeof r->subresources[0]; i++) {
+        const sub_info_t *si = r->subresources[i] ? sub_lookup(r->subresources[i]) : NULL;
+        if (si && strcmp(si->name, "status") && strcmp(si->name, "scale"))
+            fn(r, si, acc);
+    }
+}
+
+static json_t *sub_verbs(const sub_info_t *si)
+{
+    return strings_json(si->verbs, 4);
+}
+
+static void legacy_sub(const tri_resource_t *r, const sub_info_t *si, json_t *res)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s/%s", r->plural, si->name);
+    json_t *e = json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "singularName", "",
+                          "namespaced", r->namespaced, "kind", si->kind ? si->kind : r->kind,
+                          "verbs", sub_verbs(si));
+    if (si->group != NULL && si->group[0]) {
+        json_object_set_new(e, "group", json_string(si->group));
+        json_object_set_new(e, "version", json_string(si->version));
+    }
+    json_array_append_new(res, e);
+}
+
+static void agg_sub(const tri_resource_t *r, const sub_info_t *si, json_t *subs)
+{
+    json_t *kind = json_pack("{s:s, s:s, s:s}", "group", si->group ? si->group : r->group,
+                             "version", si->version ? si->version : r->version, "kind",
+                             si->kind ? si->kind : r->kind);
+    json_array_append_new(subs, json_pack("{s:s, s:o, s:o}", "subresource", si->name,
+                                          "responseKind", kind, "verbs", sub_verbs(si)));
+}
+
 static void send_version(h2o_req_t *req)
 {
     json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", TRI_K8S_MAJOR,
@@ -61,14 +135,7 @@ static json_t *api_resource_list(const char *group, const char *version)
         if (r->categories[0])
             json_object_set_new(e, "categories", strings_json(r->categories, 4));
         json_array_append_new(res, e);
-        if (r->has_status) {
-            char sub[128];
-            snprintf(sub, sizeof sub, "%s/status", r->plural);
-            json_array_append_new(res, json_pack("{s:s, s:s, s:b, s:s, s:[s,s,s]}", "name", sub,
-                                                 "singularName", "", "namespaced", r->namespaced,
-                                                 "kind", r->kind, "verbs", "get", "patch",
-                                                 "update"));
-        }
+        each_sub(r, legacy_sub, res);
     }
     char gv[128];
     snprintf(gv, sizeof gv, "%s%s%s", group, group[0] ? "/" : "", version);
@@ -114,10 +181,12 @@ static json_t *agg_resource(const tri_resource_t *r)
         json_object_set_new(e, "shortNames", strings_json(r->short_names, 4));
     if (r->categories[0])
         json_object_set_new(e, "categories", strings_json(r->categories, 4));
-    if (r->has_status)
-        json_object_set_new(e, "subresources",
-                            json_pack("[{s:s, s:O, s:[s,s,s]}]", "subresource", "status",
-                                      "responseKind", kind, "verbs", "get", "patch", "update"));
+    json_t *subs = json_array();
+    each_sub(r, agg_sub, subs);
+    if (json_array_size(subs) > 0)
+        json_object_set_new(e, "subresources", subs);
+    else
+        json_decref(subs);
     json_decref(kind);
     return e;
 }

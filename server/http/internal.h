@@ -16,7 +16,8 @@ extern const double tri_lat_bounds[TRI_LAT_BUCKETS]; /* seconds */
 
 enum tri_verb {
     V_GET = 0, V_LIST, V_WATCH, V_CREATE, V_UPDATE, V_PATCH, V_DELETE, V_DELCOL, V_OTHER,
-    V_COUNT
+    V_COUNT,
+    V_ANSWERED = V_COUNT + 1 /* not a verb: the request was answered already */
 };
 extern const char *const tri_verb_names[V_COUNT];
 
@@ -82,6 +83,8 @@ typedef struct tri_params {
     const char *field_validation;
     const char *propagation_policy;
     const char *send_initial_events;
+    const char *grace_period_seconds;
+    const char *force;
 } tri_params_t;
 
 enum tri_accept { ACC_JSON = 0, ACC_TABLE = 1 };

@@ -98,6 +98,8 @@ static const char **param_slot(tri_params_t *p, const char *k)
         {"fieldValidation", offsetof(tri_params_t, field_validation)},
         {"propagationPolicy", offsetof(tri_params_t, propagation_policy)},
         {"sendInitialEvents", offsetof(tri_params_t, send_initial_events)},
+        {"gracePeriodSeconds", offsetof(tri_params_t, grace_period_seconds)},
+        {"force", offsetof(tri_params_t, force)},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].name, k) == 0)

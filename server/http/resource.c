@@ -181,30 +181,107 @@ static bool is_dry_run(const tri_params_t *p)
     return p->dry_run && strcmp(p->dry_run, "All") == 0;
 }
 
-static int do_delete(tri_req_t *ctx, h2o_req_t *req)
+static enum tri_propagation propagation_of(const char *s)
 {
-    const char *puid = NULL, *prv = NULL;
-    bool dry = is_dry_run(&ctx->p);
-    json_t *opts = NULL;
+    if (s == NULL)
+        return TRI_PROPAGATE_DEFAULT;
+    if (strcmp(s, "Orphan") == 0)
+        return TRI_PROPAGATE_ORPHAN;
+    if (strcmp(s, "Foreground") == 0)
+        return TRI_PROPAGATE_FOREGROUND;
+    if (strcmp(s, "Background") == 0)
+        return TRI_PROPAGATE_BACKGROUND;
+    return (enum tri_propagation)-1;
+}
+
+/* DeleteOptions from the query and the body (the body wins, as in apiserver). */
+static int delete_opts_of(tri_req_t *ctx, h2o_req_t *req, json_t **body, tri_delete_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->grace_period_seconds = ctx->p.grace_period_seconds
+                                  ? strtol(ctx->p.grace_period_seconds, NULL, 10)
+                                  : -1;
+    o->dry_run = is_dry_run(&ctx->p);
+    o->propagation = propagation_of(ctx->p.propagation_policy);
+    *body = NULL;
     if (req->entity.base && req->entity.len > 0) {
-        opts = json_loadb(req->entity.base, req->entity.len, 0, NULL);
+        json_t *opts = json_loadb(req->entity.base, req->entity.len, 0, NULL);
         if (!json_is_object(opts)) {
             json_decref(opts);
             tri_send_error(req, 400, "BadRequest", "the DeleteOptions body could not be decoded");
             return -1;
         }
+        *body = opts;
         json_t *pre = json_object_get(opts, "preconditions");
-        puid = json_string_value(json_object_get(pre, "uid"));
-        prv = json_string_value(json_object_get(pre, "resourceVersion"));
+        o->precondition_uid = json_string_value(json_object_get(pre, "uid"));
+        o->precondition_rv = json_string_value(json_object_get(pre, "resourceVersion"));
         json_t *dr = json_object_get(opts, "dryRun");
         if (json_is_array(dr) && json_array_size(dr) > 0)
-            dry = true;
+            o->dry_run = true;
+        json_t *pp = json_object_get(opts, "propagationPolicy");
+        if (json_is_string(pp))
+            o->propagation = propagation_of(json_string_value(pp));
+        json_t *orphan = json_object_get(opts, "orphanDependents");
+        if (json_is_boolean(orphan))
+            o->propagation = json_is_true(orphan) ? TRI_PROPAGATE_ORPHAN
+                                                  : TRI_PROPAGATE_BACKGROUND;
+        json_t *gp = json_object_get(opts, "gracePeriodSeconds");
+        if (json_is_integer(gp))
+            o->grace_period_seconds = (long)json_integer_value(gp);
     }
-    tri_delete_opts_t dopts = {.precondition_uid = puid, .precondition_rv = prv,
-                               .grace_period_seconds = -1, .dry_run = dry};
+    if ((int)o->propagation == -1) {
+        tri_send_error(req, 400, "BadRequest",
+                       "propagationPolicy: Unsupported value: must be Orphan, Foreground or "
+                       "Background");
+        json_decref(*body);
+        *body = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int do_delete(tri_req_t *ctx, h2o_req_t *req)
+{
+    json_t *body;
+    tri_delete_opts_t dopts;
+    if (delete_opts_of(ctx, req, &body, &dopts) != 0)
+        return -1;
     tri_api_delete(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name, &dopts,
                    on_op_done);
-    json_decref(opts);
+    json_decref(body);
+    return 0;
+}
+
+/* pods/eviction: the pod is deleted (disruption budgets are checked once their
+ * controller exists); the answer is a Status, as apiserver's. */
+static void on_evicted(tri_api_op_t *op)
+{
+    if (op->status.code == 0) {
+        tri_buf_reset(&op->body);
+        tri_buf_appendf(&op->body, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                                   "\"status\":\"Success\",\"code\":201}");
+        op->http_code = 201;
+    }
+    on_op_done(op);
+}
+
+static int do_evict(tri_req_t *ctx, h2o_req_t *req)
+{
+    tri_status_t st = {0};
+    json_t *ev = decode_body(req, &st);
+    if (ev == NULL) {
+        tri_send_status(req, &st);
+        tri_status_clear(&st);
+        return -1;
+    }
+    json_t *o = json_object_get(ev, "deleteOptions");
+    tri_delete_opts_t dopts = {.grace_period_seconds = -1, .dry_run = is_dry_run(&ctx->p)};
+    json_t *gp = json_object_get(o, "gracePeriodSeconds");
+    if (json_is_integer(gp))
+        dopts.grace_period_seconds = (long)json_integer_value(gp);
+    tri_api_delete(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name, &dopts,
+                   on_evicted);
+    json_decref(ev);
     return 0;
 }
 
@@ -302,6 +379,64 @@ static enum tri_verb verb_of(h2o_req_t *req, const tri_route_t *rt, const tri_pa
     return V_OTHER;
 }
 
+static bool method_is(h2o_req_t *req, const char *m)
+{
+    return h2o_memis(req->method.base, req->method.len, m, strlen(m));
+}
+
+static bool listed_sub(const tri_resource_t *r, const char *sub)
+{
+    for (size_t i = 0; i < sizeof r->subresources / sizeof r->subresources[0]; i++)
+        if (r->subresources[i] && strcmp(r->subresources[i], sub) == 0)
+            return true;
+    return false;
+}
+
+/* The verb of a subresource request, or V_ANSWERED when it was answered here
+ * (404, 405, 503 for what needs a node agent or token signing). */
+static enum tri_verb sub_verb(tri_http_t *h, h2o_req_t *req, const tri_route_t *rt)
+{
+    const tri_resource_t *r = rt->res;
+    const char *sub = rt->sub;
+    bool status = !strcmp(sub, "status") && r->has_status;
+    bool scale = !strcmp(sub, "scale") && r->scale_replicas != NULL;
+    if (!status && !scale && !listed_sub(r, sub)) {
+        tri_send_error(req, 404, "NotFound", "the server could not find the requested resource");
+        return V_ANSWERED;
+    }
+    static const char *const agent_subs[] = {"log", "exec", "attach", "portforward", "proxy",
+                                             "ephemeralcontainers"};
+    for (size_t i = 0; i < sizeof agent_subs / sizeof agent_subs[0]; i++) {
+        if (!strcmp(sub, agent_subs[i])) {
+            tri_send_error(req, 503, "ServiceUnavailable",
+                           "%s/%s is served by the node agent, which no node runs yet",
+                           r->plural, sub);
+            return V_ANSWERED;
+        }
+    }
+    if (!strcmp(sub, "token")) {
+        tri_send_error(req, 503, "ServiceUnavailable",
+                       "serviceaccounts/token: token signing is not available yet");
+        return V_ANSWERED;
+    }
+    if (status || scale) {
+        if (method_is(req, "GET"))
+            return V_GET;
+        if (method_is(req, "PUT"))
+            return V_UPDATE;
+        if (method_is(req, "PATCH"))
+            return V_PATCH;
+        return V_OTHER;
+    }
+    if (!strcmp(sub, "binding") || !strcmp(sub, "eviction"))
+        return method_is(req, "POST") ? V_CREATE : V_OTHER;
+    if (!strcmp(sub, "finalize"))
+        return method_is(req, "PUT") ? V_UPDATE : V_OTHER;
+    (void)h;
+    tri_send_error(req, 404, "NotFound", "the server could not find the requested resource");
+    return V_ANSWERED;
+}
+
 static bool over_limit(tri_http_t *h, h2o_req_t *req)
 {
     if (h->inflight < h->cfg.max_inflight)
@@ -315,11 +450,9 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
 {
     tri_params_t p;
     tri_req_parse_query(req, &p);
-    enum tri_verb verb = verb_of(req, rt, &p);
-    if (rt->sub[0] && !(strcmp(rt->sub, "status") == 0 && rt->res->has_status)) {
-        tri_send_error(req, 404, "NotFound", "the server could not find the requested resource");
+    enum tri_verb verb = rt->sub[0] ? sub_verb(h, req, rt) : verb_of(req, rt, &p);
+    if (verb == V_ANSWERED)
         return 0;
-    }
     if (verb == V_OTHER) {
         tri_send_error(req, 405, "MethodNotAllowed",
                        "the server does not allow this method on the requested resource");
@@ -352,6 +485,14 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
     h->inflight++;
     int rc = 0;
     tri_list_opts_t lo;
+    if (rt->sub[0])
+        ctx->op.subresource = ctx->rt.sub;
+    if (rt->sub[0] && !strcmp(rt->sub, "eviction")) {
+        rc = do_evict(ctx, req);
+        verb = V_OTHER;
+    } else if (rt->sub[0] && !strcmp(rt->sub, "binding")) {
+        verb = V_UPDATE; /* a POST that sets spec.nodeName through the update path */
+    }
     switch (verb) {
     case V_GET:
         tri_api_get(h->api, &ctx->op, rt->res, rt->ns, rt->name, p.resource_version, on_op_done);
