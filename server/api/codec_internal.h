@@ -43,12 +43,16 @@ typedef enum tri_pb_type {
     TRI_PB_MAP_BYTES,  /* map<string,bytes> entries -> object of base64 strings */
     TRI_PB_TIME,       /* metav1.Time{1 seconds, 2 nanos} -> RFC 3339 string, zero omitted */
     TRI_PB_INT_OR_STRING, /* intstr.IntOrString{1 type, 2 intVal, 3 strVal} */
+    TRI_PB_QUANTITY,      /* resource.Quantity{1 string} -> its string */
+    TRI_PB_MAP_QUANTITY,  /* map<string,Quantity> (core ResourceList) -> object of strings */
 } tri_pb_type_t;
 
 enum {
     TRI_PB_REPEATED = 1 << 0, /* repeated field -> JSON array */
     TRI_PB_KEEP_ZERO = 1 << 1, /* emitted even when zero/empty: a Go pointer (*bool,
                                 * *string) or a field without omitempty */
+    TRI_PB_INLINE = 1 << 2,    /* Go's `json:",inline"`: the nested message's fields
+                                * land in the enclosing object */
 };
 
 typedef struct tri_pb_message tri_pb_message_t;

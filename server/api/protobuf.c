@@ -12,7 +12,10 @@
  * numbers are skipped whatever their wire type, groups and malformed input are
  * errors. Zero values are dropped as Go's omitempty would, except fields the schema
  * marks TRI_PB_KEEP_ZERO (Go pointers and non-omitempty fields); nested messages
- * present on the wire always appear (Go never omits a struct).
+ * present on the wire always appear (Go never omits a struct), and those marked
+ * TRI_PB_INLINE (Go's `json:",inline"`, e.g. Probe's handler, Volume's source) spill
+ * their fields into the enclosing object. resource.Quantity ({1 string}) becomes
+ * its string, alone or as the value of a ResourceList map.
  */
 #include "codec_internal.h"
 
@@ -29,7 +32,14 @@
 #define PROTOBUF_CONTENT_TYPE "application/vnd.kubernetes.protobuf"
 #define VARINT_MAX_BYTES 10
 
-enum wire { WT_VARINT = 0, WT_FIXED64 = 1, WT_LEN = 2, WT_SGROUP = 3, WT_EGROUP = 4, WT_FIXED32 = 5 };
+enum wire {
+    WT_VARINT = 0,
+    WT_FIXED64 = 1,
+    WT_LEN = 2,
+    WT_SGROUP = 3,
+    WT_EGROUP = 4,
+    WT_FIXED32 = 5
+};
 
 typedef struct rd {
     const uint8_t *p;
@@ -174,6 +184,28 @@ static int time_value(pctx_t *c, const rd_t *b, const char *field, json_t **out)
     return *out ? 0 : TRI_ENOMEM;
 }
 
+/* resource.Quantity is a message {1 string}; Go's JSON is that string. Go refuses an
+ * empty one (ParseQuantity("") fails), so do we. The text is not canonicalised:
+ * clients send Quantity.String(), which already is. */
+static int quantity_value(pctx_t *c, const rd_t *b, const char *field, json_t **out)
+{
+    rd_t r = *b, str = {(const uint8_t *)"", 0};
+    *out = NULL;
+    while (r.n > 0) {
+        uint64_t key;
+        if (rd_varint(&r, &key) != 0)
+            return pb_fail(c, "malformed Quantity", field);
+        unsigned wt = key & 7;
+        int rc = (key >> 3) == 1 && wt == WT_LEN ? rd_bytes(&r, &str) : rd_skip(&r, wt);
+        if (rc != 0)
+            return pb_fail(c, "malformed Quantity", field);
+    }
+    if (str.n == 0)
+        return pb_fail(c, "empty Quantity", field);
+    *out = utf8_string(c, &str, field);
+    return *out ? 0 : TRI_EINVAL;
+}
+
 static int int_or_string(pctx_t *c, const rd_t *b, const char *field, json_t **out)
 {
     rd_t r = *b, str = {(const uint8_t *)"", 0};
@@ -199,7 +231,8 @@ static int int_or_string(pctx_t *c, const rd_t *b, const char *field, json_t **o
     return *out ? 0 : TRI_EINVAL;
 }
 
-/* One map entry {1 key, 2 value} into obj. */
+/* One map entry {1 key, 2 value} into obj; the value is a string, bytes or a
+ * Quantity message as f->type says. */
 static int map_entry(pctx_t *c, const rd_t *b, const tri_pb_field_t *f, json_t *obj)
 {
     rd_t r = *b, key = {(const uint8_t *)"", 0}, val = {(const uint8_t *)"", 0};
@@ -221,8 +254,16 @@ static int map_entry(pctx_t *c, const rd_t *b, const tri_pb_field_t *f, json_t *
     json_t *ks = utf8_string(c, &key, f->json);
     if (!ks)
         return TRI_EINVAL;
-    json_t *v = f->type == TRI_PB_MAP_BYTES ? base64_string(&val) : utf8_string(c, &val, f->json);
-    int rc = v && json_object_set_new(obj, json_string_value(ks), v) == 0 ? 0 : TRI_EINVAL;
+    json_t *v = NULL;
+    int rc = 0;
+    if (f->type == TRI_PB_MAP_BYTES)
+        v = base64_string(&val);
+    else if (f->type == TRI_PB_MAP_QUANTITY)
+        rc = quantity_value(c, &val, f->json, &v);
+    else
+        v = utf8_string(c, &val, f->json);
+    if (rc == 0)
+        rc = v && json_object_set_new(obj, json_string_value(ks), v) == 0 ? 0 : TRI_EINVAL;
     json_decref(ks);
     return rc;
 }
@@ -284,6 +325,21 @@ static int varint_field(pctx_t *c, rd_t *r, const tri_pb_field_t *f, json_t *out
     return store(out, f, j);
 }
 
+/* A packed repeated scalar (proto3 style): one length-delimited run of varints. Go
+ * accepts it although Kubernetes' proto2 files make clients send them unpacked. */
+static int packed_field(pctx_t *c, rd_t *r, const tri_pb_field_t *f, json_t *out)
+{
+    rd_t run;
+    if (rd_bytes(r, &run) != 0)
+        return pb_fail(c, "length past the end of the message", f->json);
+    while (run.n > 0) {
+        int rc = varint_field(c, &run, f, out);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int len_field(pctx_t *c, const rd_t *b, const tri_pb_field_t *f, json_t *out, int depth)
 {
     bool keep = (f->flags & (TRI_PB_KEEP_ZERO | TRI_PB_REPEATED)) || b->n > 0;
@@ -305,6 +361,7 @@ static int len_field(pctx_t *c, const rd_t *b, const tri_pb_field_t *f, json_t *
         return store(out, f, base64_string(b));
     case TRI_PB_MAP_STRING:
     case TRI_PB_MAP_BYTES:
+    case TRI_PB_MAP_QUANTITY:
         v = json_object_get(out, f->json);
         if (!v) {
             v = json_object();
@@ -320,7 +377,12 @@ static int len_field(pctx_t *c, const rd_t *b, const tri_pb_field_t *f, json_t *
     case TRI_PB_INT_OR_STRING:
         rc = int_or_string(c, b, f->json, &v);
         return rc != 0 ? rc : store(out, f, v);
+    case TRI_PB_QUANTITY:
+        rc = quantity_value(c, b, f->json, &v);
+        return rc != 0 ? rc : store(out, f, v);
     case TRI_PB_MESSAGE:
+        if (f->flags & TRI_PB_INLINE)
+            return decode_message(c, b, f->message, out, depth + 1);
         /* a message field given twice merges, as protobuf says */
         v = (f->flags & TRI_PB_REPEATED) ? NULL : json_incref(json_object_get(out, f->json));
         if (!v && !(v = json_object()))
@@ -357,7 +419,9 @@ static int decode_message(pctx_t *c, const rd_t *b, const tri_pb_message_t *m, j
             continue;
         }
         int rc;
-        if (is_varint_type(f->type)) {
+        if (is_varint_type(f->type) && wt == WT_LEN && (f->flags & TRI_PB_REPEATED)) {
+            rc = packed_field(c, &r, f, out);
+        } else if (is_varint_type(f->type)) {
             if (wt != WT_VARINT)
                 return pb_fail(c, "wire type mismatch", f->json);
             rc = varint_field(c, &r, f, out);
@@ -454,8 +518,8 @@ static json_t *decode_object(pctx_t *c, const envelope_t *e, const char *api_ver
     size_t ctn = e->content_type.n;
     if (ctn == 16 && memcmp(ct, "application/json", 16) == 0)
         return tri_json_decode((const char *)e->raw.p, e->raw.n, c->err, c->errlen);
-    if (ctn != 0 && !(ctn == strlen(PROTOBUF_CONTENT_TYPE) &&
-                      memcmp(ct, PROTOBUF_CONTENT_TYPE, ctn) == 0)) {
+    if (ctn != 0 &&
+        !(ctn == strlen(PROTOBUF_CONTENT_TYPE) && memcmp(ct, PROTOBUF_CONTENT_TYPE, ctn) == 0)) {
         tri_codec_errf(c->err, c->errlen, "invalid protobuf body: unsupported contentType '%.*s'",
                        (int)(ctn > 64 ? 64 : ctn), ct);
         return NULL;
