@@ -164,6 +164,12 @@ json_t *tri_object_load(const tri_val_t *stored, int64_t rev);
 /* Encodes an object for storage: compact, kind/apiVersion/metadata first, no
  * metadata.resourceVersion. */
 int tri_object_encode(const json_t *obj, tri_buf_t *out);
+/* The same for a resource that may be served as another version than it is stored
+ * (r->storage): conversions applied on the way in and out. */
+json_t *tri_object_load_as(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
+int tri_object_render_as(const tri_resource_t *r, const char *data, size_t len, int64_t rev,
+                         tri_buf_t *out);
+int tri_object_encode_as(const tri_resource_t *r, const json_t *obj, tri_buf_t *out);
 /* Value of a dotted field path as a string ("" if missing), for field selectors. */
 const char *tri_object_field(const json_t *obj, const char *path, char *tmp, size_t tmplen);
 

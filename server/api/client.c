@@ -233,7 +233,7 @@ static void get_step(tri_api_op_t *op)
     }
     op->revision = kv.mod_rev;
     if (sub_is(op, "scale")) {
-        json_t *obj = tri_object_load(kv.val, kv.mod_rev);
+        json_t *obj = tri_object_load_as(op->res, kv.val, kv.mod_rev);
         json_t *scale = obj ? tri_scale_from(op->res, obj) : NULL;
         char *js = scale ? json_dumps(scale, JSON_COMPACT) : NULL;
         if (js)
@@ -242,7 +242,7 @@ static void get_step(tri_api_op_t *op)
         json_decref(scale);
         json_decref(obj);
     } else {
-        tri_object_render(kv.val, kv.mod_rev, &op->body);
+        tri_object_render_as(op->res, kv.val->data, kv.val->len, kv.mod_rev, &op->body);
     }
     tri_kv_release(&kv);
     op_finish(op);
@@ -420,7 +420,7 @@ static void list_step(tri_api_op_t *op)
             tri_kv_t *kv = &kvs.items[i];
             json_t *obj = NULL;
             if (filtering || op->want_items) {
-                obj = tri_object_load(kv->val, kv->mod_rev);
+                obj = tri_object_load_as(op->res, kv->val, kv->mod_rev);
                 if (obj == NULL || !tri_api_selectors_match(lc.labels, lc.fields, obj)) {
                     json_decref(obj);
                     continue;
@@ -428,7 +428,7 @@ static void list_step(tri_api_op_t *op)
             }
             if (n++)
                 tri_buf_append(&items, ",", 1);
-            tri_object_render(kv->val, kv->mod_rev, &items);
+            tri_object_render_as(op->res, kv->val->data, kv->val->len, kv->mod_rev, &items);
             if (op->want_items)
                 json_array_append_new(op->items, obj);
             else
@@ -646,7 +646,7 @@ static int64_t read_current(tri_api_op_t *op, tri_val_t **stored)
         return 0;
     if (rc != 0)
         return rc;
-    op->current = tri_object_load(kv.val, kv.mod_rev);
+    op->current = tri_object_load_as(op->res, kv.val, kv.mod_rev);
     if (stored)
         *stored = tri_val_ref(kv.val);
     int64_t mr = kv.mod_rev;
@@ -693,7 +693,7 @@ static bool namespace_terminating(tri_api_op_t *op)
 static void render_val(tri_api_op_t *op, int64_t rev)
 {
     op->revision = rev;
-    tri_object_render_bytes(op->val.data, op->val.len, rev, &op->body);
+    tri_object_render_as(op->res, op->val.data, op->val.len, rev, &op->body);
 }
 
 static void finish_with_val(tri_api_op_t *op, int64_t rev)
@@ -757,7 +757,7 @@ int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
         op_finish(op);
         return 0;
     }
-    tri_object_encode(op->input, &op->val);
+    tri_object_encode_as(op->res, op->input, &op->val);
     if (op->val.len > TRI_MAX_OBJECT_BYTES) {
         fail_code(op, TRI_ETOOBIG);
         return 0;
@@ -784,7 +784,7 @@ static bool retry_generated_name(tri_api_op_t *op)
     tri_buf_reset(&op->key);
     tri_buf_reset(&op->val);
     tri_registry_key(op->res, op->ns, op->name, &op->key);
-    tri_object_encode(op->input, &op->val);
+    tri_object_encode_as(op->res, op->input, &op->val);
     create_propose(op);
     return true;
 }
@@ -795,7 +795,7 @@ static bool retry_create_hook(tri_api_op_t *op)
     if (!run_hook(op, op->input, NULL))
         return false;
     tri_buf_reset(&op->val);
-    tri_object_encode(op->input, &op->val);
+    tri_object_encode_as(op->res, op->input, &op->val);
     create_propose(op);
     return true;
 }
@@ -945,7 +945,7 @@ static void finish_update(tri_api_op_t *op, int64_t rev)
 {
     if (sub_is(op, "scale")) {
         tri_val_t *v = tri_val_new(op->val.data, op->val.len);
-        json_t *obj = v ? tri_object_load(v, rev) : NULL;
+        json_t *obj = v ? tri_object_load_as(op->res, v, rev) : NULL;
         tri_val_unref(v);
         json_t *scale = obj ? tri_scale_from(op->res, obj) : NULL;
         json_decref(obj);
@@ -1037,7 +1037,7 @@ static void update_step(tri_api_op_t *op)
     if (release && op->res->on_delete)
         op->res->on_delete(op->api, obj, &op->builder);
     tri_buf_reset(&op->val);
-    tri_object_encode(obj, &op->val);
+    tri_object_encode_as(op->res, obj, &op->val);
     json_decref(obj);
     op->read_rev = cur_rev;
     if (op->val.len > TRI_MAX_OBJECT_BYTES) {
@@ -1265,7 +1265,7 @@ static void delete_step(tri_api_op_t *op)
         tri_life_begin_delete(op->res, marked, &op->delete_opts, op->api->cfg.namespace_lifecycle);
     if (what == TRI_LIFE_MARK) {
         tri_buf_reset(&op->val);
-        tri_object_encode(marked, &op->val);
+        tri_object_encode_as(op->res, marked, &op->val);
     }
     json_decref(marked);
     if (op->dry_run || what == TRI_LIFE_UNCHANGED) {
@@ -1354,7 +1354,7 @@ static void delcol_step(tri_api_op_t *op)
     op->items = json_array();
     for (size_t i = 0; i < kvs.n && cmps; i++) {
         tri_kv_t *kv = &kvs.items[i];
-        json_t *obj = tri_object_load(kv->val, kv->mod_rev);
+        json_t *obj = tri_object_load_as(op->res, kv->val, kv->mod_rev);
         const char *name =
             json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
         bool skip = namespaces && name && namespace_protected(name);

@@ -101,3 +101,42 @@ const char *tri_object_field(const json_t *obj, const char *path, char *tmp, siz
         return json_is_true(cur) ? "true" : "false";
     return "";
 }
+
+/* ---------- served versions stored as another version ---------- */
+
+json_t *tri_object_load_as(const tri_resource_t *r, const tri_val_t *stored, int64_t rev)
+{
+    json_t *o = tri_object_load(stored, rev);
+    if (o == NULL || r->from_storage == NULL)
+        return o;
+    json_t *c = r->from_storage(o);
+    json_decref(o);
+    return c;
+}
+
+int tri_object_render_as(const tri_resource_t *r, const char *data, size_t len, int64_t rev,
+                         tri_buf_t *out)
+{
+    if (r->from_storage == NULL)
+        return tri_object_render_bytes(data, len, rev, out);
+    tri_val_t *v = tri_val_new(data, len);
+    json_t *o = v ? tri_object_load_as(r, v, rev) : NULL;
+    tri_val_unref(v);
+    if (o == NULL)
+        return TRI_ENOMEM;
+    int rc = json_dump_callback(o, append_cb, out, JSON_COMPACT) == 0 ? 0 : TRI_ENOMEM;
+    json_decref(o);
+    return rc;
+}
+
+int tri_object_encode_as(const tri_resource_t *r, const json_t *obj, tri_buf_t *out)
+{
+    if (r->to_storage == NULL)
+        return tri_object_encode(obj, out);
+    json_t *s = r->to_storage(obj);
+    if (s == NULL)
+        return TRI_EINVAL;
+    int rc = tri_object_encode(s, out);
+    json_decref(s);
+    return rc;
+}

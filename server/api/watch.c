@@ -103,7 +103,7 @@ static int refill_initial(tri_api_watch_t *w)
             return rc;
         }
         for (size_t i = 0; i < kvs.n; i++) {
-            json_t *obj = tri_object_load(kvs.items[i].val, kvs.items[i].mod_rev);
+            json_t *obj = tri_object_load_as(w->res, kvs.items[i].val, kvs.items[i].mod_rev);
             if (obj && tri_api_selectors_match(w->labels, w->fields, obj))
                 json_array_append_new(w->initial, obj);
             else
@@ -215,9 +215,9 @@ static int classify(tri_api_watch_t *w, const tri_event_t *ev, json_t **obj)
     bool filtering = w->labels || w->fields;
     json_t *cur = NULL, *prev = NULL;
     if (ev->kind == TRI_EV_PUT)
-        cur = tri_object_load(ev->val, ev->mod_rev);
+        cur = tri_object_load_as(w->res, ev->val, ev->mod_rev);
     if (ev->prev && (ev->kind == TRI_EV_DELETE || filtering))
-        prev = tri_object_load(ev->prev, ev->revision);
+        prev = tri_object_load_as(w->res, ev->prev, ev->revision);
     bool cm = cur && (!filtering || tri_api_selectors_match(w->labels, w->fields, cur));
     bool pm = prev && (!filtering || tri_api_selectors_match(w->labels, w->fields, prev));
     int type = 0;
