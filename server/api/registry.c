@@ -17,6 +17,16 @@ static const tri_resource_t *const registry[] = {
     &tri_res_configmaps,
     &tri_res_events,
     /* core/v1, more (res_pods.c, res_services.c, res_core_more.c) */
+    &tri_res_endpoints,
+    &tri_res_limitranges,
+    &tri_res_persistentvolumeclaims,
+    &tri_res_persistentvolumes,
+    &tri_res_pods,
+    &tri_res_replicationcontrollers,
+    &tri_res_resourcequotas,
+    &tri_res_secrets,
+    &tri_res_serviceaccounts,
+    &tri_res_services,
     /* named groups (res_apps.c, res_batch.c, res_groups.c) */
 };
 
