@@ -53,3 +53,10 @@ fuzz: debug
 
 clean:
 	rm -rf build
+
+# Every kubectl build 1.27-1.33 against one cluster, with the fuller case list of
+# tests/integration/skew_cases.py (make test runs the quick subset).
+.PHONY: test-skew
+test-skew: setup build/debug/Makefile
+	cmake --build build/debug -j$(JOBS) --target triarchd triarch
+	/usr/bin/python3 tests/integration/test_skew.py --bin-dir build/debug --src-dir . --full
