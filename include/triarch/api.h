@@ -98,7 +98,9 @@ struct tri_resource {
     const char *categories[4];
     bool namespaced;
     bool has_status;
-    /* Table columns after NAME (AGE is added by tri_table_*). */
+    /* Table columns after NAME (AGE is added by tri_table_*); with table_all_columns
+     * the columns are the whole row (no implicit NAME and AGE: events). */
+    bool table_all_columns;
     const tri_column_t *columns;
     size_t n_columns;
     /* Table cells for one object, matching columns (new reference, a JSON array). */
@@ -365,5 +367,8 @@ size_t tri_api_watch_count(tri_api_t *api);
 /* A meta.k8s.io/v1 Table for a list of objects (array) or one object. */
 json_t *tri_table_for_list(const tri_resource_t *r, const json_t *items, const json_t *list_meta);
 json_t *tri_table_for_object(const tri_resource_t *r, const json_t *obj);
+/* How long ago an RFC 3339 timestamp was, as kubectl prints ages ("5m", "3d4h");
+ * "<unknown>" for NULL or unparsable. */
+void tri_table_age(const char *rfc3339, char *out, size_t len);
 
 #endif

@@ -7,11 +7,18 @@
 #include "resources.h"
 #include "triarch/codec.h"
 
+/* kubectl's event columns: the whole row (no NAME first, no AGE last). */
 static const tri_column_t ev_columns[] = {
+    {"Last Seen", "string", "", "Time when this event was last seen", 0},
     {"Type", "string", "", "Type of this event (Normal, Warning)", 0},
     {"Reason", "string", "", "Why the action was taken", 0},
     {"Object", "string", "", "The object this event is about", 0},
+    {"Subobject", "string", "", "The subobject (fieldPath) this event is about", 1},
+    {"Source", "string", "", "The component reporting this event", 1},
     {"Message", "string", "", "A human-readable description of the status", 0},
+    {"First Seen", "string", "", "Time when this event was first seen", 1},
+    {"Count", "integer", "", "How many times this event happened", 1},
+    {"Name", "string", "name", "The name of the event", 1},
 };
 
 static const char *str_at(const json_t *o, const char *k)
@@ -20,17 +27,36 @@ static const char *str_at(const json_t *o, const char *k)
     return s ? s : "";
 }
 
+static const char *first_time(const json_t *obj, const char *const *keys)
+{
+    for (; *keys; keys++) {
+        const char *s = json_string_value(json_object_get(obj, *keys));
+        if (s && s[0])
+            return s;
+    }
+    return json_string_value(json_object_get(json_object_get(obj, "metadata"),
+                                             "creationTimestamp"));
+}
+
 static json_t *ev_cells(const json_t *obj)
 {
     const json_t *io = json_object_get(obj, "involvedObject");
-    char object[512];
-    char kind[128];
+    char object[512], kind[128], last[32], first[32];
     snprintf(kind, sizeof kind, "%s", str_at(io, "kind"));
     for (char *c = kind; *c; c++)
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
     snprintf(object, sizeof object, "%s/%s", kind, str_at(io, "name"));
-    return json_pack("[s, s, s, s]", str_at(obj, "type"), str_at(obj, "reason"), object,
-                     str_at(obj, "message"));
+    static const char *const last_keys[] = {"lastTimestamp", "eventTime", NULL};
+    static const char *const first_keys[] = {"firstTimestamp", "eventTime", NULL};
+    tri_table_age(first_time(obj, last_keys), last, sizeof last);
+    tri_table_age(first_time(obj, first_keys), first, sizeof first);
+    const json_t *src = json_object_get(obj, "source");
+    json_int_t count = json_integer_value(json_object_get(obj, "count"));
+    return json_pack("[s, s, s, s, s, s, s, s, I, s]", last, str_at(obj, "type"),
+                     str_at(obj, "reason"), object, str_at(io, "fieldPath"),
+                     str_at(src, "component"), str_at(obj, "message"), first,
+                     count ? count : 1,
+                     str_at(json_object_get(obj, "metadata"), "name"));
 }
 
 static void ev_validate(const json_t *obj, const json_t *old, tri_status_t *st)
@@ -55,8 +81,9 @@ const tri_resource_t tri_res_events = {
     .singular = "event",
     .short_names = {"ev"},
     .namespaced = true,
+    .table_all_columns = true,
     .columns = ev_columns,
-    .n_columns = 4,
+    .n_columns = sizeof ev_columns / sizeof ev_columns[0],
     .cells = ev_cells,
     .validate = ev_validate,
     .fields = {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",

@@ -9,7 +9,7 @@
 #include "triarch/api.h"
 
 /* apimachinery/pkg/util/duration.HumanDuration */
-static void human_duration(long long s, char *out, size_t len)
+void tri_human_duration(long long s, char *out, size_t len)
 {
     if (s < -1) {
         snprintf(out, len, "<invalid>");
@@ -38,23 +38,29 @@ static void human_duration(long long s, char *out, size_t len)
         snprintf(out, len, "%lldy", y);
 }
 
-static void age_of(const json_t *obj, char *out, size_t len)
+void tri_table_age(const char *ts, char *out, size_t len)
 {
-    const char *ts = json_string_value(
-        json_object_get(json_object_get(obj, "metadata"), "creationTimestamp"));
     struct tm tm = {0};
     if (ts == NULL || strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL) {
         snprintf(out, len, "<unknown>");
         return;
     }
     time_t t = timegm(&tm);
-    human_duration((long long)(time(NULL) - t), out, len);
+    tri_human_duration((long long)(time(NULL) - t), out, len);
+}
+
+static void age_of(const json_t *obj, char *out, size_t len)
+{
+    tri_table_age(json_string_value(
+                      json_object_get(json_object_get(obj, "metadata"), "creationTimestamp")),
+                  out, len);
 }
 
 static json_t *column_defs(const tri_resource_t *r)
 {
     json_t *cols = json_array();
-    json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", "Name", "type",
+    if (!r->table_all_columns)
+        json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", "Name", "type",
                                           "string", "format", "name", "description",
                                           "Name must be unique within a namespace.", "priority",
                                           0));
@@ -65,7 +71,8 @@ static json_t *column_defs(const tri_resource_t *r)
                                               "description", c->description, "priority",
                                               c->priority));
     }
-    json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", "Age", "type",
+    if (!r->table_all_columns)
+        json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", "Age", "type",
                                           "string", "format", "", "description",
                                           "CreationTimestamp is a timestamp representing the "
                                           "server time when this object was created.",
@@ -78,7 +85,8 @@ static json_t *row_for(const tri_resource_t *r, const json_t *obj)
     json_t *meta = json_object_get(obj, "metadata");
     json_t *cells = json_array();
     json_t *name = json_object_get(meta, "name");
-    json_array_append_new(cells, name ? json_incref(name) : json_string(""));
+    if (!r->table_all_columns)
+        json_array_append_new(cells, name ? json_incref(name) : json_string(""));
     if (r->cells) {
         json_t *extra = r->cells(obj);
         json_array_extend(cells, extra);
@@ -86,7 +94,8 @@ static json_t *row_for(const tri_resource_t *r, const json_t *obj)
     }
     char age[32];
     age_of(obj, age, sizeof age);
-    json_array_append_new(cells, json_string(age));
+    if (!r->table_all_columns)
+        json_array_append_new(cells, json_string(age));
     json_t *pom = json_pack("{s:s, s:s, s:O}", "kind", "PartialObjectMetadata", "apiVersion",
                             "meta.k8s.io/v1", "metadata", meta ? meta : json_object());
     return json_pack("{s:o, s:o}", "cells", cells, "object", pom);
