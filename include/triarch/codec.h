@@ -75,6 +75,13 @@ json_t *tri_json_patch(const json_t *target, const json_t *patch, char *err, siz
 json_t *tri_strategic_merge_patch(const json_t *target, const json_t *patch, const char *kind,
                                   char *err, size_t errlen);
 
+/* The strategic-merge key of the list at json_path within kind: field names joined by
+ * '.' from the object's root, list elements not named ("spec.template.spec.containers"
+ * in a Deployment -> "name", "spec.containers.ports" in a Pod -> "containerPort").
+ * NULL when the list has no merge key (atomic, or a set of primitives) or the path is
+ * unknown. Returns a static string. */
+const char *tri_strategic_merge_key(const char *kind, const char *json_path);
+
 /* ---------- names and labels ---------- */
 
 /* DNS-1123 subdomain (<= 253, lowercase alnum, '-', '.'), label (<= 63, no '.'),

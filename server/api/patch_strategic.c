@@ -866,3 +866,31 @@ json_t *tri_strategic_merge_patch(const json_t *target, const json_t *patch, con
     json_decref(p);
     return res;
 }
+
+/* The merge key of the list at json_path ("spec.template.spec.containers", field names
+ * joined by '.', list elements not named) inside kind, from the same table the patch
+ * uses. Server-side apply (server/api/apply.c) merges associative lists by it. */
+const char *tri_strategic_merge_key(const char *kind, const char *json_path)
+{
+    if (!json_path)
+        return NULL;
+    const char *type = smp_root_type(kind);
+    const char *p = json_path[0] == '.' ? json_path + 1 : json_path;
+    char seg[128];
+    while (*p) {
+        size_t n = strcspn(p, ".");
+        if (n == 0 || n >= sizeof seg)
+            return NULL;
+        memcpy(seg, p, n);
+        seg[n] = '\0';
+        const smp_field_t *f = smp_lookup(type, seg);
+        if (!f)
+            return NULL;
+        p += n;
+        if (*p == '\0')
+            return (f->flags & SMP_MERGE) ? f->merge_key : NULL;
+        p++;
+        type = f->elem;
+    }
+    return NULL;
+}
