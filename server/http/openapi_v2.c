@@ -5,9 +5,10 @@
  * takes a fieldValidation query parameter (then the server validates, as with v3),
  * and, per kind, a definition tagged x-kubernetes-group-version-kind whose
  * properties drive strategic-merge patch computation (merge keys, via the
- * x-kubernetes-patch-* extensions). Fields whose schema is not described here are
- * left out of a kind's properties, so kubectl falls back to its compiled-in types
- * for them instead of treating their lists as atomic.
+ * x-kubernetes-patch-* extensions). A kind is tagged only when every top-level field
+ * it has is described here; the others are served untagged, so kubectl computes
+ * their patches from its compiled-in types (exact for built-in kinds) instead of
+ * warning about a missing field or treating an undescribed field's lists as atomic.
  *
  * The document is built once as JSON (served as is when the client does not ask for
  * protobuf) and transcoded to protobuf by a small schema-directed encoder: each
@@ -49,7 +50,7 @@ static const char *const common_defs[][2] = {
      "\"generateName\":{\"type\":\"string\"},"
      "\"generation\":{\"type\":\"integer\",\"format\":\"int64\"},"
      "\"labels\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}},"
-     "\"managedFields\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
+     "\"managedFields\":{\"type\":\"array\",\"items\":{}},"
      "\"name\":{\"type\":\"string\"},\"namespace\":{\"type\":\"string\"},"
      "\"ownerReferences\":{\"type\":\"array\",\"items\":{\"$ref\":\"" DEF_PREFIX META
      "OwnerReference\"},\"x-kubernetes-patch-merge-key\":\"uid\","
@@ -74,6 +75,15 @@ static const char *const common_defs[][2] = {
 #define S_STRING "{\"type\":\"string\"}"
 #define S_TIME "{\"type\":\"string\",\"format\":\"date-time\"}"
 #define S_OBJREF "{\"$ref\":\"" DEF_PREFIX "io.k8s.api.core.v1.ObjectReference\"}"
+#define S_MAP "{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}}"
+/* A list whose elements hold no merge-keyed list: the element schema is left open ({}
+ * is "any value" to kubectl), which is exact for patch computation. */
+#define S_LIST "{\"type\":\"array\",\"items\":{}}"
+#define S_CONDITIONS                                                                               \
+    "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"type\":" S_STRING        \
+    ",\"status\":" S_STRING ",\"reason\":" S_STRING ",\"message\":" S_STRING                       \
+    ",\"lastHeartbeatTime\":" S_TIME ",\"lastTransitionTime\":" S_TIME "}},"                       \
+    "\"x-kubernetes-patch-merge-key\":\"type\",\"x-kubernetes-patch-strategy\":\"merge\"}"
 
 /* Schemas of top-level fields (registry known_fields) that are described here; the
  * kind is matched first, then a NULL kind (any). */
@@ -89,14 +99,37 @@ static const struct field_schema {
     {"Namespace", "spec",
      "{\"type\":\"object\",\"properties\":{\"finalizers\":{\"type\":\"array\","
      "\"items\":{\"type\":\"string\"}}}}"},
-    {"Namespace", "status", "{\"type\":\"object\",\"properties\":{\"phase\":" S_STRING "}}"},
+    {"Namespace", "status",
+     "{\"type\":\"object\",\"properties\":{\"phase\":" S_STRING ",\"conditions\":" S_CONDITIONS
+     "}}"},
     {"Node", "spec",
      "{\"type\":\"object\",\"properties\":{\"podCIDR\":" S_STRING ",\"podCIDRs\":{\"type\":"
      "\"array\",\"items\":" S_STRING ",\"x-kubernetes-patch-strategy\":\"merge\"},"
-     "\"providerID\":" S_STRING ",\"unschedulable\":{\"type\":\"boolean\"},\"taints\":{"
+     "\"providerID\":" S_STRING ",\"externalID\":" S_STRING ",\"configSource\":{},"
+     "\"unschedulable\":{\"type\":\"boolean\"},\"taints\":{"
      "\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"key\",\"effect\"],"
      "\"properties\":{\"effect\":" S_STRING ",\"key\":" S_STRING ",\"timeAdded\":" S_TIME
      ",\"value\":" S_STRING "}}}}}"},
+    {"Node", "status",
+     "{\"type\":\"object\",\"properties\":{\"addresses\":{\"type\":\"array\",\"items\":{"
+     "\"type\":\"object\",\"properties\":{\"address\":" S_STRING ",\"type\":" S_STRING "}},"
+     "\"x-kubernetes-patch-merge-key\":\"type\",\"x-kubernetes-patch-strategy\":\"merge\"},"
+     "\"allocatable\":" S_MAP ",\"capacity\":" S_MAP ",\"conditions\":" S_CONDITIONS ","
+     "\"config\":{},\"daemonEndpoints\":{},\"features\":{},\"images\":" S_LIST
+     ",\"nodeInfo\":{},\"phase\":" S_STRING ",\"runtimeHandlers\":" S_LIST
+     ",\"volumesAttached\":" S_LIST ",\"volumesInUse\":{\"type\":\"array\",\"items\":" S_STRING
+     "}}}"},
+    {"Secret", "data",
+     "{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\",\"format\":\"byte\"}}"},
+    {"Secret", "stringData", S_MAP},
+    {"Secret", "immutable", "{\"type\":\"boolean\"}"},
+    {"ServiceAccount", "secrets",
+     "{\"type\":\"array\",\"items\":" S_OBJREF ",\"x-kubernetes-patch-merge-key\":\"name\","
+     "\"x-kubernetes-patch-strategy\":\"merge\"}"},
+    {"ServiceAccount", "imagePullSecrets",
+     "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"name\":" S_STRING "}}}"},
+    {"ServiceAccount", "automountServiceAccountToken", "{\"type\":\"boolean\"}"},
+    {"Endpoints", "subsets", S_LIST},
     {"Event", "involvedObject", S_OBJREF},
     {"Event", "related", S_OBJREF},
     {"Event", "source",
@@ -153,16 +186,27 @@ static json_t *kind_definition(const tri_resource_t *r)
     json_t *props = json_pack("{s:{s:s}, s:{s:s}, s:o}", "apiVersion", "type", "string", "kind",
                               "type", "string", "metadata", def_ref(META "ObjectMeta"));
     size_t nf = sizeof r->known_fields / sizeof r->known_fields[0];
+    bool complete = true;
     for (size_t i = 0; props != NULL && i < nf && r->known_fields[i] != NULL; i++) {
         const char *s = field_schema(r->kind, r->known_fields[i]);
         json_t *schema = s ? json_loads(s, 0, NULL) : NULL;
         if (schema != NULL)
             json_object_set_new(props, r->known_fields[i], schema);
+        else
+            complete = false;
     }
-    json_t *gvks = json_array();
-    json_array_append_new(gvks, gvk(r));
-    return json_pack("{s:s, s:s, s:o, s:o}", "description", r->kind, "type", "object", "properties",
-                     props, "x-kubernetes-group-version-kind", gvks);
+    json_t *def =
+        json_pack("{s:s, s:s, s:o}", "description", r->kind, "type", "object", "properties", props);
+    /* Untagged, kubectl does not find the kind here and computes patches from its
+     * compiled-in types. Tagged with a field missing, it would warn "unable to find
+     * api field" on every apply; with the field left open, it would treat the field's
+     * lists as atomic (no merge keys). */
+    if (def != NULL && complete) {
+        json_t *gvks = json_array();
+        json_array_append_new(gvks, gvk(r));
+        json_object_set_new(def, "x-kubernetes-group-version-kind", gvks);
+    }
+    return def;
 }
 
 static json_t *parameter(const char *name, const char *in, bool required)
