@@ -891,7 +891,7 @@ static void lr_validate(const json_t *obj, const json_t *old, tri_status_t *st)
     size_t i;
     json_t *item;
     json_array_foreach(json_object_get(json_object_get(obj, "spec"), "limits"), i, item) {
-        char path[FIELD_LEN];
+        char path[FIELD_LEN / 2];
         snprintf(path, sizeof path, "spec.limits[%zu].", i);
         if (str(item, "type")[0] == '\0') {
             char field[FIELD_LEN];

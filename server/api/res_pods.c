@@ -28,7 +28,8 @@
 #define PORT_MAX 65535
 #define IANA_SVC_NAME_MAX 15
 #define ACTIVE_DEADLINE_MAX 2147483647LL
-#define MAX_SHOWN_PATH 160
+#define MAX_SHOWN_PATH 256 /* a field path in a cause */
+#define PATH_LEN 128       /* a container's path, a prefix of the above */
 
 static const char IMMUTABLE_MSG[] =
     "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
@@ -137,6 +138,14 @@ static bool quantity_value(const json_t *q, long double *out)
         }
     }
     return false; /* strtold took any exponent already */
+}
+
+/* "1" and "1000m" are the same amount; decimal suffixes are not exact in binary */
+static bool same_amount(long double a, long double b)
+{
+    long double d = a > b ? a - b : b - a;
+    long double m = a > b ? a : b;
+    return d <= m * 1e-12L;
 }
 
 static bool quantity_nonzero(const json_t *q)
@@ -352,7 +361,7 @@ const char *tri_pod_qos_class(const json_t *spec)
                     continue;
                 }
                 /* a request equal to the limit (or none: it defaults to the limit) */
-                if (rq && quantity_value(rq, &a) && quantity_value(lm, &b) && a != b)
+                if (rq && quantity_value(rq, &a) && quantity_value(lm, &b) && !same_amount(a, b))
                     guaranteed = false;
             }
         }
@@ -566,7 +575,7 @@ void tri_pod_spec_validate(const json_t *spec, const char *path, tri_status_t *s
         size_t i;
         json_t *c;
         json_array_foreach(json_object_get(spec, lists[l]), i, c) {
-            char cpath[MAX_SHOWN_PATH];
+            char cpath[PATH_LEN];
             snprintf(cpath, sizeof cpath, "%s.%s[%zu]", path, lists[l], i);
             validate_container(spec, c, cpath, true, st);
             const char *name = str(c, "name");
@@ -679,7 +688,7 @@ static void diff_key(const json_t *a, const json_t *b, const char *path, const c
         size_t i;
         json_t *e;
         json_array_foreach(va, i, e) {
-            char ef[MAX_SHOWN_PATH];
+            char ef[2 * MAX_SHOWN_PATH];
             snprintf(ef, sizeof ef, "%s[%zu]", field, i);
             json_t *eb = json_array_get(vb, i);
             if (json_is_object(e) && json_is_object(eb))

@@ -36,6 +36,7 @@
 #define NODE_PORT_PREFIX "/registry/core/servicenodeports/"
 #define MAX_PORTS_IN_TXN (TRI_TXN_BUILDER_MAX - 1) /* one slot for the ClusterIP */
 #define FIELD_LEN 96
+#define PATH_LEN 48 /* "spec.ports[N]." */
 
 /* ---------- small helpers ---------- */
 
@@ -591,7 +592,7 @@ static void enum_cause(tri_status_t *st, const json_t *o, const char *k, const c
 static void validate_port(const json_t *spec, const json_t *p, size_t i, tri_status_t *st)
 {
     static const char *const protocols[] = {"SCTP", "TCP", "UDP", NULL};
-    char path[FIELD_LEN], field[FIELD_LEN];
+    char path[PATH_LEN], field[FIELD_LEN];
     snprintf(path, sizeof path, "spec.ports[%zu].", i);
     json_t *port = json_object_get(p, "port");
     snprintf(field, sizeof field, "%sport", path);
