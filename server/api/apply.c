@@ -67,13 +67,9 @@ typedef struct map_rule {
     map_type_t type;
 } map_rule_t;
 
-#define PORTS_BY(key)                                                                              \
-    {                                                                                              \
-        LIST_MAP, {key, "protocol"},                                                               \
-        {                                                                                          \
-            NULL, "TCP"                                                                            \
-        }                                                                                          \
-    }
+/* clang-format off */
+#define PORTS_BY(key) {LIST_MAP, {key, "protocol"}, {NULL, "TCP"}}
+/* clang-format on */
 
 /* The list-map keys server-side apply uses where they differ from the strategic-merge
  * key (+listMapKey markers of k8s.io/api), and the sets (+listType=set). Every other
@@ -1618,6 +1614,90 @@ static int apply_prune(apply_req_t *r)
     return rc && !r->c.err ? ap_oom(&r->c) : rc;
 }
 
+/* ---------- kubectl's client-side apply annotation ---------- */
+
+/* kubectl apply (client-side) keeps its last config in this annotation; server-side
+ * apply by the "kubectl" manager reads it to take over without conflicts and keeps
+ * it current (the apiserver's lastAppliedManager and lastAppliedUpdater). */
+#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+#define KUBECTL_MANAGER "kubectl"
+
+static json_t *annotations_of(const json_t *obj)
+{
+    return json_object_get(json_object_get(obj, "metadata"), "annotations");
+}
+
+/* The fields the annotation sets to the value the live object still has: conflicts
+ * on those are the applier's own earlier client-side apply. NULL when none. */
+static json_t *last_applied_allowed(apply_req_t *r)
+{
+    const char *text = json_string_value(json_object_get(annotations_of(r->live), LAST_APPLIED));
+    json_t *la = text && text[0] ? json_loads(text, 0, NULL) : NULL;
+    json_t *set = json_object(), *chg = NULL, *rem = NULL, *allowed = NULL;
+    ap_ctx_t c = {.kind = r->c.kind};
+    if (json_is_object(la) && set && tri_codec_depth_ok(la, TRI_CODEC_MAX_DEPTH) &&
+        fs_build_fields(&c, la, set, MAP_STRUCT) == 0 &&
+        cmp_objects(&c, r->cur, la, &chg, &rem) == 0) {
+        fs_compact(set);
+        fs_strip_meta(set);
+        allowed = fs_diff(set, chg);
+    }
+    json_decref(la);
+    json_decref(set);
+    json_decref(chg);
+    json_decref(rem);
+    return allowed;
+}
+
+/* For the "kubectl" manager: conflicts the annotation allows are dropped. True when
+ * none is left (the apply then proceeds as forced, with every conflict moving);
+ * otherwise sets[] is narrowed to the conflicts to report. */
+static bool conflicts_allowed(apply_req_t *r, json_t **sets)
+{
+    json_t *allowed = strcmp(r->manager, KUBECTL_MANAGER) == 0 ? last_applied_allowed(r) : NULL;
+    json_t **rest = allowed ? calloc(r->mf.n + 1, sizeof *rest) : NULL;
+    bool left = false, ok = rest != NULL;
+    for (size_t i = 0; ok && i < r->mf.n; i++) {
+        if (sets[i] && !(rest[i] = fs_diff(sets[i], allowed)))
+            ok = false;
+        left |= rest[i] && json_object_size(rest[i]) > 0;
+    }
+    for (size_t i = 0; ok && left && i < r->mf.n; i++) {
+        json_decref(sets[i]);
+        sets[i] = rest[i] && json_object_size(rest[i]) > 0 ? json_incref(rest[i]) : NULL;
+    }
+    for (size_t i = 0; rest && i < r->mf.n; i++)
+        json_decref(rest[i]);
+    free(rest);
+    json_decref(allowed);
+    return ok && !left;
+}
+
+/* After a successful apply by "kubectl": the annotation, when present, becomes the
+ * applied config (without the annotation), as Go encodes it: sorted keys, newline. */
+static int apply_update_last_applied(apply_req_t *r, const json_t *applied)
+{
+    json_t *ann = annotations_of(r->merged);
+    if (strcmp(r->manager, KUBECTL_MANAGER) != 0 || !json_object_get(ann, LAST_APPLIED))
+        return 0;
+    json_t *copy = json_deep_copy(applied);
+    json_t *meta = json_object_get(copy, "metadata");
+    json_t *cann = json_object_get(meta, "annotations");
+    json_object_del(cann, LAST_APPLIED);
+    if (json_is_object(cann) && json_object_size(cann) == 0)
+        json_object_del(meta, "annotations");
+    char *js = copy ? json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *text = NULL;
+    if (js && asprintf(&text, "%s\n", js) < 0)
+        text = NULL;
+    int rc =
+        text && json_object_set_new(ann, LAST_APPLIED, json_string(text)) == 0 ? 0 : TRI_ENOMEM;
+    free(text);
+    free(js);
+    json_decref(copy);
+    return rc;
+}
+
 /* Conflicts with the other entries over chg; with force (or none) they move to the
  * applier, and removed fields leave every other entry. 1 when refused with a 409. */
 static int apply_ownership(apply_req_t *r, const json_t *chg, const json_t *rem)
@@ -1636,7 +1716,7 @@ static int apply_ownership(apply_req_t *r, const json_t *chg, const json_t *rem)
         else
             sets[i] = x, any = true;
     }
-    if (rc == 0 && any && !r->force) {
+    if (rc == 0 && any && !r->force && !conflicts_allowed(r, sets)) {
         conflict_status(&r->mf, sets, r->st);
         rc = 1;
     }
@@ -1724,6 +1804,7 @@ json_t *tri_apply(const json_t *live, const json_t *applied, const char *manager
         goto done;
     }
     int rc = apply_ownership(&r, chg, rem);
+    rc = rc ? rc : apply_update_last_applied(&r, applied);
     if (rc == 0) {
         out = apply_result(&r, !tri_codec_json_equal(r.cur, r.merged));
         rc = out ? 0 : TRI_ENOMEM;

@@ -332,6 +332,52 @@ static void test_update_then_apply_leaves_other_field(void)
     json_decref(obj);
 }
 
+/* kubectl apply (client-side) then kubectl apply --server-side: the fields the
+ * last-applied annotation still describes move to "kubectl" without a conflict, and
+ * the annotation follows the new config. */
+static void test_kubectl_takes_over_client_side_apply(void)
+{
+    const char *la = "{'apiVersion':'v1','data':{'key':'one'},'kind':'ConfigMap',"
+                     "'metadata':{'name':'test-cm','namespace':'default'}}";
+    json_t *obj = J(CM("", "{'key':'one'}"));
+    json_t *ann = json_object();
+    json_t *la_json = J(la);
+    char *la_text = json_dumps(la_json, JSON_COMPACT | JSON_SORT_KEYS);
+    json_object_set_new(ann, "kubectl.kubernetes.io/last-applied-configuration",
+                        json_string(la_text));
+    json_object_set_new(json_object_get(obj, "metadata"), "annotations", ann);
+    tri_managed_fields_update(obj, NULL, "kubectl-client-side-apply", "v1");
+    stored(obj, "2");
+
+    json_t *next = apply_ok(obj, CM("", "{'key':'two'}"), "kubectl", false);
+    CHECK(strcmp(str_at(next, "data/key"), "two") == 0);
+    CHECK(fields_are(next, "kubectl", "Apply", "{'f:data':{'f:key':{}}}"));
+    const char *got = json_string_value(json_object_get(
+        at(next, "metadata/annotations"), "kubectl.kubernetes.io/last-applied-configuration"));
+    CHECK(got && strcmp(got, "{\"apiVersion\":\"v1\",\"data\":{\"key\":\"two\"},\"kind\":"
+                             "\"ConfigMap\",\"metadata\":{\"name\":\"test-cm\",\"namespace\":"
+                             "\"default\"}}\n") == 0);
+    json_decref(next);
+
+    /* another manager gets the conflict */
+    tri_status_t st = {0};
+    CHECK(do_apply(obj, CM("", "{'key':'two'}"), "other", false, &st) == NULL);
+    CHECK(strstr(st.message, "conflict with \"kubectl-client-side-apply\" using v1: .data.key"));
+    tri_status_clear(&st);
+
+    /* and so does kubectl once someone else changed the value since */
+    json_t *edited = json_deep_copy(obj);
+    json_object_set_new(json_object_get(edited, "data"), "key", json_string("edited"));
+    tri_managed_fields_update(edited, obj, "kubectl-edit", "v1");
+    CHECK(do_apply(edited, CM("", "{'key':'two'}"), "kubectl", false, &st) == NULL);
+    CHECK(strstr(st.message, "conflict with \"kubectl-edit\" using v1: .data.key"));
+    tri_status_clear(&st);
+    json_decref(edited);
+    free(la_text);
+    json_decref(la_json);
+    json_decref(obj);
+}
+
 #define DEPLOY(containers)                                                                         \
     "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'web'},"                       \
     "'spec':{'replicas':2,'selector':{'matchLabels':{'app':'web'}},"                               \
@@ -527,6 +573,7 @@ int main(void)
     test_conflict_then_force();
     test_conflicts_listed_by_manager();
     test_update_then_apply_leaves_other_field();
+    test_kubectl_takes_over_client_side_apply();
     test_deployment_containers_merge_by_name();
     test_atomic_list_and_selector_replaced();
     test_set_list_merges_members();
