@@ -19,6 +19,7 @@
  * queue overflowed and has drained: stop, then start again, which replays the
  * current state as ADDED events.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -530,21 +531,41 @@ int tri_ctrl_manager_new(uv_loop_t *loop, tri_api_t *api, const tri_ctrl_config_
     return 0;
 }
 
+/* "v1/pods" or "apps/v1/deployments" -> the registry row, or NULL. */
+static const tri_resource_t *find_watched(const char *spec)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *a = buf, *b = strchr(a, '/'), *c = b ? strchr(b + 1, '/') : NULL;
+    if (b == NULL)
+        return NULL;
+    *b = '\0';
+    if (c == NULL)
+        return tri_registry_find("", a, b + 1);
+    *c = '\0';
+    return tri_registry_find(a, b + 1, c + 1);
+}
+
 static int loop_init_watches(tri_ctrl_loop_t *l)
 {
-    const tri_resource_t *const *res = l->def->watch;
-    size_t n = l->def->n_watch;
-    if (l->def->watch_all)
-        res = tri_registry_all(&n);
-    l->watches = calloc(n ? n : 1, sizeof *l->watches);
+    size_t n = 0;
+    const tri_resource_t *const *all = tri_registry_all(&n);
+    l->watches = calloc(n + TRI_CTRL_MAX_WATCH, sizeof *l->watches);
     if (l->watches == NULL)
         return TRI_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (l->def->watch_all && res[i]->storage != NULL)
+    for (size_t i = 0; l->def->watch_all && i < n; i++) {
+        if (all[i]->storage != NULL)
             continue; /* another served version of keys watched through its storage row */
-        ctrl_watch_t *cw = &l->watches[l->n_watches++];
-        cw->loop = l;
-        cw->res = res[i];
+        l->watches[l->n_watches++] = (ctrl_watch_t){.loop = l, .res = all[i]};
+    }
+    for (size_t i = 0; i < TRI_CTRL_MAX_WATCH && l->def->watch[i]; i++) {
+        const tri_resource_t *r = find_watched(l->def->watch[i]);
+        if (r == NULL) {
+            tri_warn("controllers", "resource not served, not watched", "loop=%s resource=%s",
+                     l->def->name, l->def->watch[i]);
+            continue;
+        }
+        l->watches[l->n_watches++] = (ctrl_watch_t){.loop = l, .res = r};
     }
     return 0;
 }
@@ -624,6 +645,8 @@ void tri_ctrl_manager_free(tri_ctrl_manager_t *m)
             in = it->inext;
             free(it);
         }
+        if (l->def->free_data)
+            l->def->free_data(l->data);
         free(l->heap);
         free(l->watches);
         free(l);

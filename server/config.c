@@ -50,6 +50,7 @@ static const opt_t opts[] = {
     U("watch-bookmark-ms", watch_bookmark_ms, "bookmark interval (default 60000)"),
     U("min-request-timeout", min_request_timeout_s, "watch lifetime floor, s (default 1800)"),
     U("bootstrap-wait-ms", bootstrap_wait_ms, "wait for all peers at bootstrap (default 60000)"),
+    U("event-ttl", event_ttl_s, "seconds an Event is kept (default 3600)"),
 };
 
 static const opt_t *find_opt(const char *name)

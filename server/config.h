@@ -34,6 +34,7 @@ typedef struct tri_config {
     uint64_t watch_bookmark_ms;
     uint64_t min_request_timeout_s;
     uint64_t bootstrap_wait_ms;
+    uint64_t event_ttl_s;
 } tri_config_t;
 
 /* Parses argv (and the YAML file it names). On error prints a message naming the

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "triarch/api.h"
+#include "triarch/controllers.h"
 #include "triarch/errors.h"
 #include "triarch/http.h"
 #include "triarch/log.h"
@@ -38,6 +39,7 @@ typedef struct daemon {
     tri_node_t *node;
     tri_api_t *api;
     tri_http_t *http;
+    tri_ctrl_manager_t *ctrl; /* leader loops: GC, namespaces, Events TTL */
     uv_signal_t sigterm, sigint;
     uv_timer_t compact;
     uv_timer_t drain;
@@ -85,8 +87,12 @@ static void on_leadership(tri_node_t *n, bool is_leader, void *data)
     tri_info("leader", is_leader ? "leader loops started" : "leader loops stopped", "name=%s",
              d->cfg.name);
     d->leading = is_leader;
-    if (is_leader)
+    if (is_leader) {
         tri_api_ensure_defaults(d->api);
+        tri_ctrl_manager_start(d->ctrl);
+    } else {
+        tri_ctrl_manager_stop(d->ctrl);
+    }
 }
 
 static void on_compact(uv_timer_t *t)
@@ -159,6 +165,12 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         shutdown_daemon(d, 2);
         return;
     }
+    tri_ctrl_config_t cc = {.event_ttl_ms = d->cfg.event_ttl_s * 1000};
+    if (tri_ctrl_manager_new(&d->loop, d->api, &cc, &d->ctrl) != 0 ||
+        tri_ctrl_add_defaults(d->ctrl) != 0) {
+        shutdown_daemon(d, 1);
+        return;
+    }
     tri_node_on_leadership(d->node, on_leadership, d);
     write_api_addr(d);
     tri_info("triarchd", "serving", "name=%s https_port=%d plain_port=%d", d->cfg.name,
@@ -193,6 +205,8 @@ static void shutdown_daemon(daemon_t *d, int code)
         return;
     d->stopping = true;
     d->exit_code = code;
+    if (d->ctrl)
+        tri_ctrl_manager_close(d->ctrl);
     if (d->http)
         tri_http_close(d->http, on_http_closed, d);
     else
@@ -293,6 +307,7 @@ int main(int argc, char **argv)
      * and nothing of it outlives the process anyway. */
     tri_debug("triarchd", "loop ended", "connections=%zu",
               d->http ? tri_http_connections(d->http) : 0);
+    tri_ctrl_manager_free(d->ctrl);
     tri_api_free(d->api);
     if (d->node)
         tri_node_free(d->node);

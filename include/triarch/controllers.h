@@ -42,6 +42,8 @@ typedef struct tri_ctrl_manager tri_ctrl_manager_t;
 typedef struct tri_ctrl_loop tri_ctrl_loop_t;
 typedef struct tri_ctrl_item tri_ctrl_item_t;
 
+#define TRI_CTRL_MAX_WATCH 8
+
 enum tri_ctrl_result {
     TRI_CTRL_DONE = 0,    /* desired state reached (or nothing to do): forget failures */
     TRI_CTRL_REQUEUE = 1, /* not yet: run again after the key's backoff */
@@ -57,13 +59,14 @@ typedef struct tri_ctrl_config {
 } tri_ctrl_config_t;
 
 /* What a loop is: its name (logs), the resources it watches and its callbacks.
- * The definition and `data` must outlive the manager. */
+ * The definition must outlive the manager; `data` is the loop's state, freed by
+ * free_data when the manager is. */
 typedef struct tri_ctrl_loop_def {
     const char *name;
-    /* Resources to watch; n_watch 0 with watch_all: every registered storage
-     * version (tri_registry_all, rows with storage == NULL). */
-    const tri_resource_t *const *watch;
-    size_t n_watch;
+    /* Resources to watch, as "v1/<plural>" (core) or "<group>/v1/<plural>"; or
+     * watch_all: every registered storage version (tri_registry_all rows with
+     * storage == NULL). A name the registry does not serve is skipped. */
+    const char *watch[TRI_CTRL_MAX_WATCH];
     bool watch_all;
     /* Called when the loop starts (before the resync) and stops: reset state. */
     void (*on_start)(tri_ctrl_loop_t *l);
@@ -73,6 +76,8 @@ typedef struct tri_ctrl_loop_def {
                      const json_t *obj);
     /* One step for tri_ctrl_key(it); returns an enum tri_ctrl_result. */
     int (*reconcile)(tri_ctrl_loop_t *l, tri_ctrl_item_t *it);
+    /* Frees `data` with the manager (may be NULL). */
+    void (*free_data)(void *data);
 } tri_ctrl_loop_def_t;
 
 /* ---------- manager ---------- */
