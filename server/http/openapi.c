@@ -67,6 +67,12 @@ static json_t *kind_properties(const tri_resource_t *r)
     return p;
 }
 
+static bool fully_described(const tri_resource_t *r)
+{
+    return r->group[0] == '\0' &&
+           (strcmp(r->kind, "ConfigMap") == 0 || strcmp(r->kind, "Namespace") == 0);
+}
+
 static json_t *param(const char *name, const char *in)
 {
     return json_pack("{s:s, s:s, s:{s:s}}", "name", name, "in", in, "schema", "type", "string");
@@ -118,12 +124,17 @@ static json_t *group_doc(const char *group, const char *version)
         snprintf(item, sizeof item, "%s/%s/{name}", base, r->plural);
         json_object_set_new(paths, item, json_pack("{s:o}", "patch", patch_op(r)));
         schema_name(r, sn, sizeof sn);
-        json_t *gvks = json_array();
-        json_array_append_new(gvks, gvk(r));
-        json_object_set_new(schemas, sn,
-                            json_pack("{s:s, s:s, s:o, s:o}", "description", r->kind, "type",
-                                      "object", "properties", kind_properties(r),
-                                      "x-kubernetes-group-version-kind", gvks));
+        json_t *schema = json_pack("{s:s, s:s, s:o}", "description", r->kind, "type", "object",
+                                   "properties", kind_properties(r));
+        /* kubectl computes apply patches from a schema tagged with its GVK: tag only
+         * the kinds described field by field, so it falls back to its built-in
+         * types for the others instead of warning "unable to find api field". */
+        if (fully_described(r)) {
+            json_t *gvks = json_array();
+            json_array_append_new(gvks, gvk(r));
+            json_object_set_new(schema, "x-kubernetes-group-version-kind", gvks);
+        }
+        json_object_set_new(schemas, sn, schema);
     }
     if (found == 0) {
         json_decref(paths);
