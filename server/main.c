@@ -143,7 +143,8 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         shutdown_daemon(d, 1);
         return;
     }
-    tri_api_config_t acfg = {0};
+    /* The namespace controller (controllers/namespace.c) empties Terminating namespaces. */
+    tri_api_config_t acfg = {.namespace_lifecycle = true};
     tri_api_new(&d->loop, d->node, d->store, &acfg, &d->api);
     tri_http_config_t hc = {
         .name = d->cfg.name,
