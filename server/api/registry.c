@@ -28,6 +28,27 @@ static const tri_resource_t *const registry[] = {
     &tri_res_serviceaccounts,
     &tri_res_services,
     /* named groups (res_apps.c, res_batch.c, res_groups.c) */
+    &tri_res_controllerrevisions,
+    &tri_res_daemonsets,
+    &tri_res_deployments,
+    &tri_res_replicasets,
+    &tri_res_statefulsets,
+    &tri_res_hpa_v2,
+    &tri_res_hpa_v1,
+    &tri_res_cronjobs,
+    &tri_res_jobs,
+    &tri_res_leases,
+    &tri_res_ingressclasses,
+    &tri_res_ingresses,
+    &tri_res_networkpolicies,
+    &tri_res_events_v1,
+    &tri_res_priorityclasses,
+    &tri_res_poddisruptionbudgets,
+    &tri_res_endpointslices,
+    &tri_res_clusterrolebindings,
+    &tri_res_clusterroles,
+    &tri_res_rolebindings,
+    &tri_res_roles,
 };
 
 const tri_resource_t *const *tri_registry_all(size_t *n)
