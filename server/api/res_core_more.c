@@ -90,13 +90,11 @@ void tri_format_labels(const json_t *m, char *out, size_t len)
         return;
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)m, key, v)
-        keys[k++] = key;
+    json_object_foreach((json_t *)m, key, v) keys[k++] = key;
     qsort(keys, k, sizeof *keys, cmp_str);
     size_t used = 0;
     for (size_t i = 0; i < k && used < len; i++) {
-        int w = snprintf(out + used, len - used, "%s%s=%s", i ? "," : "", keys[i],
-                         str(m, keys[i]));
+        int w = snprintf(out + used, len - used, "%s%s=%s", i ? "," : "", keys[i], str(m, keys[i]));
         used += w > 0 ? (size_t)w : 0;
     }
     free(keys);
@@ -106,7 +104,8 @@ static bool labels_match(const json_t *selector, const json_t *labels)
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)selector, k, v) {
+    json_object_foreach((json_t *)selector, k, v)
+    {
         if (!json_equal(v, json_object_get(labels, k)))
             return false;
     }
@@ -124,7 +123,8 @@ static void access_modes(const json_t *modes, char *out, size_t len)
     for (size_t m = 0; m < sizeof names / sizeof names[0]; m++) {
         size_t i;
         json_t *v;
-        json_array_foreach(modes, i, v) {
+        json_array_foreach(modes, i, v)
+        {
             if (json_is_string(v) && strcmp(json_string_value(v), names[m][0]) == 0) {
                 size_t n = strlen(out);
                 snprintf(out + n, len - n, "%s%s", n ? "," : "", names[m][1]);
@@ -147,7 +147,8 @@ static void validate_access_modes(const json_t *spec, const char *path, tri_stat
     }
     size_t i;
     json_t *v;
-    json_array_foreach(am, i, v) {
+    json_array_foreach(am, i, v)
+    {
         bool ok = false;
         for (size_t m = 0; modes[m]; m++)
             ok = ok || (json_is_string(v) && strcmp(json_string_value(v), modes[m]) == 0);
@@ -181,8 +182,8 @@ static bool quantity_valid(const json_t *q)
     strtod(s, &end);
     if (end == s)
         return false;
-    static const char *const suffixes[] = {"", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi",
-                                           "Gi", "Ti", "Pi", "Ei", NULL};
+    static const char *const suffixes[] = {"",   "m",  "k",  "M",  "G",  "T",  "P", "E",
+                                           "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", NULL};
     for (size_t i = 0; suffixes[i]; i++)
         if (strcmp(end, suffixes[i]) == 0)
             return true;
@@ -193,7 +194,8 @@ static void validate_quantities(const json_t *m, const char *path, tri_status_t 
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)m, k, v) {
+    json_object_foreach((json_t *)m, k, v)
+    {
         if (quantity_valid(v))
             continue;
         char field[FIELD_LEN], tmp[32];
@@ -224,18 +226,20 @@ static json_t *ep_cells(const json_t *obj)
     tri_buf_t b = {0};
     size_t shown = 0, count = 0, i, j, k;
     json_t *ss, *a, *p;
-    json_array_foreach(json_object_get(obj, "subsets"), i, ss) {
+    json_array_foreach(json_object_get(obj, "subsets"), i, ss)
+    {
         json_t *addrs = json_object_get(ss, "addresses");
         json_t *ports = json_object_get(ss, "ports");
         if (json_array_size(ports) == 0) {
             count += json_array_size(addrs);
-            json_array_foreach(addrs, j, a)
-                ep_append(&b, &shown, str(a, "ip"));
+            json_array_foreach(addrs, j, a) ep_append(&b, &shown, str(a, "ip"));
             continue;
         }
-        json_array_foreach(ports, k, p) {
+        json_array_foreach(ports, k, p)
+        {
             count += json_array_size(addrs);
-            json_array_foreach(addrs, j, a) {
+            json_array_foreach(addrs, j, a)
+            {
                 char hp[128];
                 const char *ip = str(a, "ip");
                 snprintf(hp, sizeof hp, strchr(ip, ':') ? "[%s]:%lld" : "%s:%lld", ip,
@@ -258,8 +262,10 @@ static void ep_prepare(json_t *obj, const json_t *old)
 {
     size_t i, j;
     json_t *ss, *p;
-    json_array_foreach(json_object_get(obj, "subsets"), i, ss) {
-        json_array_foreach(json_object_get(ss, "ports"), j, p) {
+    json_array_foreach(json_object_get(obj, "subsets"), i, ss)
+    {
+        json_array_foreach(json_object_get(ss, "ports"), j, p)
+        {
             if (json_is_object(p))
                 default_str(p, "protocol", "TCP");
         }
@@ -273,17 +279,20 @@ static void ep_validate(const json_t *obj, const json_t *old, tri_status_t *st)
     size_t i, j;
     json_t *ss, *a, *p;
     char field[FIELD_LEN];
-    json_array_foreach(json_object_get(obj, "subsets"), i, ss) {
+    json_array_foreach(json_object_get(obj, "subsets"), i, ss)
+    {
         static const char *const lists[] = {"addresses", "notReadyAddresses"};
         for (size_t l = 0; l < 2; l++) {
-            json_array_foreach(json_object_get(ss, lists[l]), j, a) {
+            json_array_foreach(json_object_get(ss, lists[l]), j, a)
+            {
                 snprintf(field, sizeof field, "subsets[%zu].%s[%zu].ip", i, lists[l], j);
                 if (str(a, "ip")[0] == '\0')
                     tri_status_add_cause(st, "FieldValueRequired", field, "Required value");
             }
         }
         json_t *ports = json_object_get(ss, "ports");
-        json_array_foreach(ports, j, p) {
+        json_array_foreach(ports, j, p)
+        {
             snprintf(field, sizeof field, "subsets[%zu].ports[%zu].port", i, j);
             json_int_t port = json_integer_value(json_object_get(p, "port"));
             if (port < 1 || port > PORT_MAX)
@@ -387,11 +396,12 @@ static void secret_prepare(json_t *obj, const json_t *old)
         json_t *data = child_object(obj, "data");
         const char *k;
         json_t *v;
-        json_object_foreach(sd, k, v) {
+        json_object_foreach(sd, k, v)
+        {
             if (!json_is_string(v))
                 continue;
-            char *enc = base64_encode((const unsigned char *)json_string_value(v),
-                                      json_string_length(v));
+            char *enc =
+                base64_encode((const unsigned char *)json_string_value(v), json_string_length(v));
             if (enc)
                 json_object_set_new(data, k, json_string(enc));
             free(enc);
@@ -456,7 +466,8 @@ static void secret_validate(const json_t *obj, const json_t *old, tri_status_t *
     size_t total = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)data, k, v) {
+    json_object_foreach((json_t *)data, k, v)
+    {
         char field[FIELD_LEN];
         snprintf(field, sizeof field, "data[%s]", k);
         const char *msg = config_key_msg(k);
@@ -464,9 +475,9 @@ static void secret_validate(const json_t *obj, const json_t *old, tri_status_t *
             tri_status_add_cause(st, "FieldValueInvalid", field, "Invalid value: \"%s\": %s", k,
                                  msg);
         size_t n = 0;
-        long bad = json_is_string(v) ? tri_base64_check(json_string_value(v),
-                                                        json_string_length(v), &n)
-                                     : 0;
+        long bad = json_is_string(v)
+                       ? tri_base64_check(json_string_value(v), json_string_length(v), &n)
+                       : 0;
         if (bad >= 0 && st->code == 0) {
             /* encoding/json fails the whole decode: a 400, not a field error */
             tri_status_set(st, 400, "BadRequest",
@@ -590,8 +601,9 @@ static json_t *pv_cells(const json_t *obj)
                      quantity_str(json_object_get(json_object_get(spec, "capacity"), "storage"),
                                   tmp, sizeof tmp),
                      modes, str(spec, "persistentVolumeReclaimPolicy"), phase, claim,
-                     str(spec, "storageClassName"), or_unset(str(spec, "volumeAttributesClassName")),
-                     str(status, "reason"), or_unset(str(spec, "volumeMode")));
+                     str(spec, "storageClassName"),
+                     or_unset(str(spec, "volumeAttributesClassName")), str(status, "reason"),
+                     or_unset(str(spec, "volumeMode")));
 }
 
 static void pv_prepare(json_t *obj, const json_t *old)
@@ -603,11 +615,29 @@ static void pv_prepare(json_t *obj, const json_t *old)
         json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Pending"));
 }
 
-static const char *const PV_SOURCES[] = {
-    "hostPath", "nfs", "local", "csi", "iscsi", "fc", "awsElasticBlockStore",
-    "gcePersistentDisk", "azureDisk", "azureFile", "cephfs", "cinder", "flexVolume", "flocker",
-    "glusterfs", "photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO",
-    "storageos", "vsphereVolume", NULL};
+static const char *const PV_SOURCES[] = {"hostPath",
+                                         "nfs",
+                                         "local",
+                                         "csi",
+                                         "iscsi",
+                                         "fc",
+                                         "awsElasticBlockStore",
+                                         "gcePersistentDisk",
+                                         "azureDisk",
+                                         "azureFile",
+                                         "cephfs",
+                                         "cinder",
+                                         "flexVolume",
+                                         "flocker",
+                                         "glusterfs",
+                                         "photonPersistentDisk",
+                                         "portworxVolume",
+                                         "quobyte",
+                                         "rbd",
+                                         "scaleIO",
+                                         "storageos",
+                                         "vsphereVolume",
+                                         NULL};
 
 static void pv_validate(const json_t *obj, const json_t *old, tri_status_t *st)
 {
@@ -628,8 +658,9 @@ static void pv_validate(const json_t *obj, const json_t *old, tri_status_t *st)
     for (size_t i = 0; PV_SOURCES[i]; i++)
         sources += json_object_get(spec, PV_SOURCES[i]) != NULL;
     if (sources == 0)
-        tri_status_add_cause(st, "FieldValueRequired", "spec", "Required value: must specify a "
-                                                               "volume type");
+        tri_status_add_cause(st, "FieldValueRequired", "spec",
+                             "Required value: must specify a "
+                             "volume type");
     else if (sources > 1)
         tri_status_add_cause(st, "FieldValueForbidden", "spec",
                              "Forbidden: may not specify more than 1 volume type");
@@ -685,10 +716,11 @@ static json_t *pvc_cells(const json_t *obj)
         cap = quantity_str(json_object_get(json_object_get(status, "capacity"), "storage"), tmp,
                            sizeof tmp);
     }
-    const char *phase = json_object_get(meta, "deletionTimestamp") ? "Terminating"
-                                                                   : str(status, "phase");
+    const char *phase =
+        json_object_get(meta, "deletionTimestamp") ? "Terminating" : str(status, "phase");
     /* the beta annotation still wins over the field, as GetPersistentVolumeClaimClass */
-    const char *sc = str(json_object_get(meta, "annotations"), "volume.beta.kubernetes.io/storage-class");
+    const char *sc =
+        str(json_object_get(meta, "annotations"), "volume.beta.kubernetes.io/storage-class");
     if (sc[0] == '\0')
         sc = str(spec, "storageClassName");
     return json_pack("[s, s, s, s, s, s, s]", phase, volume, cap, modes, sc,
@@ -713,8 +745,7 @@ static void pvc_validate(const json_t *obj, const json_t *old, tri_status_t *st)
     enum_cause(st, spec, "volumeMode", "spec.", modes);
     const json_t *req = json_object_get(json_object_get(spec, "resources"), "requests");
     if (json_object_get(req, "storage") == NULL)
-        tri_status_add_cause(st, "FieldValueRequired", "spec.resources[storage]",
-                             "Required value");
+        tri_status_add_cause(st, "FieldValueRequired", "spec.resources[storage]", "Required value");
     validate_quantities(req, "spec.resources.requests", st);
     validate_quantities(json_object_get(json_object_get(spec, "resources"), "limits"),
                         "spec.resources.limits", st);
@@ -761,8 +792,28 @@ const tri_resource_t tri_res_persistentvolumeclaims = {
 
 /* ---------- resourcequotas ---------- */
 
-/* kubectl prints AGE before REQUEST and LIMIT; our Tables put AGE last. */
+#define NAME_COLUMN                                                                                \
+    {                                                                                              \
+        "Name", "string", "name", "Name must be unique within a namespace.", 0                     \
+    }
+#define AGE_COLUMN                                                                                 \
+    {                                                                                              \
+        "Age", "string", "",                                                                       \
+            "CreationTimestamp is a timestamp representing the server time when this object was "  \
+            "created.",                                                                            \
+            0                                                                                      \
+    }
+
+static const char *age_of(const json_t *obj, char *out, size_t len)
+{
+    tri_table_age(str(json_object_get(obj, "metadata"), "creationTimestamp"), out, len);
+    return out;
+}
+
+/* The whole row: kubectl prints AGE before REQUEST and LIMIT. */
 static const tri_column_t quota_columns[] = {
+    NAME_COLUMN,
+    AGE_COLUMN,
     {"Request", "string", "",
      "Request represents a minimum amount of cpu/memory that a container may consume.", 0},
     {"Limit", "string", "",
@@ -782,8 +833,7 @@ static json_t *quota_cells(const json_t *obj)
     const char *key;
     json_t *v;
     if (keys != NULL) {
-        json_object_foreach((json_t *)hard, key, v)
-            keys[k++] = key;
+        json_object_foreach((json_t *)hard, key, v) keys[k++] = key;
         qsort(keys, k, sizeof *keys, cmp_str);
     }
     for (size_t i = 0; keys != NULL && i < k; i++) {
@@ -797,7 +847,9 @@ static json_t *quota_cells(const json_t *obj)
     free(keys);
     tri_buf_append(&req, "", 1);
     tri_buf_append(&lim, "", 1);
-    json_t *cells = json_pack("[s, s]", req.data, lim.data);
+    char age[32];
+    json_t *cells =
+        json_pack("[s, s, s, s]", name_of(obj), age_of(obj, age, sizeof age), req.data, lim.data);
     tri_buf_free(&req);
     tri_buf_free(&lim);
     return cells;
@@ -805,15 +857,20 @@ static json_t *quota_cells(const json_t *obj)
 
 static void quota_validate(const json_t *obj, const json_t *old, tri_status_t *st)
 {
-    static const char *const scopes[] = {"BestEffort", "CrossNamespacePodAffinity",
-                                         "NotBestEffort", "NotTerminating", "PriorityClass",
-                                         "Terminating", NULL};
+    static const char *const scopes[] = {"BestEffort",
+                                         "CrossNamespacePodAffinity",
+                                         "NotBestEffort",
+                                         "NotTerminating",
+                                         "PriorityClass",
+                                         "Terminating",
+                                         NULL};
     subdomain_name(obj, st);
     const json_t *spec = json_object_get(obj, "spec");
     validate_quantities(json_object_get(spec, "hard"), "spec.hard", st);
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(spec, "scopes"), i, s) {
+    json_array_foreach(json_object_get(spec, "scopes"), i, s)
+    {
         bool ok = false;
         for (size_t j = 0; scopes[j]; j++)
             ok = ok || (json_is_string(s) && strcmp(json_string_value(s), scopes[j]) == 0);
@@ -834,8 +891,9 @@ const tri_resource_t tri_res_resourcequotas = {
     .short_names = {"quota"},
     .namespaced = true,
     .has_status = true,
+    .table_all_columns = true,
     .columns = quota_columns,
-    .n_columns = 2,
+    .n_columns = sizeof quota_columns / sizeof quota_columns[0],
     .cells = quota_cells,
     .validate = quota_validate,
     .known_fields = {"spec", "status"},
@@ -843,15 +901,19 @@ const tri_resource_t tri_res_resourcequotas = {
 
 /* ---------- limitranges ---------- */
 
-/* kubectl prints CREATED AT and no AGE for LimitRanges; our Tables add AGE. */
+/* The whole row: kubectl prints CREATED AT and no AGE for LimitRanges. */
 static const tri_column_t lr_columns[] = {
-    {"Created At", "date", "", "CreationTimestamp is a timestamp representing the server time "
-                               "when this object was created.", 0},
+    NAME_COLUMN,
+    {"Created At", "date", "",
+     "CreationTimestamp is a timestamp representing the server time "
+     "when this object was created.",
+     0},
 };
 
 static json_t *lr_cells(const json_t *obj)
 {
-    return json_pack("[s]", str(json_object_get(obj, "metadata"), "creationTimestamp"));
+    return json_pack("[s, s]", name_of(obj),
+                     str(json_object_get(obj, "metadata"), "creationTimestamp"));
 }
 
 static void copy_missing(json_t *item, const char *to, const json_t *from)
@@ -861,7 +923,8 @@ static void copy_missing(json_t *item, const char *to, const json_t *from)
     json_t *dst = child_object(item, to);
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)from, k, v) {
+    json_object_foreach((json_t *)from, k, v)
+    {
         if (json_object_get(dst, k) == NULL)
             json_object_set(dst, k, v);
     }
@@ -873,7 +936,8 @@ static void lr_prepare(json_t *obj, const json_t *old)
 {
     size_t i;
     json_t *item;
-    json_array_foreach(json_object_get(json_object_get(obj, "spec"), "limits"), i, item) {
+    json_array_foreach(json_object_get(json_object_get(obj, "spec"), "limits"), i, item)
+    {
         if (!json_is_object(item) || strcmp(str(item, "type"), "Container") != 0)
             continue;
         copy_missing(item, "default", json_object_get(item, "max"));
@@ -890,7 +954,8 @@ static void lr_validate(const json_t *obj, const json_t *old, tri_status_t *st)
     subdomain_name(obj, st);
     size_t i;
     json_t *item;
-    json_array_foreach(json_object_get(json_object_get(obj, "spec"), "limits"), i, item) {
+    json_array_foreach(json_object_get(json_object_get(obj, "spec"), "limits"), i, item)
+    {
         char path[FIELD_LEN / 2];
         snprintf(path, sizeof path, "spec.limits[%zu].", i);
         if (str(item, "type")[0] == '\0') {
@@ -916,8 +981,9 @@ const tri_resource_t tri_res_limitranges = {
     .singular = "limitrange",
     .short_names = {"limits"},
     .namespaced = true,
+    .table_all_columns = true,
     .columns = lr_columns,
-    .n_columns = 1,
+    .n_columns = sizeof lr_columns / sizeof lr_columns[0],
     .cells = lr_cells,
     .validate = lr_validate,
     .prepare = lr_prepare,

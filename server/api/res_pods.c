@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "resources.h"
 #include "triarch/codec.h"
@@ -90,8 +89,8 @@ static void unsupported(tri_status_t *st, const char *field, const char *v,
                          "Unsupported value: \"%s\": supported values: %s", v, list);
 }
 
-static void check_enum(const json_t *o, const char *k, const char *path,
-                       const char *const *allowed, tri_status_t *st)
+static void check_enum(const json_t *o, const char *k, const char *path, const char *const *allowed,
+                       tri_status_t *st)
 {
     json_t *v = json_object_get(o, k);
     if (v == NULL || json_is_null(v))
@@ -126,10 +125,20 @@ static bool quantity_value(const json_t *q, long double *out)
         const char *suffix;
         long double mult;
     } suffixes[] = {
-        {"", 1},          {"m", 1e-3L},          {"k", 1e3L},           {"M", 1e6L},
-        {"G", 1e9L},      {"T", 1e12L},          {"P", 1e15L},          {"E", 1e18L},
-        {"Ki", 1024.0L},  {"Mi", 1048576.0L},    {"Gi", 1073741824.0L}, {"Ti", 1099511627776.0L},
-        {"Pi", 1125899906842624.0L}, {"Ei", 1152921504606846976.0L},
+        {"", 1},
+        {"m", 1e-3L},
+        {"k", 1e3L},
+        {"M", 1e6L},
+        {"G", 1e9L},
+        {"T", 1e12L},
+        {"P", 1e15L},
+        {"E", 1e18L},
+        {"Ki", 1024.0L},
+        {"Mi", 1048576.0L},
+        {"Gi", 1073741824.0L},
+        {"Ti", 1099511627776.0L},
+        {"Pi", 1125899906842624.0L},
+        {"Ei", 1152921504606846976.0L},
     };
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         if (strcmp(end, suffixes[i].suffix) == 0) {
@@ -202,7 +211,8 @@ static void container_default(json_t *c, bool host_network)
     child_object(c, "resources");
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(c, "ports"), i, p) {
+    json_array_foreach(json_object_get(c, "ports"), i, p)
+    {
         if (!json_is_object(p))
             continue;
         default_str(p, "protocol", "TCP");
@@ -211,7 +221,8 @@ static void container_default(json_t *c, bool host_network)
             json_object_set(p, "hostPort", cp);
     }
     json_t *e;
-    json_array_foreach(json_object_get(c, "env"), i, e) {
+    json_array_foreach(json_object_get(c, "env"), i, e)
+    {
         json_t *fr = json_object_get(json_object_get(e, "valueFrom"), "fieldRef");
         if (json_is_object(fr))
             default_str(fr, "apiVersion", "v1");
@@ -252,13 +263,11 @@ void tri_pod_spec_default(json_t *spec)
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
         size_t i;
         json_t *c;
-        json_array_foreach(json_object_get(spec, lists[l]), i, c)
-            container_default(c, host_net);
+        json_array_foreach(json_object_get(spec, lists[l]), i, c) container_default(c, host_net);
     }
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(spec, "volumes"), i, v)
-        volume_default(v);
+    json_array_foreach(json_object_get(spec, "volumes"), i, v) volume_default(v);
 }
 
 /* SetDefaults_Pod: a container with a limit and no request for it requests the limit. */
@@ -268,7 +277,8 @@ static void requests_from_limits(json_t *spec)
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
         size_t i;
         json_t *c;
-        json_array_foreach(json_object_get(spec, lists[l]), i, c) {
+        json_array_foreach(json_object_get(spec, lists[l]), i, c)
+        {
             json_t *res = json_object_get(c, "resources");
             json_t *lim = json_object_get(res, "limits");
             if (!json_is_object(lim) || json_object_size(lim) == 0)
@@ -276,7 +286,8 @@ static void requests_from_limits(json_t *spec)
             json_t *req = child_object(res, "requests");
             const char *k;
             json_t *q;
-            json_object_foreach(lim, k, q) {
+            json_object_foreach(lim, k, q)
+            {
                 if (json_object_get(req, k) == NULL)
                     json_object_set(req, k, q);
             }
@@ -288,7 +299,8 @@ static bool has_toleration_for(const json_t *tols, const char *key)
 {
     size_t i;
     json_t *t;
-    json_array_foreach(tols, i, t) {
+    json_array_foreach(tols, i, t)
+    {
         const char *eff = str(t, "effect");
         const char *op = str(t, "operator");
         bool any_key = str(t, "key")[0] == '\0' && strcmp(op, "Exists") == 0;
@@ -318,8 +330,7 @@ static void admission_defaults(json_t *spec)
         if (!has_toleration_for(tols, keys[i]))
             json_array_append_new(tols, json_pack("{s:s, s:s, s:s, s:i}", "key", keys[i],
                                                   "operator", "Exists", "effect", "NoExecute",
-                                                  "tolerationSeconds",
-                                                  DEFAULT_TOLERATION_SECONDS));
+                                                  "tolerationSeconds", DEFAULT_TOLERATION_SECONDS));
     }
 }
 
@@ -346,7 +357,8 @@ const char *tri_pod_qos_class(const json_t *spec)
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
         size_t i;
         json_t *c;
-        json_array_foreach(json_object_get(spec, lists[l]), i, c) {
+        json_array_foreach(json_object_get(spec, lists[l]), i, c)
+        {
             json_t *res = json_object_get(c, "resources");
             json_t *req = json_object_get(res, "requests");
             json_t *lim = json_object_get(res, "limits");
@@ -385,8 +397,9 @@ static void pod_prepare(json_t *obj, const json_t *old)
     admission_defaults(spec);
     /* PrepareForCreate: a new pod's status is Pending with its QoS class, whatever
      * the client sent */
-    json_object_set_new(obj, "status", json_pack("{s:s, s:s}", "phase", "Pending", "qosClass",
-                                                 tri_pod_qos_class(spec)));
+    json_object_set_new(
+        obj, "status",
+        json_pack("{s:s, s:s}", "phase", "Pending", "qosClass", tri_pod_qos_class(spec)));
 }
 
 /* ---------- validation ---------- */
@@ -423,7 +436,8 @@ static void validate_ports(const json_t *c, const char *path, tri_status_t *st)
     size_t i;
     json_t *p;
     char field[MAX_SHOWN_PATH];
-    json_array_foreach(ports, i, p) {
+    json_array_foreach(ports, i, p)
+    {
         json_t *cp = json_object_get(p, "containerPort");
         snprintf(field, sizeof field, "%s.ports[%zu].containerPort", path, i);
         if (cp == NULL)
@@ -450,7 +464,8 @@ static void validate_ports(const json_t *c, const char *path, tri_status_t *st)
         if (msg)
             name_cause(st, field, name, msg);
         for (size_t j = 0; j < i; j++) {
-            const char *other = json_string_value(json_object_get(json_array_get(ports, j), "name"));
+            const char *other =
+                json_string_value(json_object_get(json_array_get(ports, j), "name"));
             if (other && strcmp(other, name) == 0)
                 tri_status_add_cause(st, "FieldValueDuplicate", field, "Duplicate value: \"%s\"",
                                      name);
@@ -462,7 +477,8 @@ static bool volume_named(const json_t *spec, const char *name)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(spec, "volumes"), i, v) {
+    json_array_foreach(json_object_get(spec, "volumes"), i, v)
+    {
         if (strcmp(str(v, "name"), name) == 0)
             return true;
     }
@@ -489,8 +505,8 @@ static void validate_container(const json_t *spec, const json_t *c, const char *
     snprintf(field, sizeof field, "%s.image", path);
     if (image_required && (image == NULL || image[0] == '\0'))
         tri_status_add_cause(st, "FieldValueRequired", field, "Required value");
-    else if (image && image[0] != '\0' && (isspace((unsigned char)image[0]) ||
-                                           isspace((unsigned char)image[strlen(image) - 1])))
+    else if (image && image[0] != '\0' &&
+             (isspace((unsigned char)image[0]) || isspace((unsigned char)image[strlen(image) - 1])))
         tri_status_add_cause(st, "FieldValueInvalid", field,
                              "Invalid value: \"%s\": must not have leading or trailing whitespace",
                              image);
@@ -498,13 +514,15 @@ static void validate_container(const json_t *spec, const json_t *c, const char *
     validate_ports(c, path, st);
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(c, "env"), i, e) {
+    json_array_foreach(json_object_get(c, "env"), i, e)
+    {
         snprintf(field, sizeof field, "%s.env[%zu].name", path, i);
         if (str(e, "name")[0] == '\0')
             tri_status_add_cause(st, "FieldValueRequired", field, "Required value");
     }
     json_t *m;
-    json_array_foreach(json_object_get(c, "volumeMounts"), i, m) {
+    json_array_foreach(json_object_get(c, "volumeMounts"), i, m)
+    {
         snprintf(field, sizeof field, "%s.volumeMounts[%zu].name", path, i);
         const char *vn = str(m, "name");
         if (vn[0] == '\0')
@@ -538,7 +556,8 @@ static void validate_volumes(const json_t *spec, const char *path, tri_status_t 
     size_t i;
     json_t *v;
     char field[MAX_SHOWN_PATH];
-    json_array_foreach(json_object_get(spec, "volumes"), i, v) {
+    json_array_foreach(json_object_get(spec, "volumes"), i, v)
+    {
         const char *name = str(v, "name");
         snprintf(field, sizeof field, "%s.volumes[%zu].name", path, i);
         const char *msg;
@@ -549,8 +568,7 @@ static void validate_volumes(const json_t *spec, const char *path, tri_status_t 
         if ((msg = tri_validate_dns1123_label(name)) != NULL)
             name_cause(st, field, name, msg);
         for (size_t j = 0; j < i; j++)
-            if (strcmp(str(json_array_get(json_object_get(spec, "volumes"), j), "name"), name) ==
-                0)
+            if (strcmp(str(json_array_get(json_object_get(spec, "volumes"), j), "name"), name) == 0)
                 tri_status_add_cause(st, "FieldValueDuplicate", field, "Duplicate value: \"%s\"",
                                      name);
     }
@@ -559,8 +577,8 @@ static void validate_volumes(const json_t *spec, const char *path, tri_status_t 
 void tri_pod_spec_validate(const json_t *spec, const char *path, tri_status_t *st)
 {
     static const char *const restart[] = {"Always", "OnFailure", "Never", NULL};
-    static const char *const dns[] = {"ClusterFirst", "ClusterFirstWithHostNet", "Default",
-                                      "None", NULL};
+    static const char *const dns[] = {"ClusterFirst", "ClusterFirstWithHostNet", "Default", "None",
+                                      NULL};
     char field[MAX_SHOWN_PATH];
     if (!json_is_object(spec)) {
         tri_status_add_cause(st, "FieldValueRequired", path, "Required value");
@@ -574,7 +592,8 @@ void tri_pod_spec_validate(const json_t *spec, const char *path, tri_status_t *s
     for (size_t l = 0; l < 2; l++) {
         size_t i;
         json_t *c;
-        json_array_foreach(json_object_get(spec, lists[l]), i, c) {
+        json_array_foreach(json_object_get(spec, lists[l]), i, c)
+        {
             char cpath[PATH_LEN];
             snprintf(cpath, sizeof cpath, "%s.%s[%zu]", path, lists[l], i);
             validate_container(spec, c, cpath, true, st);
@@ -610,9 +629,11 @@ static bool tolerations_superset(const json_t *new_tols, const json_t *old_tols)
 {
     size_t i, j;
     json_t *o, *n;
-    json_array_foreach(old_tols, i, o) {
+    json_array_foreach(old_tols, i, o)
+    {
         bool found = false;
-        json_array_foreach(new_tols, j, n) {
+        json_array_foreach(new_tols, j, n)
+        {
             if (json_equal(o, n)) {
                 found = true;
                 break;
@@ -637,7 +658,8 @@ static json_t *spec_without_allowed_changes(const json_t *spec, const json_t *os
             continue;
         size_t i;
         json_t *c;
-        json_array_foreach(arr, i, c) {
+        json_array_foreach(arr, i, c)
+        {
             json_t *oimg = json_object_get(json_array_get(oarr, i), "image");
             if (json_is_object(c) && oimg)
                 json_object_set(c, "image", oimg);
@@ -687,7 +709,8 @@ static void diff_key(const json_t *a, const json_t *b, const char *path, const c
         json_array_size(va) == json_array_size(vb)) {
         size_t i;
         json_t *e;
-        json_array_foreach(va, i, e) {
+        json_array_foreach(va, i, e)
+        {
             char ef[2 * MAX_SHOWN_PATH];
             snprintf(ef, sizeof ef, "%s[%zu]", field, i);
             json_t *eb = json_array_get(vb, i);
@@ -707,9 +730,9 @@ static void diff_object(const json_t *a, const json_t *b, const char *path, bool
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)a, k, v)
-        diff_key(a, b, path, k, descend_lists, st);
-    json_object_foreach((json_t *)b, k, v) {
+    json_object_foreach((json_t *)a, k, v) diff_key(a, b, path, k, descend_lists, st);
+    json_object_foreach((json_t *)b, k, v)
+    {
         if (json_object_get(a, k) == NULL)
             diff_key(a, b, path, k, descend_lists, st);
     }
@@ -733,12 +756,18 @@ static void pod_validate(const json_t *obj, const json_t *old, tri_status_t *st)
 
 /* ---------- Table ---------- */
 
+/* The whole row, AGE between RESTARTS and the wide columns as kubectl prints it. */
 static const tri_column_t pod_columns[] = {
+    {"Name", "string", "name", "Name must be unique within a namespace.", 0},
     {"Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.", 0},
     {"Status", "string", "", "The aggregate status of the containers in this pod.", 0},
     {"Restarts", "string", "",
      "The number of times the containers in this pod have been restarted and when the last "
      "container in this pod has restarted.",
+     0},
+    {"Age", "string", "",
+     "CreationTimestamp is a timestamp representing the server time when this object was "
+     "created.",
      0},
     {"IP", "string", "", "IP address allocated to the pod. Routable at least within the cluster.",
      1},
@@ -748,44 +777,10 @@ static const tri_column_t pod_columns[] = {
     {"Readiness Gates", "string", "", "The readiness gates of the pod.", 1},
 };
 
-/* apimachinery's HumanDuration, for "3 (5m ago)" in RESTARTS. */
-static void human_duration(long long s, char *out, size_t len)
-{
-    if (s < 0)
-        s = 0;
-    long long m = s / 60, h = s / 3600, d = h / 24, y = d / 365;
-    if (s < 120)
-        snprintf(out, len, "%llds", s);
-    else if (m < 10 && s % 60)
-        snprintf(out, len, "%lldm%llds", m, s % 60);
-    else if (m < 180)
-        snprintf(out, len, "%lldm", m);
-    else if (h < 8 && m % 60)
-        snprintf(out, len, "%lldh%lldm", h, m % 60);
-    else if (h < 48)
-        snprintf(out, len, "%lldh", h);
-    else if (h < 24 * 8 && h % 24)
-        snprintf(out, len, "%lldd%lldh", d, h % 24);
-    else if (h < 24 * 365 * 2)
-        snprintf(out, len, "%lldd", d);
-    else if (h < 24 * 365 * 8 && d % 365)
-        snprintf(out, len, "%lldy%lldd", y, d % 365);
-    else
-        snprintf(out, len, "%lldy", y);
-}
-
-static time_t parse_time(const char *ts)
-{
-    struct tm tm = {0};
-    if (ts == NULL || strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-        return 0;
-    return timegm(&tm);
-}
-
 typedef struct pod_summary {
     char status[128];
     long long restarts;
-    time_t last_restart;
+    char last_restart[32]; /* the latest lastState.terminated.finishedAt (RFC 3339) */
     int ready, total;
 } pod_summary_t;
 
@@ -793,16 +788,18 @@ static void note_restart(pod_summary_t *s, const json_t *cs)
 {
     s->restarts += json_integer_value(json_object_get(cs, "restartCount"));
     json_t *term = json_object_get(json_object_get(cs, "lastState"), "terminated");
-    time_t t = parse_time(json_string_value(json_object_get(term, "finishedAt")));
-    if (t > s->last_restart)
-        s->last_restart = t;
+    const char *t = json_string_value(json_object_get(term, "finishedAt"));
+    /* same-format UTC timestamps order as strings */
+    if (t && strlen(t) < sizeof s->last_restart && strcmp(t, s->last_restart) > 0)
+        snprintf(s->last_restart, sizeof s->last_restart, "%s", t);
 }
 
 static bool is_sidecar(const json_t *spec, const char *name)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(spec, "initContainers"), i, c) {
+    json_array_foreach(json_object_get(spec, "initContainers"), i, c)
+    {
         if (strcmp(str(c, "name"), name) == 0)
             return strcmp(str(c, "restartPolicy"), "Always") == 0;
     }
@@ -817,7 +814,8 @@ static bool init_status(const json_t *spec, const json_t *status, pod_summary_t 
     size_t i;
     json_t *cs;
     bool initializing = false;
-    json_array_foreach(list, i, cs) {
+    json_array_foreach(list, i, cs)
+    {
         note_restart(s, cs);
         json_t *state = json_object_get(cs, "state");
         json_t *term = json_object_get(state, "terminated");
@@ -832,7 +830,8 @@ static bool init_status(const json_t *spec, const json_t *status, pod_summary_t 
             continue;
         if (term && json_integer_value(json_object_get(term, "exitCode")) == 0)
             continue;
-        if (sidecar && json_object_get(state, "running") && json_is_true(json_object_get(cs, "started")))
+        if (sidecar && json_object_get(state, "running") &&
+            json_is_true(json_object_get(cs, "started")))
             continue;
         if (term) {
             const char *r = str(term, "reason");
@@ -844,7 +843,8 @@ static bool init_status(const json_t *spec, const json_t *status, pod_summary_t 
             else
                 snprintf(s->status, sizeof s->status, "Init:ExitCode:%lld",
                          (long long)json_integer_value(json_object_get(term, "exitCode")));
-        } else if (wait && str(wait, "reason")[0] && strcmp(str(wait, "reason"), "PodInitializing") != 0) {
+        } else if (wait && str(wait, "reason")[0] &&
+                   strcmp(str(wait, "reason"), "PodInitializing") != 0) {
             snprintf(s->status, sizeof s->status, "Init:%s", str(wait, "reason"));
         } else {
             snprintf(s->status, sizeof s->status, "Init:%zu/%zu", i, n);
@@ -858,7 +858,8 @@ static bool condition_true(const json_t *status, const char *type)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(status, "conditions"), i, c) {
+    json_array_foreach(json_object_get(status, "conditions"), i, c)
+    {
         if (strcmp(str(c, "type"), type) == 0)
             return strcmp(str(c, "status"), "True") == 0;
     }
@@ -926,11 +927,11 @@ static json_t *pod_cells(const json_t *obj)
     summarize(obj, &s);
     const json_t *spec = json_object_get(obj, "spec");
     const json_t *status = json_object_get(obj, "status");
-    char ready[32], restarts[64], gates[32];
+    char ready[32], restarts[64], gates[32], age[32];
     snprintf(ready, sizeof ready, "%d/%d", s.ready, s.total);
-    if (s.restarts > 0 && s.last_restart > 0) {
+    if (s.restarts > 0 && s.last_restart[0]) {
         char ago[32];
-        human_duration((long long)(time(NULL) - s.last_restart), ago, sizeof ago);
+        tri_table_age(s.last_restart, ago, sizeof ago);
         snprintf(restarts, sizeof restarts, "%lld (%s ago)", s.restarts, ago);
     } else {
         snprintf(restarts, sizeof restarts, "%lld", s.restarts);
@@ -941,7 +942,8 @@ static json_t *pod_cells(const json_t *obj)
     } else {
         size_t met = 0, i;
         json_t *g;
-        json_array_foreach(rg, i, g) {
+        json_array_foreach(rg, i, g)
+        {
             if (condition_true(status, str(g, "conditionType")))
                 met++;
         }
@@ -950,9 +952,11 @@ static json_t *pod_cells(const json_t *obj)
     const char *ip = str(status, "podIP");
     if (ip[0] == '\0')
         ip = str(json_array_get(json_object_get(status, "podIPs"), 0), "ip");
-    return json_pack("[s, s, s, s, s, s, s]", ready, s.status, restarts, or_none(ip),
-                     or_none(str(spec, "nodeName")), or_none(str(status, "nominatedNodeName")),
-                     gates);
+    const json_t *meta = json_object_get(obj, "metadata");
+    tri_table_age(json_string_value(json_object_get(meta, "creationTimestamp")), age, sizeof age);
+    return json_pack("[s, s, s, s, s, s, s, s, s]", str(meta, "name"), ready, s.status, restarts,
+                     age, or_none(ip), or_none(str(spec, "nodeName")),
+                     or_none(str(status, "nominatedNodeName")), gates);
 }
 
 /* Pods have no metadata.generation in 1.32 (it came with PodGeneration in 1.33). */
@@ -967,6 +971,7 @@ const tri_resource_t tri_res_pods = {
     .categories = {"all"},
     .namespaced = true,
     .has_status = true,
+    .table_all_columns = true,
     .columns = pod_columns,
     .n_columns = sizeof pod_columns / sizeof pod_columns[0],
     .cells = pod_cells,

@@ -86,10 +86,10 @@ static bool has_cluster_ip(const json_t *spec)
 /* ---------- value ranges ---------- */
 
 typedef struct alloc_range {
-    const char *prefix;  /* allocator key prefix */
-    uint32_t first;      /* first value handed out automatically */
-    uint32_t size;       /* how many, from first */
-    bool ip;             /* values print as dotted quads, else as decimals */
+    const char *prefix; /* allocator key prefix */
+    uint32_t first;     /* first value handed out automatically */
+    uint32_t size;      /* how many, from first */
+    bool ip;            /* values print as dotted quads, else as decimals */
 } alloc_range_t;
 
 typedef struct cidr {
@@ -166,8 +166,8 @@ static uint32_t seed_of(const char *uid, unsigned attempt, unsigned index)
 
 /* The first free value from the seed's starting point on, wrapping; TRI_ENOENT
  * when the range is full. */
-static int range_pick(tri_store_t *s, const alloc_range_t *r, uint32_t seed,
-                      const uint32_t *excl, size_t n_excl, uint32_t *out)
+static int range_pick(tri_store_t *s, const alloc_range_t *r, uint32_t seed, const uint32_t *excl,
+                      size_t n_excl, uint32_t *out)
 {
     uint32_t start = seed % r->size;
     for (uint32_t i = 0; i < r->size; i++) {
@@ -253,8 +253,8 @@ static void ctx_init(alloc_ctx_t *c, tri_api_t *api, json_t *obj, tri_txn_builde
 static int invalid(alloc_ctx_t *c, const char *field, const char *msg)
 {
     tri_status_add_cause(c->st, "FieldValueInvalid", field, "%s", msg);
-    tri_meta_finish_invalid(&tri_res_services,
-                            str(json_object_get(c->obj, "metadata"), "name"), c->st);
+    tri_meta_finish_invalid(&tri_res_services, str(json_object_get(c->obj, "metadata"), "name"),
+                            c->st);
     return TRI_EINVAL;
 }
 
@@ -311,11 +311,10 @@ static int alloc_cluster_ip(alloc_ctx_t *c, json_t *spec)
     if (explicit) {
         bool in_range = v > cidr.base && v < cidr.base + cidr.size - 1;
         snprintf(msg, sizeof msg,
-                 "Invalid value: [\"%s\"]: failed to allocate IP %s: provided IP is %s", want,
-                 want,
-                 in_range ? "already allocated"
-                          : "not in the valid range. The range of valid IPs is "
-                            SERVICE_CIDR_DEFAULT);
+                 "Invalid value: [\"%s\"]: failed to allocate IP %s: provided IP is %s", want, want,
+                 in_range
+                     ? "already allocated"
+                     : "not in the valid range. The range of valid IPs is " SERVICE_CIDR_DEFAULT);
         if (!in_range || taken(c->store, &r, v, NULL, 0))
             return invalid(c, "spec.clusterIPs", msg);
     } else if (range_pick(c->store, &r, seed_of(c->uid, c->b->attempt, 0), NULL, 0, &v) != 0) {
@@ -338,7 +337,8 @@ static size_t node_ports(const json_t *spec, uint32_t *out, size_t max)
 {
     size_t n = 0, i;
     json_t *p;
-    json_array_foreach(json_object_get(spec, "ports"), i, p) {
+    json_array_foreach(json_object_get(spec, "ports"), i, p)
+    {
         if (n < max)
             out[n++] = node_port_of(p);
     }
@@ -486,7 +486,8 @@ static void keep_allocated(json_t *spec, const json_t *ospec)
 {
     if (is_type(spec, "ExternalName") || is_type(ospec, "ExternalName"))
         return;
-    if (str(spec, "clusterIP")[0] == '\0' && json_array_size(json_object_get(spec, "clusterIPs")) == 0) {
+    if (str(spec, "clusterIP")[0] == '\0' &&
+        json_array_size(json_object_get(spec, "clusterIPs")) == 0) {
         static const char *const kept[] = {"clusterIP", "clusterIPs", "ipFamilies",
                                            "ipFamilyPolicy"};
         for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
@@ -499,10 +500,12 @@ static void keep_allocated(json_t *spec, const json_t *ospec)
         return;
     size_t i, j;
     json_t *p, *op;
-    json_array_foreach(json_object_get(spec, "ports"), i, p) {
+    json_array_foreach(json_object_get(spec, "ports"), i, p)
+    {
         if (node_port_of(p) != 0)
             continue;
-        json_array_foreach(json_object_get(ospec, "ports"), j, op) {
+        json_array_foreach(json_object_get(ospec, "ports"), j, op)
+        {
             if (json_equal(json_object_get(p, "port"), json_object_get(op, "port")) &&
                 strcmp(str(p, "protocol"), str(op, "protocol")) == 0 && node_port_of(op)) {
                 json_object_set(p, "nodePort", json_object_get(op, "nodePort"));
@@ -524,12 +527,14 @@ static void svc_prepare(json_t *obj, const json_t *old)
     }
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(spec, "ports"), i, p) {
+    json_array_foreach(json_object_get(spec, "ports"), i, p)
+    {
         if (!json_is_object(p))
             continue;
         default_str(p, "protocol", "TCP");
         json_t *tp = json_object_get(p, "targetPort");
-        bool unset = tp == NULL || json_is_null(tp) || (json_is_integer(tp) && json_integer_value(tp) == 0) ||
+        bool unset = tp == NULL || json_is_null(tp) ||
+                     (json_is_integer(tp) && json_integer_value(tp) == 0) ||
                      (json_is_string(tp) && json_string_length(tp) == 0);
         if (unset && json_object_get(p, "port"))
             json_object_set(p, "targetPort", json_object_get(p, "port"));
@@ -540,8 +545,10 @@ static void svc_prepare(json_t *obj, const json_t *old)
         json_object_set(spec, "clusterIP", json_array_get(ips, 0));
     if (old != NULL)
         keep_allocated(spec, json_object_get(old, "spec"));
-    if (str(spec, "clusterIP")[0] != '\0' && json_array_size(json_object_get(spec, "clusterIPs")) == 0)
-        json_object_set_new(spec, "clusterIPs", json_pack("[O]", json_object_get(spec, "clusterIP")));
+    if (str(spec, "clusterIP")[0] != '\0' &&
+        json_array_size(json_object_get(spec, "clusterIPs")) == 0)
+        json_object_set_new(spec, "clusterIPs",
+                            json_pack("[O]", json_object_get(spec, "clusterIP")));
     if (!is_type(spec, "ExternalName")) {
         default_str(spec, "internalTrafficPolicy", "Cluster");
         if (json_array_size(json_object_get(spec, "ipFamilies")) == 0)
@@ -550,7 +557,8 @@ static void svc_prepare(json_t *obj, const json_t *old)
     }
     if (is_type(spec, "NodePort") || is_type(spec, "LoadBalancer"))
         default_str(spec, "externalTrafficPolicy", "Cluster");
-    if (is_type(spec, "LoadBalancer") && json_object_get(spec, "allocateLoadBalancerNodePorts") == NULL)
+    if (is_type(spec, "LoadBalancer") &&
+        json_object_get(spec, "allocateLoadBalancerNodePorts") == NULL)
         json_object_set_new(spec, "allocateLoadBalancerNodePorts", json_true());
     if (old == NULL)
         json_object_set_new(obj, "status", json_pack("{s:{}}", "loadBalancer"));
@@ -596,7 +604,8 @@ static void validate_port(const json_t *spec, const json_t *p, size_t i, tri_sta
     snprintf(path, sizeof path, "spec.ports[%zu].", i);
     json_t *port = json_object_get(p, "port");
     snprintf(field, sizeof field, "%sport", path);
-    if (!json_is_integer(port) || json_integer_value(port) < 1 || json_integer_value(port) > PORT_MAX)
+    if (!json_is_integer(port) || json_integer_value(port) < 1 ||
+        json_integer_value(port) > PORT_MAX)
         tri_status_add_cause(st, "FieldValueInvalid", field,
                              "Invalid value: %lld: must be between 1 and 65535, inclusive",
                              (long long)json_integer_value(port));
@@ -608,7 +617,8 @@ static void validate_port(const json_t *spec, const json_t *p, size_t i, tri_sta
     if (name[0] == '\0' && n > 1)
         tri_status_add_cause(st, "FieldValueRequired", field, "Required value");
     else if (name[0] && (msg = tri_validate_dns1123_label(name)) != NULL)
-        tri_status_add_cause(st, "FieldValueInvalid", field, "Invalid value: \"%s\": %s", name, msg);
+        tri_status_add_cause(st, "FieldValueInvalid", field, "Invalid value: \"%s\": %s", name,
+                             msg);
     json_t *tp = json_object_get(p, "targetPort");
     snprintf(field, sizeof field, "%stargetPort", path);
     if (json_is_integer(tp) && (json_integer_value(tp) < 1 || json_integer_value(tp) > PORT_MAX))
@@ -650,10 +660,12 @@ static void svc_validate_spec(const json_t *spec, tri_status_t *st)
     if (ip[0] && strcmp(ip, "None") != 0 && parse_ip(ip, &v) != 0)
         tri_status_add_cause(st, "FieldValueInvalid", "spec.clusterIPs[0]",
                              "Invalid value: \"%s\": must be a valid IP address, (e.g. 10.9.8.7 "
-                             "or 2001:db8::ffff)", ip);
+                             "or 2001:db8::ffff)",
+                             ip);
     size_t i;
     json_t *f;
-    json_array_foreach(json_object_get(spec, "ipFamilies"), i, f) {
+    json_array_foreach(json_object_get(spec, "ipFamilies"), i, f)
+    {
         char field[FIELD_LEN];
         snprintf(field, sizeof field, "spec.ipFamilies[%zu]", i);
         if (!json_is_string(f) || strcmp(json_string_value(f), "IPv4") != 0)
@@ -675,8 +687,7 @@ static void svc_validate_spec(const json_t *spec, tri_status_t *st)
     if (json_array_size(ports) == 0 && strcmp(ip, "None") != 0)
         tri_status_add_cause(st, "FieldValueRequired", "spec.ports", "Required value");
     json_t *p;
-    json_array_foreach(ports, i, p)
-        validate_port(spec, p, i, st);
+    json_array_foreach(ports, i, p) validate_port(spec, p, i, st);
 }
 
 static void svc_validate(const json_t *obj, const json_t *old, tri_status_t *st)
@@ -701,11 +712,17 @@ static void svc_validate(const json_t *obj, const json_t *old, tri_status_t *st)
 
 /* ---------- Table ---------- */
 
+/* The whole row: AGE comes before the wide SELECTOR column. */
 static const tri_column_t svc_columns[] = {
+    {"Name", "string", "name", "Name must be unique within a namespace.", 0},
     {"Type", "string", "", "The type of the service.", 0},
     {"Cluster-IP", "string", "", "The cluster IP of the service.", 0},
     {"External-IP", "string", "", "The external IP of the service.", 0},
     {"Port(s)", "string", "", "The ports of the service.", 0},
+    {"Age", "string", "",
+     "CreationTimestamp is a timestamp representing the server time when this object was "
+     "created.",
+     0},
     {"Selector", "string", "", "The label selector of the service.", 1},
 };
 
@@ -726,8 +743,11 @@ static void external_ips(const json_t *obj, tri_buf_t *b)
         return;
     }
     if (is_type(spec, "LoadBalancer")) {
-        json_array_foreach(json_object_get(json_object_get(json_object_get(obj, "status"),
-                                                           "loadBalancer"), "ingress"), i, v) {
+        json_array_foreach(
+            json_object_get(json_object_get(json_object_get(obj, "status"), "loadBalancer"),
+                            "ingress"),
+            i, v)
+        {
             join(b, str(v, "ip"));
             join(b, str(v, "hostname"));
         }
@@ -745,15 +765,17 @@ static json_t *svc_cells(const json_t *obj)
     external_ips(obj, &ext);
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(spec, "ports"), i, p) {
+    json_array_foreach(json_object_get(spec, "ports"), i, p)
+    {
         char one[64];
         uint32_t np = node_port_of(p);
         if (np)
-            snprintf(one, sizeof one, "%lld:%u/%s", (long long)json_integer_value(json_object_get(p, "port")),
-                     np, str(p, "protocol"));
-        else
-            snprintf(one, sizeof one, "%lld/%s", (long long)json_integer_value(json_object_get(p, "port")),
+            snprintf(one, sizeof one, "%lld:%u/%s",
+                     (long long)json_integer_value(json_object_get(p, "port")), np,
                      str(p, "protocol"));
+        else
+            snprintf(one, sizeof one, "%lld/%s",
+                     (long long)json_integer_value(json_object_get(p, "port")), str(p, "protocol"));
         join(&ports, one);
     }
     if (ports.len == 0)
@@ -761,10 +783,13 @@ static json_t *svc_cells(const json_t *obj)
     char sel[1024];
     tri_format_labels(json_object_get(spec, "selector"), sel, sizeof sel);
     const char *ip = str(spec, "clusterIP");
+    const json_t *meta = json_object_get(obj, "metadata");
+    char age[32];
+    tri_table_age(json_string_value(json_object_get(meta, "creationTimestamp")), age, sizeof age);
     tri_buf_append(&ext, "", 1);
     tri_buf_append(&ports, "", 1);
-    json_t *cells = json_pack("[s, s, s, s, s]", str(spec, "type"), ip[0] ? ip : "<none>",
-                              ext.data, ports.data, sel);
+    json_t *cells = json_pack("[s, s, s, s, s, s, s]", str(meta, "name"), str(spec, "type"),
+                              ip[0] ? ip : "<none>", ext.data, ports.data, age, sel);
     tri_buf_free(&ext);
     tri_buf_free(&ports);
     return cells;
@@ -781,6 +806,7 @@ const tri_resource_t tri_res_services = {
     .categories = {"all"},
     .namespaced = true,
     .has_status = true,
+    .table_all_columns = true,
     .columns = svc_columns,
     .n_columns = sizeof svc_columns / sizeof svc_columns[0],
     .cells = svc_cells,

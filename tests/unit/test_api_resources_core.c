@@ -40,8 +40,8 @@ static json_t *at(const json_t *o, const char *path)
     snprintf(buf, sizeof buf, "%s", path);
     json_t *cur = (json_t *)o;
     for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, "."))
-        cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok))
-                                 : json_object_get(cur, tok);
+        cur =
+            json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok)) : json_object_get(cur, tok);
     return cur;
 }
 
@@ -54,7 +54,8 @@ static bool has_cause(const tri_status_t *st, const char *field, const char *nee
 {
     size_t i;
     json_t *c;
-    json_array_foreach(st->causes, i, c) {
+    json_array_foreach(st->causes, i, c)
+    {
         const char *f = json_string_value(json_object_get(c, "field"));
         const char *m = json_string_value(json_object_get(c, "message"));
         if (f && strcmp(f, field) == 0 && (needle == NULL || (m && strstr(m, needle))))
@@ -248,12 +249,14 @@ static void test_pod_cells(void)
     tri_status_t st;
     json_t *p = created(&tri_res_pods, POD, &st);
     json_t *c = cells(&tri_res_pods, p);
-    CHECK_STR(json_string_value(json_array_get(c, 0)), "0/3");
-    CHECK_STR(json_string_value(json_array_get(c, 1)), "Pending");
-    CHECK_STR(json_string_value(json_array_get(c, 2)), "0");
-    CHECK_STR(json_string_value(json_array_get(c, 3)), "<none>");
-    CHECK_STR(json_string_value(json_array_get(c, 4)), "<none>");
+    CHECK_STR(json_string_value(json_array_get(c, 0)), "x");
+    CHECK_STR(json_string_value(json_array_get(c, 1)), "0/3");
+    CHECK(json_string_value(json_array_get(c, 4)) != NULL); /* AGE before the wide columns */
+    CHECK_STR(json_string_value(json_array_get(c, 2)), "Pending");
+    CHECK_STR(json_string_value(json_array_get(c, 3)), "0");
+    CHECK_STR(json_string_value(json_array_get(c, 5)), "<none>");
     CHECK_STR(json_string_value(json_array_get(c, 6)), "<none>");
+    CHECK_STR(json_string_value(json_array_get(c, 8)), "<none>");
     json_decref(c);
     json_decref(p);
 
@@ -266,18 +269,18 @@ static void test_pod_cells(void)
               "\"CrashLoopBackOff\"}},\"lastState\":{\"terminated\":{\"exitCode\":1,"
               "\"finishedAt\":\"2020-01-01T00:00:00Z\"}}}]}}");
     c = cells(&tri_res_pods, p);
-    CHECK_STR(json_string_value(json_array_get(c, 0)), "1/2");
-    CHECK_STR(json_string_value(json_array_get(c, 1)), "CrashLoopBackOff");
-    CHECK(strncmp(json_string_value(json_array_get(c, 2)), "4 (", 3) == 0);
-    CHECK(strstr(json_string_value(json_array_get(c, 2)), " ago)") != NULL);
-    CHECK_STR(json_string_value(json_array_get(c, 3)), "10.244.0.5");
-    CHECK_STR(json_string_value(json_array_get(c, 4)), "n1");
-    CHECK_STR(json_string_value(json_array_get(c, 6)), "1/1");
+    CHECK_STR(json_string_value(json_array_get(c, 1)), "1/2");
+    CHECK_STR(json_string_value(json_array_get(c, 2)), "CrashLoopBackOff");
+    CHECK(strncmp(json_string_value(json_array_get(c, 3)), "4 (", 3) == 0);
+    CHECK(strstr(json_string_value(json_array_get(c, 3)), " ago)") != NULL);
+    CHECK_STR(json_string_value(json_array_get(c, 5)), "10.244.0.5");
+    CHECK_STR(json_string_value(json_array_get(c, 6)), "n1");
+    CHECK_STR(json_string_value(json_array_get(c, 8)), "1/1");
     json_decref(c);
     json_object_set_new(json_object_get(p, "metadata"), "deletionTimestamp",
                         json_string("2020-01-01T00:00:00Z"));
     c = cells(&tri_res_pods, p);
-    CHECK_STR(json_string_value(json_array_get(c, 1)), "Terminating");
+    CHECK_STR(json_string_value(json_array_get(c, 2)), "Terminating");
     json_decref(c);
     json_decref(p);
 
@@ -286,7 +289,7 @@ static void test_pod_cells(void)
               "\"Pending\",\"initContainerStatuses\":[{\"name\":\"i1\",\"state\":{\"terminated\":"
               "{\"exitCode\":0}}},{\"name\":\"i2\",\"state\":{\"running\":{}}}]}}");
     c = cells(&tri_res_pods, p);
-    CHECK_STR(json_string_value(json_array_get(c, 1)), "Init:1/2");
+    CHECK_STR(json_string_value(json_array_get(c, 2)), "Init:1/2");
     json_decref(c);
     json_decref(p);
 }
@@ -311,11 +314,11 @@ static void test_service_defaults(void)
     CHECK(json_is_object(at(s, "status.loadBalancer")));
     json_object_set_new(at(s, "spec"), "clusterIP", json_string("10.96.0.10"));
     json_t *c = cells(&tri_res_services, s);
-    CHECK_STR(json_string_value(json_array_get(c, 0)), "ClusterIP");
-    CHECK_STR(json_string_value(json_array_get(c, 1)), "10.96.0.10");
-    CHECK_STR(json_string_value(json_array_get(c, 2)), "<none>");
-    CHECK_STR(json_string_value(json_array_get(c, 3)), "80/TCP");
-    CHECK_STR(json_string_value(json_array_get(c, 4)), "a=1,b=2");
+    CHECK_STR(json_string_value(json_array_get(c, 1)), "ClusterIP");
+    CHECK_STR(json_string_value(json_array_get(c, 2)), "10.96.0.10");
+    CHECK_STR(json_string_value(json_array_get(c, 3)), "<none>");
+    CHECK_STR(json_string_value(json_array_get(c, 4)), "80/TCP");
+    CHECK_STR(json_string_value(json_array_get(c, 6)), "a=1,b=2");
     json_decref(c);
     json_decref(s);
 
@@ -329,9 +332,9 @@ static void test_service_defaults(void)
     CHECK(json_is_true(at(s, "spec.allocateLoadBalancerNodePorts")));
     CHECK_STR(sat(s, "spec.ports.1.targetPort"), "dns");
     c = cells(&tri_res_services, s);
-    CHECK_STR(json_string_value(json_array_get(c, 1)), "<none>");
-    CHECK_STR(json_string_value(json_array_get(c, 2)), "<pending>");
-    CHECK_STR(json_string_value(json_array_get(c, 3)), "80:30080/TCP,53/UDP");
+    CHECK_STR(json_string_value(json_array_get(c, 2)), "<none>");
+    CHECK_STR(json_string_value(json_array_get(c, 3)), "<pending>");
+    CHECK_STR(json_string_value(json_array_get(c, 4)), "80:30080/TCP,53/UDP");
     json_decref(c);
     json_decref(s);
 }
@@ -826,8 +829,9 @@ static void test_misc_kinds(void)
     reset_status(&st);
     json_object_set_new(at(q, "spec.hard"), "memory", json_string("1Gi"));
     c = cells(&tri_res_resourcequotas, q);
-    CHECK_STR(json_string_value(json_array_get(c, 0)), "cpu: 0/2, memory: 0/1Gi, pods: 3/10");
-    CHECK_STR(json_string_value(json_array_get(c, 1)), "limits.cpu: 0/4");
+    CHECK_STR(json_string_value(json_array_get(c, 0)), "q");
+    CHECK_STR(json_string_value(json_array_get(c, 2)), "cpu: 0/2, memory: 0/1Gi, pods: 3/10");
+    CHECK_STR(json_string_value(json_array_get(c, 3)), "limits.cpu: 0/4");
     json_decref(c);
     json_decref(q);
 
@@ -842,10 +846,16 @@ static void test_misc_kinds(void)
 
 static void test_registry_rows(void)
 {
-    static const char *const plurals[] = {"pods", "services", "endpoints", "secrets",
-                                          "serviceaccounts", "persistentvolumes",
-                                          "persistentvolumeclaims", "resourcequotas",
-                                          "limitranges", "replicationcontrollers"};
+    static const char *const plurals[] = {"pods",
+                                          "services",
+                                          "endpoints",
+                                          "secrets",
+                                          "serviceaccounts",
+                                          "persistentvolumes",
+                                          "persistentvolumeclaims",
+                                          "resourcequotas",
+                                          "limitranges",
+                                          "replicationcontrollers"};
     for (size_t i = 0; i < sizeof plurals / sizeof plurals[0]; i++)
         CHECK(tri_registry_find("", "v1", plurals[i]) != NULL);
     CHECK_STR(tri_res_pods.categories[0], "all");
