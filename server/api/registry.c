@@ -73,7 +73,10 @@ const tri_resource_t *tri_registry_find(const char *group, const char *version,
  * spelled "core" so that every resource sits at the same depth (ADR 0002). */
 void tri_registry_prefix(const tri_resource_t *r, const char *ns, tri_buf_t *out)
 {
-    tri_buf_appendf(out, "/registry/%s/%s/", r->group[0] ? r->group : "core", r->plural);
+    /* a version stored as another resource lives under that resource's keys:
+     * events.k8s.io Events are the core Events */
+    const tri_resource_t *s = r->storage ? r->storage : r;
+    tri_buf_appendf(out, "/registry/%s/%s/", s->group[0] ? s->group : "core", s->plural);
     if (r->namespaced && ns != NULL && ns[0] != '\0')
         tri_buf_appendf(out, "%s/", ns);
 }

@@ -396,6 +396,17 @@ def step_events_v1(c, k):
     check("GET it back: status", 200, st, c)
     check("GET it back: events.k8s.io/v1 shape", ("events.k8s.io/v1", "scaled web", "Deployment"),
           (o.get("apiVersion"), o.get("note"), o.get("regarding", {}).get("kind")), c)
+    core = f"https://{c.lb}/api/v1/namespaces/{NS}/events"
+    st, _, body = c.request("GET", core + "/ev1")
+    o = json.loads(body) if st == 200 else {}
+    check("the same event through core/v1", (200, "v1", "scaled web", "Deployment"),
+          (st, o.get("apiVersion"), o.get("message"), o.get("involvedObject", {}).get("kind")), c)
+    st, _, body = c.request("GET", url + "?fieldSelector=regarding.name%3Dweb")
+    names = [i["metadata"]["name"] for i in json.loads(body).get("items", [])] if st == 200 else st
+    check("events.k8s.io list by regarding.name", ["ev1"], names, c)
+    header, rows = table(k.ok("get", "events", "-n", NS))
+    check("kubectl get events shows it", True,
+          any("deployment/web" in r and "scaled web" in r for r in rows), c)
     bad = dict(EVENT_V1, metadata={"name": "ev2"})
     del bad["reportingController"]
     st, _, body = c.request("POST", url, bad)

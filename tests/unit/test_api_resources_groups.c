@@ -1072,6 +1072,17 @@ static void test_registry(void)
     CHECK(tri_registry_find("autoscaling", "v2", "horizontalpodautoscalers") == &tri_res_hpa_v2);
     CHECK(tri_registry_find("autoscaling", "v1", "horizontalpodautoscalers") == &tri_res_hpa_v1);
     CHECK(tri_registry_find("events.k8s.io", "v1", "events") == &tri_res_events_v1);
+    /* a version stored as another resource shares its keys */
+    tri_buf_t a = {0}, b = {0};
+    tri_registry_key(&tri_res_events_v1, "ns", "e", &a);
+    tri_registry_key(&tri_res_events, "ns", "e", &b);
+    CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    tri_buf_reset(&a);
+    tri_registry_prefix(&tri_res_hpa_v1, "ns", &a);
+    tri_buf_append(&a, "", 1);
+    CHECK_STR(a.data, "/registry/autoscaling/horizontalpodautoscalers/ns/");
+    tri_buf_free(&a);
+    tri_buf_free(&b);
     size_t v2 = n, v1 = n;
     for (size_t i = 0; i < n; i++) {
         if (all[i] == &tri_res_hpa_v2)
