@@ -7,7 +7,8 @@ the owner (deletionTimestamp, finalizer foregroundDeletion) until its blocking
 dependents are gone; orphan removes the owner and keeps the dependents without
 the reference. A dependent whose owner never existed is collected. Killing the
 leader in the middle of a background and of a foreground deletion, the new
-leader finishes both."""
+leader finishes both. Events, the other garbage, are deleted once older than
+--event-ttl and not before."""
 
 import json
 import os
@@ -19,7 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import KUBECTL, Cluster, TestFailure, check, wait_until  # noqa: E402
 
-FLAGS = ["--election-timeout-ms", "300", "--heartbeat-ms", "50"]
+EVENT_TTL_S = 3
+FLAGS = ["--election-timeout-ms", "300", "--heartbeat-ms", "50", "--event-ttl", str(EVENT_TTL_S)]
 READY_TIMEOUT_S = 60
 GC_TIMEOUT_S = 15
 NS = "gc"
@@ -157,6 +159,25 @@ def leader_kill(k, c):
     gone(k, ["lkf-held", "lkf-owner"], timeout=30)
 
 
+def events_ttl(k):
+    ev = {"apiVersion": "v1", "kind": "Event",
+          "metadata": {"name": "ev-1", "namespace": NS},
+          "involvedObject": {"kind": "ConfigMap", "name": "x", "namespace": NS},
+          "reason": "Test", "message": "collected after the TTL", "type": "Normal"}
+    k.ok("create", "-f", "-", input=json.dumps(ev))
+    t0 = time.monotonic()
+
+    def present():
+        return k.run("get", "event", "-n", NS, "ev-1").returncode == 0
+
+    check("event there after creation", True, present(), k.c)
+    time.sleep(1)
+    check("event kept before its TTL", True, present(), k.c)
+    # expired after the TTL (second-precision timestamps) plus the 1 s sweep gap
+    wait_until("event deleted after its TTL", lambda: not present(), EVENT_TTL_S + 10, k.c)
+    check("event lived its TTL", True, time.monotonic() - t0 >= EVENT_TTL_S - 1, k.c)
+
+
 def test_gc():
     with Cluster(n=3, extra_flags=FLAGS) as c:
         c.start_all()
@@ -169,6 +190,7 @@ def test_gc():
         background(k)
         foreground(k)
         orphan(k)
+        events_ttl(k)
         leader_kill(k, c)
         print(f"gc cases took {time.monotonic() - t0:.1f}s", flush=True)
 
