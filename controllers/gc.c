@@ -226,8 +226,8 @@ static void gc_on_deleted(tri_ctrl_loop_t *l, gc_t *gc, const char *uid)
     enqueue_deps(l, gc, uid); /* they may have lost their last owner */
 }
 
-static void gc_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r,
-                        enum tri_watch_event_type type, const json_t *obj)
+static void gc_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r, enum tri_watch_event_type type,
+                        const json_t *obj)
 {
     gc_t *gc = tri_ctrl_loop_data(l);
     const char *uid = ctrl_meta_str(obj, "uid");
@@ -299,10 +299,10 @@ struct gc_job {
     char uid[128];
     char ns[256];
     char name[256];
-    json_t *obj;         /* the object as read */
+    json_t *obj; /* the object as read */
     /* owners */
     size_t ref_i;
-    json_t *drop;        /* uids of the references to remove */
+    json_t *drop; /* uids of the references to remove */
     int solid, waiting;
     /* dependents (orphaning) */
     char **deps;
@@ -367,8 +367,9 @@ static const tri_resource_t *resolve_kind(const char *api_version, const char *k
 
 static void log_write_error(gc_job_t *j, const char *what)
 {
-    tri_info("gc", "write failed, will retry", "what=%s resource=%s ns=%s name=%s code=%d msg=\"%s\"",
-             what, j->res->plural, j->ns, j->name, j->op.status.code, j->op.status.message);
+    tri_info("gc", "write failed, will retry",
+             "what=%s resource=%s ns=%s name=%s code=%d msg=\"%s\"", what, j->res->plural, j->ns,
+             j->name, j->op.status.code, j->op.status.message);
 }
 
 static bool is_gone(const tri_api_op_t *op)
@@ -594,8 +595,7 @@ static void owners_decide(gc_job_t *j)
 
 static json_t *ref_at(const json_t *obj, size_t i)
 {
-    return json_array_get(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"),
-                          i);
+    return json_array_get(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i);
 }
 
 static void on_owner_read(tri_api_op_t *op)

@@ -45,13 +45,13 @@ enum item_state { ST_READY = 1, ST_WAITING, ST_INFLIGHT };
 struct tri_ctrl_item {
     tri_ctrl_loop_t *loop;
     enum item_state state;
-    struct tri_ctrl_item *qnext;       /* READY FIFO */
+    struct tri_ctrl_item *qnext;         /* READY FIFO */
     struct tri_ctrl_item *iprev, *inext; /* INFLIGHT list */
-    size_t heap_idx;                   /* WAITING: index in the heap */
-    uint64_t due;                      /* WAITING: monotonic ms */
-    bool dirty;                        /* added while INFLIGHT */
-    uint64_t dirty_due;                /* when it should run again (0: at once) */
-    bool dead;                         /* the loop stopped while INFLIGHT */
+    size_t heap_idx;                     /* WAITING: index in the heap */
+    uint64_t due;                        /* WAITING: monotonic ms */
+    bool dirty;                          /* added while INFLIGHT */
+    uint64_t dirty_due;                  /* when it should run again (0: at once) */
+    bool dead;                           /* the loop stopped while INFLIGHT */
     unsigned failures;
     char key[];
 };
@@ -76,8 +76,8 @@ struct tri_ctrl_loop {
     unsigned n_inflight_live;
     ctrl_watch_t *watches;
     size_t n_watches;
-    bool overflowed;      /* a key was dropped: resync once drained */
-    uint64_t resync_due;  /* 0: none */
+    bool overflowed;     /* a key was dropped: resync once drained */
+    uint64_t resync_due; /* 0: none */
     uint64_t reconciles;
     uv_timer_t kick;
     uv_timer_t delay;
@@ -656,14 +656,47 @@ void tri_ctrl_manager_free(tri_ctrl_manager_t *m)
 
 /* ---------- accessors ---------- */
 
-bool tri_ctrl_loop_running(const tri_ctrl_loop_t *l) { return l->running; }
-void *tri_ctrl_loop_data(const tri_ctrl_loop_t *l) { return l->data; }
-tri_api_t *tri_ctrl_loop_api(const tri_ctrl_loop_t *l) { return l->m->api; }
-const tri_ctrl_config_t *tri_ctrl_loop_config(const tri_ctrl_loop_t *l) { return &l->m->cfg; }
-const char *tri_ctrl_loop_name(const tri_ctrl_loop_t *l) { return l->def->name; }
-size_t tri_ctrl_loop_len(const tri_ctrl_loop_t *l) { return l->items.count; }
-uint64_t tri_ctrl_loop_reconciles(const tri_ctrl_loop_t *l) { return l->reconciles; }
-const char *tri_ctrl_key(const tri_ctrl_item_t *it) { return it->key; }
-tri_ctrl_loop_t *tri_ctrl_item_loop(const tri_ctrl_item_t *it) { return it->loop; }
-unsigned tri_ctrl_failures(const tri_ctrl_item_t *it) { return it->failures; }
-bool tri_ctrl_live(const tri_ctrl_item_t *it) { return !it->dead && it->loop->running; }
+bool tri_ctrl_loop_running(const tri_ctrl_loop_t *l)
+{
+    return l->running;
+}
+void *tri_ctrl_loop_data(const tri_ctrl_loop_t *l)
+{
+    return l->data;
+}
+tri_api_t *tri_ctrl_loop_api(const tri_ctrl_loop_t *l)
+{
+    return l->m->api;
+}
+const tri_ctrl_config_t *tri_ctrl_loop_config(const tri_ctrl_loop_t *l)
+{
+    return &l->m->cfg;
+}
+const char *tri_ctrl_loop_name(const tri_ctrl_loop_t *l)
+{
+    return l->def->name;
+}
+size_t tri_ctrl_loop_len(const tri_ctrl_loop_t *l)
+{
+    return l->items.count;
+}
+uint64_t tri_ctrl_loop_reconciles(const tri_ctrl_loop_t *l)
+{
+    return l->reconciles;
+}
+const char *tri_ctrl_key(const tri_ctrl_item_t *it)
+{
+    return it->key;
+}
+tri_ctrl_loop_t *tri_ctrl_item_loop(const tri_ctrl_item_t *it)
+{
+    return it->loop;
+}
+unsigned tri_ctrl_failures(const tri_ctrl_item_t *it)
+{
+    return it->failures;
+}
+bool tri_ctrl_live(const tri_ctrl_item_t *it)
+{
+    return !it->dead && it->loop->running;
+}

@@ -42,17 +42,17 @@ struct ns_job {
     tri_ctrl_loop_t *l;
     tri_ctrl_item_t *it;
     char name[256];
-    tri_api_op_t op;   /* get, list, finalize */
+    tri_api_op_t op; /* get, list, finalize */
     json_t *ns_obj;
     const tri_resource_t *const *all;
     size_t n_all, res_i;
-    json_t *items;     /* the current resource's objects */
+    json_t *items; /* the current resource's objects */
     size_t item_i;
     ns_del_t dels[NS_DELETE_PARALLEL];
     unsigned n_busy;
     size_t found, deleted, failed;
     unsigned pass;
-    bool dead;         /* the loop stopped: finish once the deletes in flight return */
+    bool dead; /* the loop stopped: finish once the deletes in flight return */
 };
 
 static void ns_res_next(ns_job_t *j);
@@ -126,8 +126,8 @@ static void ns_finalize(ns_job_t *j)
     }
     if (ns_next_op(j)) {
         j->op.subresource = "finalize";
-        tri_api_update(tri_ctrl_loop_api(j->l), &j->op, ns_resource(), NULL, j->name,
-                       upd, false, on_finalized);
+        tri_api_update(tri_ctrl_loop_api(j->l), &j->op, ns_resource(), NULL, j->name, upd, false,
+                       on_finalized);
     }
     json_decref(upd);
 }
@@ -144,9 +144,9 @@ static void on_content_deleted(tri_api_op_t *op)
         j->deleted++;
     } else {
         j->failed++;
-        tri_info("namespace", "delete failed, will retry", "ns=%s kind=%s name=%s code=%d msg=\"%s\"",
-                 j->name, op->res ? op->res->kind : "?", op->name, op->status.code,
-                 op->status.message);
+        tri_info("namespace", "delete failed, will retry",
+                 "ns=%s kind=%s name=%s code=%d msg=\"%s\"", j->name, op->res ? op->res->kind : "?",
+                 op->name, op->status.code, op->status.message);
     }
     tri_api_op_release(op);
     d->busy = false;
@@ -283,8 +283,8 @@ static int ns_reconcile(tri_ctrl_loop_t *l, tri_ctrl_item_t *it)
     return TRI_CTRL_PENDING;
 }
 
-static void ns_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r,
-                        enum tri_watch_event_type type, const json_t *obj)
+static void ns_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r, enum tri_watch_event_type type,
+                        const json_t *obj)
 {
     const char *name = ctrl_meta_str(obj, "name");
     if (type != TRI_WATCH_DELETED && name && ctrl_deleting(obj))

@@ -18,11 +18,11 @@ typedef struct fake {
     /* what reconcile answers for each run of a key: DONE unless listed */
     int results[MAX_RUNS];
     size_t n_results;
-    bool pending;                 /* answer PENDING and keep the item */
+    bool pending; /* answer PENDING and keep the item */
     tri_ctrl_item_t *held[MAX_KEYS];
     size_t n_held;
-    char keys[MAX_RUNS][16];      /* order of reconciles */
-    uint64_t at[MAX_RUNS];        /* when (monotonic ms) */
+    char keys[MAX_RUNS][16]; /* order of reconciles */
+    uint64_t at[MAX_RUNS];   /* when (monotonic ms) */
     size_t runs;
     int inflight_per_key_max;
     int inflight;
