@@ -69,6 +69,12 @@
  * leaves the other entries. An apply that changes nothing returns a copy of live
  * (managedFields and time unchanged unless the manager's field set changed).
  *
+ * Manager "kubectl" (kubectl apply --server-side) also follows kubectl's client-side
+ * apply as the apiserver does: conflicts on fields that live's
+ * kubectl.kubernetes.io/last-applied-configuration annotation sets to their current
+ * value are not conflicts (ownership moves), and that annotation, when present,
+ * becomes the applied config (compact JSON, sorted keys, trailing newline).
+ *
  * The caller keeps what Kubernetes does around the merge: kind/apiVersion/name
  * checks against the URL, resourceVersion in applied as a precondition, resetting
  * `status` on the main resource, defaulting and validation of the result, 201 when
