@@ -52,7 +52,8 @@ struct ns_job {
     unsigned n_busy;
     size_t found, deleted, failed;
     unsigned pass;
-    bool dead; /* the loop stopped: finish once the deletes in flight return */
+    bool dead;        /* the loop stopped: finish once the deletes in flight return */
+    bool dispatching; /* inside ns_dispatch (a delete may answer synchronously) */
 };
 
 static void ns_res_next(ns_job_t *j);
@@ -158,6 +159,9 @@ static void on_content_deleted(tri_api_op_t *op)
  * to the next resource when all have returned. */
 static void ns_dispatch(ns_job_t *j)
 {
+    if (j->dispatching)
+        return; /* a delete that answered synchronously: the outer call goes on */
+    j->dispatching = true;
     if (!j->dead && !tri_ctrl_live(j->it))
         j->dead = true;
     const tri_resource_t *r = j->all[j->res_i];
@@ -166,10 +170,10 @@ static void ns_dispatch(ns_job_t *j)
         j->found++;
         if (ctrl_deleting(obj))
             continue; /* already going; held by finalizers or a grace period */
-        ns_del_t *d = NULL;
-        for (size_t k = 0; k < NS_DELETE_PARALLEL && d == NULL; k++)
-            if (!j->dels[k].busy)
-                d = &j->dels[k];
+        size_t k = 0;
+        while (k < NS_DELETE_PARALLEL - 1 && j->dels[k].busy)
+            k++; /* a free slot exists: n_busy < NS_DELETE_PARALLEL */
+        ns_del_t *d = &j->dels[k];
         memset(&d->op, 0, sizeof d->op);
         d->j = j;
         d->busy = true;
@@ -184,6 +188,7 @@ static void ns_dispatch(ns_job_t *j)
         tri_api_delete(tri_ctrl_loop_api(j->l), &d->op, r, j->name, ctrl_meta_str(obj, "name"), &o,
                        on_content_deleted);
     }
+    j->dispatching = false;
     if (j->n_busy > 0)
         return;
     if (j->dead) {
