@@ -26,6 +26,7 @@
 #include "scale.h"
 #include "resources.h"
 #include "triarch/api.h"
+#include "triarch/apply.h"
 #include "triarch/codec.h"
 #include "triarch/errors.h"
 #include "triarch/log.h"
@@ -719,13 +720,19 @@ static void create_propose(tri_api_op_t *op)
     tri_buf_free(&nskey);
 }
 
-int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
-                   json_t *obj, bool dry_run, tri_api_cb cb)
+static void managed_fields(tri_api_op_t *op, json_t *obj, const json_t *old)
 {
-    op_init(api, op, r, ns, NULL, OP_CREATE, cb);
+    char apiv[128];
+    tri_resource_api_version(op->res, apiv, sizeof apiv);
+    tri_managed_fields_update(obj, old, op->field_manager, apiv);
+}
+
+/* The create pipeline on op->input (a body, or the result of an apply). */
+static void create_begin(tri_api_op_t *op, bool from_apply)
+{
+    const tri_resource_t *r = op->res;
+    op->kind = OP_CREATE;
     op->http_code = 201;
-    op->dry_run = dry_run;
-    op->input = obj;
     tri_meta_prune_unknown(r, op->input, op->strict_fields, &op->warnings, &op->status);
     json_t *in_meta = json_object_get(op->input, "metadata");
     const char *given = json_string_value(json_object_get(in_meta, "name"));
@@ -740,7 +747,7 @@ int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
         tri_meta_validate(r, op->input, NULL, &op->status);
     if (tri_meta_finish_invalid(r, op->name, &op->status)) {
         op_finish(op);
-        return 0;
+        return;
     }
     if (namespace_terminating(op)) {
         tri_status_set(&op->status, 403, "Forbidden",
@@ -749,26 +756,58 @@ int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, co
                        r->plural, op->name, op->ns);
         set_details(op);
         op_finish(op);
-        return 0;
+        return;
     }
+    tri_buf_reset(&op->key);
     tri_registry_key(r, op->ns, op->name, &op->key);
     tri_life_generation(r, op->input, NULL);
+    if (!from_apply)
+        managed_fields(op, op->input, NULL);
     if (!run_hook(op, op->input, NULL)) {
         op_finish(op);
-        return 0;
+        return;
     }
+    tri_buf_reset(&op->val);
     tri_object_encode_as(op->res, op->input, &op->val);
     if (op->val.len > TRI_MAX_OBJECT_BYTES) {
         fail_code(op, TRI_ETOOBIG);
-        return 0;
+        return;
     }
-    if (dry_run) {
-        tri_buf_append(&op->body, op->val.data, op->val.len);
+    if (op->dry_run) {
+        render_val(op, 0);
         op_finish(op);
-        return 0;
+        return;
     }
     create_propose(op);
+}
+
+int tri_api_create(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, const char *ns,
+                   json_t *obj, bool dry_run, tri_api_cb cb)
+{
+    op_init(api, op, r, ns, NULL, OP_CREATE, cb);
+    op->dry_run = dry_run;
+    op->input = obj;
+    create_begin(op, false);
     return 0;
+}
+
+/* Server-side apply of an object that does not exist: the apply creates it. */
+static void create_from_apply(tri_api_op_t *op)
+{
+    char apiv[128];
+    tri_resource_api_version(op->res, apiv, sizeof apiv);
+    json_t *obj = tri_apply(NULL, op->input, op->field_manager, op->force, op->res->kind, apiv,
+                            &op->status);
+    if (obj == NULL) {
+        op_finish(op);
+        return;
+    }
+    json_t *meta = json_object_get(obj, "metadata");
+    if (json_is_object(meta) && json_object_get(meta, "name") == NULL)
+        json_object_set_new(meta, "name", json_string(op->name));
+    json_decref(op->input);
+    op->input = obj;
+    create_begin(op, true);
 }
 
 /* apiserver retries a generated name that collided (RetryGenerateName, GA in 1.32). */
@@ -837,6 +876,15 @@ static json_t *apply_patch(tri_api_op_t *op, const json_t *cur, char *err, size_
         return tri_json_patch(cur, op->input, err, errlen);
     case TRI_PATCH_STRATEGIC:
         return tri_strategic_merge_patch(cur, op->input, op->res->kind, err, errlen);
+    case TRI_PATCH_APPLY: {
+        char apiv[128];
+        tri_resource_api_version(op->res, apiv, sizeof apiv);
+        json_t *o = tri_apply(cur, op->input, op->field_manager, op->force, op->res->kind, apiv,
+                              &op->status);
+        if (o == NULL && op->status.code != 0)
+            snprintf(err, errlen, "%s", op->status.message);
+        return o;
+    }
     default:
         snprintf(err, errlen, "unsupported patch type");
         return NULL;
@@ -927,6 +975,8 @@ static json_t *desired_object(tri_api_op_t *op)
         return json_deep_copy(op->input);
     char err[512] = "";
     json_t *obj = apply_patch(op, op->current, err, sizeof err);
+    if (obj == NULL && op->status.code != 0)
+        return NULL; /* apply's own Status (409 conflict, 400) */
     if (obj == NULL) {
         tri_status_set(&op->status, 422, "Invalid", "the patch could not be applied: %s", err);
         set_details(op);
@@ -994,7 +1044,11 @@ static void update_step(tri_api_op_t *op)
         return;
     }
     if (cur_rev == 0) {
-        if (confirm_absent(op))
+        if (!confirm_absent(op))
+            return;
+        if (op->kind == OP_PATCH && op->patch_type == TRI_PATCH_APPLY && op->subresource == NULL)
+            create_from_apply(op);
+        else
             fail_not_found(op);
         return;
     }
@@ -1033,6 +1087,8 @@ static void update_step(tri_api_op_t *op)
         return;
     }
     tri_life_generation(op->res, obj, op->current);
+    if (!(op->kind == OP_PATCH && op->patch_type == TRI_PATCH_APPLY))
+        managed_fields(op, obj, op->current);
     bool release = tri_life_releasable(op->res, obj);
     if (release && op->res->on_delete)
         op->res->on_delete(op->api, obj, &op->builder);

@@ -144,6 +144,25 @@ static json_t *api_resource_list(const char *group, const char *version)
 }
 
 /* Named groups with their versions, in registry order, each once. */
+/* The versions of a group in registry order: the first is the preferred one
+ * (autoscaling lists v2 before v1). Returns how many, at most max. */
+static size_t group_versions(const char *group, const char **out, size_t max)
+{
+    size_t n, k = 0;
+    const tri_resource_t *const *all = tri_registry_all(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(all[i]->group, group) != 0)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < k; j++)
+            seen |= strcmp(out[j], all[i]->version) == 0;
+        if (!seen && k < max)
+            out[k++] = all[i]->version;
+    }
+    return k;
+}
+
+/* Named groups with their versions, in registry order, each once. */
 static json_t *group_list(void)
 {
     size_t n;
@@ -158,12 +177,18 @@ static json_t *group_list(void)
             seen |= strcmp(all[j]->group, r->group) == 0;
         if (seen)
             continue;
-        char gv[128];
-        snprintf(gv, sizeof gv, "%s/%s", r->group, r->version);
-        json_t *ver = json_pack("{s:s, s:s}", "groupVersion", gv, "version", r->version);
-        json_array_append_new(groups, json_pack("{s:s, s:[O], s:O}", "name", r->group,
-                                                "versions", ver, "preferredVersion", ver));
-        json_decref(ver);
+        const char *vers[8];
+        size_t nv = group_versions(r->group, vers, 8);
+        json_t *list = json_array();
+        for (size_t v = 0; v < nv; v++) {
+            char gv[128];
+            snprintf(gv, sizeof gv, "%s/%s", r->group, vers[v]);
+            json_array_append_new(list, json_pack("{s:s, s:s}", "groupVersion", gv, "version",
+                                                  vers[v]));
+        }
+        json_array_append_new(groups, json_pack("{s:s, s:o, s:O}", "name", r->group, "versions",
+                                                list, "preferredVersion",
+                                                json_array_get(list, 0)));
     }
     return groups;
 }
@@ -191,20 +216,23 @@ static json_t *agg_resource(const tri_resource_t *r)
     return e;
 }
 
+/* One item per group, one entry per version (preferred first), as kube-apiserver. */
 static json_t *agg_group(const char *group)
 {
     size_t n;
     const tri_resource_t *const *all = tri_registry_all(&n);
-    json_t *res = json_array();
-    const char *version = "v1";
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(all[i]->group, group) != 0)
-            continue;
-        version = all[i]->version;
-        json_array_append_new(res, agg_resource(all[i]));
+    const char *vers[8];
+    size_t nv = group_versions(group, vers, 8);
+    json_t *versions = json_array();
+    for (size_t v = 0; v < nv; v++) {
+        json_t *res = json_array();
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(all[i]->group, group) && !strcmp(all[i]->version, vers[v]))
+                json_array_append_new(res, agg_resource(all[i]));
+        json_array_append_new(versions, json_pack("{s:s, s:o, s:s}", "version", vers[v],
+                                                  "resources", res, "freshness", "Current"));
     }
-    json_t *item = json_pack("{s:{}, s:[{s:s, s:o, s:s}]}", "metadata", "versions", "version",
-                             version, "resources", res, "freshness", "Current");
+    json_t *item = json_pack("{s:{}, s:o}", "metadata", "versions", versions);
     if (group[0])
         json_object_set_new(json_object_get(item, "metadata"), "name", json_string(group));
     return item;

@@ -101,6 +101,7 @@ typedef struct tri_req {
     enum tri_verb verb;
     uint64_t t0_ns;
     bool limited;            /* counted in http->inflight */
+    char field_manager[129]; /* a copy: the op may outlive the request's pool */
     tri_api_op_t op;
 } tri_req_t;
 

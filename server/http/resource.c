@@ -285,33 +285,6 @@ static int do_evict(tri_req_t *ctx, h2o_req_t *req)
     return 0;
 }
 
-/* Server-side apply, first slice: create the object if absent, else merge the
- * applied configuration into it. Field ownership (managedFields, conflicts
- * between managers, removal of fields a manager stops applying) is not done yet. */
-static void on_apply_patched(tri_api_op_t *op);
-
-static void apply_create(tri_req_t *ctx)
-{
-    json_t *obj = json_incref(ctx->op.input);
-    tri_api_op_release(&ctx->op);
-    memset(&ctx->op, 0, sizeof ctx->op);
-    ctx->op.data = ctx;
-    ctx->op.strict_fields = ctx->p.field_validation && !strcmp(ctx->p.field_validation, "Strict");
-    tri_api_create(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, obj,
-                   is_dry_run(&ctx->p), on_op_done);
-}
-
-static void on_apply_patched(tri_api_op_t *op)
-{
-    tri_req_t *ctx = op->data;
-    if (op->status.code == 404 && strcmp(op->status.reason, "NotFound") == 0 &&
-        strstr(op->status.message, ctx->rt.res->plural) == op->status.message) {
-        apply_create(ctx);
-        return;
-    }
-    on_op_done(op);
-}
-
 static int do_patch(tri_req_t *ctx, h2o_req_t *req)
 {
     enum tri_patch_type t;
@@ -329,16 +302,15 @@ static int do_patch(tri_req_t *ctx, h2o_req_t *req)
         tri_status_clear(&st);
         return -1;
     }
-    if (t == TRI_PATCH_APPLY) {
-        json_t *meta = json_object_get(patch, "metadata");
-        if (json_is_object(meta) && json_object_get(meta, "name") == NULL)
-            json_object_set_new(meta, "name", json_string(ctx->rt.name));
-        tri_api_patch(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name,
-                      TRI_PATCH_MERGE, patch, is_dry_run(&ctx->p), on_apply_patched);
-    } else {
-        tri_api_patch(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name, t, patch,
-                      is_dry_run(&ctx->p), on_op_done);
+    if (t == TRI_PATCH_APPLY && (ctx->op.field_manager == NULL || !ctx->op.field_manager[0])) {
+        json_decref(patch);
+        tri_send_error(req, 400, "BadRequest",
+                       "PATCH with application/apply-patch+yaml requires the fieldManager "
+                       "query parameter");
+        return -1;
     }
+    tri_api_patch(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, ctx->rt.name, t, patch,
+                  is_dry_run(&ctx->p), on_op_done);
     json_decref(patch);
     return 0;
 }
@@ -470,6 +442,10 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
             return 0;
         }
     }
+    if (p.field_manager && strlen(p.field_manager) > 128) {
+        tri_send_error(req, 422, "Invalid", "fieldManager: Too long: must have at most 128 bytes");
+        return 0;
+    }
     if (over_limit(h, req))
         return 0;
     tri_req_t *ctx = tri_req_new(h, req, verb);
@@ -482,6 +458,11 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
     ctx->accept = tri_req_accept(req);
     ctx->limited = true;
     ctx->op.strict_fields = p.field_validation && strcmp(p.field_validation, "Strict") == 0;
+    if (p.field_manager) {
+        snprintf(ctx->field_manager, sizeof ctx->field_manager, "%s", p.field_manager);
+        ctx->op.field_manager = ctx->field_manager;
+    }
+    ctx->op.force = tri_param_true(p.force);
     h->inflight++;
     int rc = 0;
     tri_list_opts_t lo;

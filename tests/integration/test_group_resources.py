@@ -304,12 +304,15 @@ def step_hpa(c, k):
     check("hpa via v2: the default cpu metric", [{"type": "Resource", "resource": {
         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}],
         v2["spec"].get("metrics"), c)
-    v1 = k.obj("get", "hpa.v1.autoscaling", "web", "-n", NS)
+    # the full resource name: kubectl resolves the short name "hpa" to the preferred
+    # version whatever version is written after it
+    v1 = k.obj("get", "horizontalpodautoscalers.v1.autoscaling", "web", "-n", NS)
     check("hpa via v1: apiVersion", "autoscaling/v1", v1.get("apiVersion"), c)
     check("hpa via v1: targetCPUUtilizationPercentage", 80,
           v1["spec"].get("targetCPUUtilizationPercentage"), c)
     check("hpa via v1: no metrics field", None, v1["spec"].get("metrics"), c)
-    out = k.ok("patch", "hpa.v1.autoscaling", "web", "-n", NS, "--type=merge", "-p",
+    out = k.ok("patch", "horizontalpodautoscalers.v1.autoscaling", "web", "-n", NS,
+               "--type=merge", "-p",
                '{"spec":{"targetCPUUtilizationPercentage":50}}')
     v2 = k.obj("get", "hpa.v2.autoscaling", "web", "-n", NS)
     check("a v1 patch lands in v2's metrics", 50,
