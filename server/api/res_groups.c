@@ -262,7 +262,7 @@ static void format_metric(const json_t *spec, const json_t *status, tri_buf_t *o
     const json_t *src = json_object_get(spec, src_key);
     const json_t *target = json_object_get(src, "target");
     const json_t *cur = json_object_get(json_object_get(status, src_key), "current");
-    bool resource = strcmp(src_key, "resource") == 0 || strcmp(src_key, "containerResource") == 0;
+    bool resource = strcmp(type, "Resource") == 0 || strcmp(type, "ContainerResource") == 0;
     const char *avg = str_at(target, "averageValue");
     char prefix[128] = "";
     if (resource)
@@ -942,7 +942,7 @@ static void validate_backend(const json_t *b, const char *path, tri_status_t *st
     }
     if (res)
         return;
-    snprintf(p, sizeof p, "%s.service.name", path);
+    snprintf(p, sizeof p, "%.200s.service.name", path);
     const char *name = str_at(svc, "name");
     const char *msg = name ? tri_validate_dns1123_label(name) : NULL;
     if (name == NULL || name[0] == '\0')
@@ -953,7 +953,7 @@ static void validate_backend(const json_t *b, const char *path, tri_status_t *st
     bool has_name = str_at(port, "name") && str_at(port, "name")[0];
     json_t *number = json_object_get(port, "number");
     bool has_number = json_is_integer(number) && json_integer_value(number) != 0;
-    snprintf(p, sizeof p, "%s.service.port", path);
+    snprintf(p, sizeof p, "%.200s.service.port", path);
     if (has_name && has_number)
         tri_status_add_cause(st, "FieldValueInvalid", p,
                              "Invalid value: cannot set both port name & port number");
@@ -962,7 +962,7 @@ static void validate_backend(const json_t *b, const char *path, tri_status_t *st
                              "Required value: port name or number is required");
     else if (has_number &&
              (json_integer_value(number) < 1 || json_integer_value(number) > MAX_PORT)) {
-        snprintf(p, sizeof p, "%s.service.port.number", path);
+        snprintf(p, sizeof p, "%.200s.service.port.number", path);
         tri_status_add_cause(st, "FieldValueInvalid", p,
                              "Invalid value: %lld: must be between 1 and 65535, inclusive",
                              (long long)json_integer_value(number));
@@ -973,7 +973,7 @@ static void validate_ing_path(const json_t *hp, const char *path, tri_status_t *
 {
     static const char *const types[] = {"Exact", "Prefix", "ImplementationSpecific", NULL};
     char p[256];
-    snprintf(p, sizeof p, "%s.pathType", path);
+    snprintf(p, sizeof p, "%.200s.pathType", path);
     const char *type = str_at(hp, "pathType");
     if (type == NULL)
         tri_status_add_cause(st, "FieldValueRequired", p,
@@ -981,13 +981,13 @@ static void validate_ing_path(const json_t *hp, const char *path, tri_status_t *
     else if (tri_validate_enum(hp, "pathType", p, types, st) &&
              strcmp(type, "ImplementationSpecific") != 0) {
         const char *hpath = str_at(hp, "path");
-        snprintf(p, sizeof p, "%s.path", path);
+        snprintf(p, sizeof p, "%.200s.path", path);
         if (hpath == NULL || hpath[0] != '/')
             tri_status_add_cause(st, "FieldValueInvalid", p,
                                  "Invalid value: \"%s\": must be an absolute path",
                                  hpath ? hpath : "");
     }
-    snprintf(p, sizeof p, "%s.backend", path);
+    snprintf(p, sizeof p, "%.200s.backend", path);
     validate_backend(json_object_get(hp, "backend"), p, st);
 }
 
