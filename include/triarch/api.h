@@ -370,5 +370,7 @@ json_t *tri_table_for_object(const tri_resource_t *r, const json_t *obj);
 /* How long ago an RFC 3339 timestamp was, as kubectl prints ages ("5m", "3d4h");
  * "<unknown>" for NULL or unparsable. */
 void tri_table_age(const char *rfc3339, char *out, size_t len);
+/* A duration in seconds as kubectl prints it (apimachinery's HumanDuration). */
+void tri_human_duration(long long seconds, char *out, size_t len);
 
 #endif

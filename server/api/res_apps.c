@@ -44,32 +44,7 @@ void tri_field_default(json_t *obj, const char *key, json_t *val)
 
 void tri_duration_format(long long s, char *out, size_t len)
 {
-    /* apimachinery's duration.HumanDuration, which kubectl users know by heart */
-    if (s < -1) {
-        snprintf(out, len, "<invalid>");
-        return;
-    }
-    if (s < 0)
-        s = 0;
-    long long m = s / 60, h = s / 3600, d = h / 24, y = d / 365;
-    if (s < 120)
-        snprintf(out, len, "%llds", s);
-    else if (m < 10 && s % 60)
-        snprintf(out, len, "%lldm%llds", m, s % 60);
-    else if (m < 180)
-        snprintf(out, len, "%lldm", m);
-    else if (h < 8 && m % 60)
-        snprintf(out, len, "%lldh%lldm", h, m % 60);
-    else if (h < 48)
-        snprintf(out, len, "%lldh", h);
-    else if (h < 24 * 8 && h % 24)
-        snprintf(out, len, "%lldd%lldh", d, h % 24);
-    else if (h < 24 * 365 * 2)
-        snprintf(out, len, "%lldd", d);
-    else if (h < 24 * 365 * 8 && d % 365)
-        snprintf(out, len, "%lldy%lldd", y, d % 365);
-    else
-        snprintf(out, len, "%lldy", y);
+    tri_human_duration(s, out, len); /* the one HumanDuration, in table.c */
 }
 
 bool tri_time_parse(const char *ts, int64_t *out)
