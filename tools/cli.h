@@ -16,6 +16,7 @@
 #define TRIARCH_TOOLS_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -112,5 +113,10 @@ int tri_cmd_cluster(int argc, char **argv);
 
 /* Prints "triarch: <msg>" to stderr. */
 void tri_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parses the `--dir D` (and --help) of a command that takes nothing else.
+ * Returns -1 with *dir set to go on, or the exit code to return (0 after --help,
+ * 2 on a usage error, with the usage printed). */
+int tri_cli_dir_only(int argc, char **argv, const char *what, void (*usage)(FILE *),
+                     const char **dir);
 
 #endif

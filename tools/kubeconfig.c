@@ -81,28 +81,10 @@ static void kubeconfig_usage(FILE *f)
 
 int tri_cmd_kubeconfig(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *dir = NULL;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (opt == 'd') {
-            dir = optarg;
-        } else if (opt == 'h') {
-            kubeconfig_usage(stdout);
-            return 0;
-        } else {
-            kubeconfig_usage(stderr);
-            return 2;
-        }
-    }
-    if (dir == NULL || optind < argc) {
-        tri_cli_err("kubeconfig needs --dir and nothing else");
-        kubeconfig_usage(stderr);
-        return 2;
-    }
+    int done = tri_cli_dir_only(argc, argv, "kubeconfig", kubeconfig_usage, &dir);
+    if (done >= 0)
+        return done;
     tri_cluster_t *c = calloc(1, sizeof *c);
     tri_buf_t out = {0};
     int rc = c ? tri_cluster_load(dir, c) : TRI_ENOMEM;

@@ -3,6 +3,7 @@
  * errors as "triarch: ..." on stderr and exits non-zero on failure: 2 for usage
  * errors, 1 for everything else. */
 #include <signal.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,34 @@ void tri_cli_err(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int tri_cli_dir_only(int argc, char **argv, const char *what, void (*usage_fn)(FILE *),
+                     const char **dir)
+{
+    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int opt;
+    optind = 1;
+    *dir = NULL;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (opt == 'd') {
+            *dir = optarg;
+        } else if (opt == 'h') {
+            usage_fn(stdout);
+            return 0;
+        } else {
+            usage_fn(stderr);
+            return 2;
+        }
+    }
+    if (*dir == NULL || optind < argc) {
+        tri_cli_err("%s needs --dir and nothing else", what);
+        usage_fn(stderr);
+        return 2;
+    }
+    return -1;
 }
 
 static void usage(FILE *f)
