@@ -6,6 +6,8 @@
 
 #include "meta.h"
 #include "triarch/codec.h"
+#include "triarch/errors.h"
+#include "triarch/schema.h"
 #include "triarch/util.h"
 
 /* generateName suffix alphabet and length, as apiserver's SimpleNameGenerator. */
@@ -247,24 +249,67 @@ static bool listed(const char *const *names, size_t max, const char *k)
     return false;
 }
 
+/* Where each unknown field goes: the first one fails a Strict request, otherwise
+ * each is dropped and reported as a warning (the HTTP layer makes them
+ * `Warning: 299 - "unknown field ..."` headers). */
+typedef struct unknown_sink {
+    bool strict;
+    tri_buf_t *warnings;
+    tri_status_t *st;
+} unknown_sink_t;
+
+static int on_unknown(const char *path, void *data)
+{
+    unknown_sink_t *u = data;
+    if (u->strict) {
+        if (u->st->code == 0)
+            tri_status_set(u->st, 400, "BadRequest",
+                           "strict decoding error: unknown field \"%s\"", path);
+        return TRI_EINVAL;
+    }
+    if (u->warnings)
+        tri_buf_appendf(u->warnings, "%sunknown field \"%s\"", u->warnings->len ? "\n" : "",
+                        path);
+    return 1;
+}
+
 static void prune(json_t *obj, const char *prefix, const char *const *names, size_t max,
-                  const char *const *extra, bool strict, tri_buf_t *warnings, tri_status_t *st)
+                  const char *const *extra, const tri_schema_t *schema, unknown_sink_t *u)
 {
     const char *k;
     json_t *v;
     void *tmp;
+    tri_schema_field_t f;
     json_object_foreach_safe(obj, tmp, k, v) {
-        if (listed(names, max, k) || (extra && listed(extra, 3, k)))
+        if (listed(names, max, k) || (extra && listed(extra, 3, k)) ||
+            (schema && tri_schema_lookup(schema, k, &f) == 0))
             continue;
-        if (strict && st->code == 0) {
-            tri_status_set(st, 400, "BadRequest", "strict decoding error: unknown field \"%s%s\"",
-                           prefix, k);
+        tri_buf_t path = {0};
+        tri_buf_appendf(&path, "%s%s", prefix, k);
+        int rc = path.data ? on_unknown(path.data, u) : TRI_ENOMEM;
+        tri_buf_free(&path);
+        if (rc != 1)
             return;
-        }
-        if (warnings)
-            tri_buf_appendf(warnings, "%sunknown field \"%s%s\"", warnings->len ? "\n" : "",
-                            prefix, k);
         json_object_del(obj, k);
+    }
+}
+
+/* Below the top level, for kinds with a schema: every field but metadata (checked
+ * against meta_fields) and status (written by controllers, not validated here). */
+static void prune_nested(const tri_schema_t *schema, json_t *obj, unknown_sink_t *u)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) {
+        tri_schema_field_t f;
+        if (strcmp(k, "metadata") == 0 || strcmp(k, "status") == 0 ||
+            tri_schema_lookup(schema, k, &f) != 0)
+            continue;
+        int rc = tri_schema_walk_unknown(&f, v, k, on_unknown, u);
+        if (rc == TRI_ENOMEM && u->st->code == 0)
+            tri_status_set(u->st, 500, "InternalError", "out of memory checking fields");
+        if (rc < 0)
+            return;
     }
 }
 
@@ -272,10 +317,16 @@ void tri_meta_prune_unknown(const tri_resource_t *r, json_t *obj, bool strict,
                             tri_buf_t *warnings, tri_status_t *st)
 {
     static const char *const always[] = {"apiVersion", "kind", "metadata"};
+    unknown_sink_t u = {.strict = strict, .warnings = warnings, .st = st};
+    char apiv[128];
+    tri_resource_api_version(r, apiv, sizeof apiv);
+    const tri_schema_t *schema = tri_schema_find(apiv, r->kind);
     prune(obj, "", r->known_fields, sizeof r->known_fields / sizeof r->known_fields[0], always,
-          strict, warnings, st);
+          schema, &u);
     json_t *meta = json_object_get(obj, "metadata");
     if (st->code == 0 && json_is_object(meta))
         prune(meta, "metadata.", meta_fields, sizeof meta_fields / sizeof meta_fields[0], NULL,
-              strict, warnings, st);
+              NULL, &u);
+    if (st->code == 0 && schema != NULL)
+        prune_nested(schema, obj, &u);
 }

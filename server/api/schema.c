@@ -1,0 +1,213 @@
+/* The JSON view of the protobuf schema tables (include/triarch/schema.h).
+ *
+ * protobuf_schema.c describes each kind as protobuf messages: field numbers, JSON
+ * names and how a wire value becomes JSON. This file reads the same tables as JSON
+ * sees them: a TRI_PB_MAP_* is an object with free keys, a Quantity or IntOrString
+ * is a scalar, an inline message's fields belong to the parent, and a message with
+ * no tabled fields (a status not decoded) is free-form. The unknown-field walk
+ * lives here too, so meta.c only decides what to do with each unknown path.
+ */
+#include <string.h>
+
+#include "codec_internal.h"
+#include "triarch/errors.h"
+#include "triarch/schema.h"
+#include "triarch/util.h"
+
+/* Inline messages nest at most twice in the tables (EphemeralContainer inlines
+ * Container); the cap only bounds the recursion. */
+#define MAX_INLINE_DEPTH 4
+
+const tri_schema_t *tri_schema_find(const char *api_version, const char *kind)
+{
+    return tri_pb_schema_lookup(api_version, kind);
+}
+
+const char *tri_schema_name(const tri_schema_t *s)
+{
+    return s ? s->name : "";
+}
+
+static void field_view(const tri_pb_field_t *pf, tri_schema_field_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->json = pf->json;
+    out->array = (pf->flags & TRI_PB_REPEATED) != 0;
+    out->keep_zero = (pf->flags & TRI_PB_KEEP_ZERO) != 0;
+    switch (pf->type) {
+    case TRI_PB_STRING: out->type = TRI_SCHEMA_STRING; break;
+    case TRI_PB_BYTES: out->type = TRI_SCHEMA_BYTES; break;
+    case TRI_PB_BOOL: out->type = TRI_SCHEMA_BOOLEAN; break;
+    case TRI_PB_INT32: out->type = TRI_SCHEMA_INTEGER; break;
+    case TRI_PB_INT64:
+        out->type = TRI_SCHEMA_INTEGER;
+        out->int64 = true;
+        break;
+    case TRI_PB_TIME: out->type = TRI_SCHEMA_TIME; break;
+    case TRI_PB_INT_OR_STRING: out->type = TRI_SCHEMA_INT_OR_STRING; break;
+    case TRI_PB_QUANTITY: out->type = TRI_SCHEMA_QUANTITY; break;
+    case TRI_PB_MAP_STRING:
+        out->map = true;
+        out->type = TRI_SCHEMA_STRING;
+        break;
+    case TRI_PB_MAP_BYTES:
+        out->map = true;
+        out->type = TRI_SCHEMA_BYTES;
+        break;
+    case TRI_PB_MAP_QUANTITY:
+        out->map = true;
+        out->type = TRI_SCHEMA_QUANTITY;
+        break;
+    case TRI_PB_MESSAGE:
+        if (pf->message == NULL || pf->message->nfields == 0) {
+            out->type = TRI_SCHEMA_ANY;
+        } else {
+            out->type = TRI_SCHEMA_OBJECT;
+            out->object = pf->message;
+        }
+        break;
+    }
+}
+
+static bool is_inline(const tri_pb_field_t *pf)
+{
+    return (pf->flags & TRI_PB_INLINE) != 0 && pf->message != NULL;
+}
+
+static int foreach_depth(const tri_schema_t *s, tri_schema_field_cb cb, void *data, int depth)
+{
+    if (s == NULL || depth > MAX_INLINE_DEPTH)
+        return 0;
+    for (size_t i = 0; i < s->nfields; i++) {
+        const tri_pb_field_t *pf = &s->fields[i];
+        int rc;
+        if (is_inline(pf)) {
+            rc = foreach_depth(pf->message, cb, data, depth + 1);
+        } else {
+            tri_schema_field_t f;
+            field_view(pf, &f);
+            rc = cb(&f, data);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int tri_schema_foreach(const tri_schema_t *s, tri_schema_field_cb cb, void *data)
+{
+    return foreach_depth(s, cb, data, 0);
+}
+
+static const tri_pb_field_t *lookup_depth(const tri_schema_t *s, const char *json, int depth)
+{
+    if (s == NULL || depth > MAX_INLINE_DEPTH)
+        return NULL;
+    for (size_t i = 0; i < s->nfields; i++) {
+        const tri_pb_field_t *pf = &s->fields[i];
+        if (is_inline(pf)) {
+            const tri_pb_field_t *in = lookup_depth(pf->message, json, depth + 1);
+            if (in)
+                return in;
+        } else if (strcmp(pf->json, json) == 0) {
+            return pf;
+        }
+    }
+    return NULL;
+}
+
+int tri_schema_lookup(const tri_schema_t *s, const char *json, tri_schema_field_t *out)
+{
+    const tri_pb_field_t *pf = lookup_depth(s, json, 0);
+    if (pf == NULL)
+        return TRI_ENOENT;
+    field_view(pf, out);
+    return 0;
+}
+
+/* ---------- unknown fields ---------- */
+
+typedef struct walk {
+    tri_buf_t path; /* NUL-terminated at path.len */
+    tri_schema_unknown_cb cb;
+    void *data;
+} walk_t;
+
+/* Appends to the path and keeps it a C string; returns the length to restore. */
+static size_t path_push(walk_t *w, const char *name, size_t index)
+{
+    size_t saved = w->path.len;
+    if (name)
+        tri_buf_appendf(&w->path, "%s%s", saved ? "." : "", name);
+    else
+        tri_buf_appendf(&w->path, "[%zu]", index);
+    return saved;
+}
+
+static void path_pop(walk_t *w, size_t saved)
+{
+    w->path.len = saved;
+    if (w->path.data)
+        w->path.data[saved] = '\0';
+}
+
+static int walk_value(walk_t *w, const tri_schema_field_t *f, json_t *v, int depth);
+
+static int walk_object(walk_t *w, const tri_schema_t *s, json_t *obj, int depth)
+{
+    if (!json_is_object(obj) || depth > TRI_CODEC_MAX_DEPTH)
+        return 0;
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, k, v) {
+        tri_schema_field_t f;
+        size_t saved = path_push(w, k, 0);
+        int rc;
+        if (w->path.data == NULL)
+            return TRI_ENOMEM;
+        if (tri_schema_lookup(s, k, &f) == 0) {
+            rc = walk_value(w, &f, v, depth + 1);
+        } else {
+            rc = w->cb(w->path.data, w->data);
+            if (rc == 1) {
+                json_object_del(obj, k);
+                rc = 0;
+            }
+        }
+        path_pop(w, saved);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int walk_value(walk_t *w, const tri_schema_field_t *f, json_t *v, int depth)
+{
+    if (f->type != TRI_SCHEMA_OBJECT || f->map)
+        return 0; /* scalars, free-form values and maps (whose keys are data) */
+    if (!f->array)
+        return walk_object(w, f->object, v, depth);
+    if (!json_is_array(v))
+        return 0;
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        size_t saved = path_push(w, NULL, i);
+        int rc = w->path.data ? walk_object(w, f->object, json_array_get(v, i), depth + 1)
+                              : TRI_ENOMEM;
+        path_pop(w, saved);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int tri_schema_walk_unknown(const tri_schema_field_t *f, json_t *value, const char *prefix,
+                            tri_schema_unknown_cb cb, void *data)
+{
+    walk_t w = {.cb = cb, .data = data};
+    int rc = tri_buf_appendf(&w.path, "%s", prefix ? prefix : "");
+    if (rc == 0)
+        rc = walk_value(&w, f, value, 0);
+    tri_buf_free(&w.path);
+    return rc;
+}

@@ -1,0 +1,316 @@
+/* The schema view (include/triarch/schema.h) and the unknown-field check built on
+ * it (tri_meta_prune_unknown): lookups through inline messages and the JSON types
+ * of maps, Quantity and IntOrString; typos at several depths and inside arrays
+ * named as Kubernetes names them, 400 under Strict, dropped with a warning
+ * otherwise; map keys, inline fields and free-form values never unknown; kinds
+ * without a schema keep the top-level check. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../server/api/meta.h"
+#include "check.h"
+#include "triarch/errors.h"
+#include "triarch/schema.h"
+#include "triarch/util.h"
+
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (a_ == NULL || strcmp(a_, b_) != 0) {                                                   \
+            fprintf(stderr, "%s:%d: expected %s == \"%s\", got \"%s\"\n", __FILE__, __LINE__, #a,  \
+                    b_, a_ ? a_ : "(null)");                                                       \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static const char DEPLOYMENT[] =
+    "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
+    "\"labels\":{\"app\":\"web\"}},\"spec\":{\"replicas\":2,\"selector\":{\"matchLabels\":"
+    "{\"app\":\"web\",\"any-key\":\"x\"}},\"strategy\":{\"rollingUpdate\":{\"maxSurge\":\"25%\","
+    "\"maxUnavailable\":1}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":"
+    "{\"containers\":[{\"name\":\"a\",\"image\":\"nginx\",\"resources\":{\"limits\":{\"cpu\":"
+    "\"1\",\"memory\":128974848}},\"readinessProbe\":{\"httpGet\":{\"path\":\"/\",\"port\":"
+    "\"http\"}}},{\"name\":\"b\",\"image\":\"busybox\"}],\"volumes\":[{\"name\":\"v\","
+    "\"configMap\":{\"name\":\"cm\"}}],\"imagePullSecrets\":[{\"name\":\"s\"}]}}},"
+    "\"status\":{\"whatever\":1}}";
+
+static const tri_resource_t *resource(const char *group, const char *plural)
+{
+    const tri_resource_t *r = tri_registry_find(group, "v1", plural);
+    CHECK(r != NULL);
+    return r;
+}
+
+static json_t *parse(const char *s)
+{
+    json_error_t e;
+    json_t *v = json_loads(s, 0, &e);
+    if (v == NULL)
+        fprintf(stderr, "bad test JSON: %s\n", e.text);
+    CHECK(v != NULL);
+    return v;
+}
+
+/* Sets the member at a dotted path of objects (array steps as "containers.0"). */
+static void set_at(json_t *root, const char *path, json_t *value)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    json_t *cur = root;
+    char *save = NULL, *tok = strtok_r(buf, ".", &save), *next;
+    while ((next = strtok_r(NULL, ".", &save)) != NULL) {
+        cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok))
+                                 : json_object_get(cur, tok);
+        CHECK(cur != NULL);
+        tok = next;
+    }
+    json_object_set_new(cur, tok, value);
+}
+
+typedef struct outcome {
+    tri_status_t st;
+    tri_buf_t warnings;
+    json_t *obj;
+} outcome_t;
+
+static void run(const tri_resource_t *r, json_t *obj, bool strict, outcome_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->obj = obj;
+    tri_meta_prune_unknown(r, obj, strict, &o->warnings, &o->st);
+    tri_buf_append(&o->warnings, "", 1);
+}
+
+static void done(outcome_t *o)
+{
+    tri_status_clear(&o->st);
+    tri_buf_free(&o->warnings);
+    json_decref(o->obj);
+}
+
+static void test_lookup(void)
+{
+    const tri_schema_t *d = tri_schema_find("apps/v1", "Deployment");
+    CHECK(d != NULL);
+    CHECK_STR(tri_schema_name(d), "Deployment");
+    CHECK(tri_schema_find("apps/v1", "NoSuchKind") == NULL);
+    CHECK(tri_schema_find("v2", "Deployment") == NULL);
+
+    tri_schema_field_t f;
+    CHECK_EQ(tri_schema_lookup(d, "spec", &f), 0);
+    CHECK(f.type == TRI_SCHEMA_OBJECT && !f.array && !f.map);
+    CHECK_STR(tri_schema_name(f.object), "DeploymentSpec");
+    CHECK_EQ(tri_schema_lookup(d, "spek", &f), TRI_ENOENT);
+
+    /* Volume inlines VolumeSource: configMap is Volume's own field in JSON. */
+    const tri_schema_t *pod = tri_schema_find("v1", "Pod");
+    CHECK_EQ(tri_schema_lookup(pod, "spec", &f), 0);
+    const tri_schema_t *ps = f.object;
+    CHECK_EQ(tri_schema_lookup(ps, "volumes", &f), 0);
+    CHECK(f.array && f.type == TRI_SCHEMA_OBJECT);
+    const tri_schema_t *vol = f.object;
+    CHECK_EQ(tri_schema_lookup(vol, "configMap", &f), 0);
+    CHECK(f.type == TRI_SCHEMA_OBJECT);
+    CHECK_EQ(tri_schema_lookup(vol, "name", &f), 0);
+    CHECK(f.type == TRI_SCHEMA_STRING);
+
+    /* nodeSelector is map<string,string>, overhead a map of Quantity. */
+    CHECK_EQ(tri_schema_lookup(ps, "nodeSelector", &f), 0);
+    CHECK(f.map && f.type == TRI_SCHEMA_STRING);
+    CHECK_EQ(tri_schema_lookup(ps, "overhead", &f), 0);
+    CHECK(f.map && f.type == TRI_SCHEMA_QUANTITY);
+    CHECK_EQ(tri_schema_lookup(ps, "terminationGracePeriodSeconds", &f), 0);
+    CHECK(f.type == TRI_SCHEMA_INTEGER && f.int64);
+
+    /* Pod status is not tabled: free-form. */
+    CHECK_EQ(tri_schema_lookup(pod, "status", &f), 0);
+    CHECK(f.type == TRI_SCHEMA_ANY);
+}
+
+static int count_field(const tri_schema_field_t *f, void *data)
+{
+    size_t *n = data;
+    if (strcmp(f->json, "") == 0)
+        return TRI_EINVAL; /* an inline row leaked through */
+    (*n)++;
+    return 0;
+}
+
+static int stop_at_image(const tri_schema_field_t *f, void *data)
+{
+    (void)data;
+    return strcmp(f->json, "image") == 0 ? 7 : 0;
+}
+
+static void test_foreach(void)
+{
+    const tri_schema_t *ps = NULL;
+    tri_schema_field_t f;
+    CHECK_EQ(tri_schema_lookup(tri_schema_find("v1", "Pod"), "spec", &f), 0);
+    ps = f.object;
+    CHECK_EQ(tri_schema_lookup(ps, "ephemeralContainers", &f), 0);
+    size_t n = 0;
+    /* EphemeralContainer inlines Container's fields and adds targetContainerName. */
+    CHECK_EQ(tri_schema_foreach(f.object, count_field, &n), 0);
+    CHECK(n > 20);
+    tri_schema_field_t g;
+    CHECK_EQ(tri_schema_lookup(f.object, "targetContainerName", &g), 0);
+    CHECK_EQ(tri_schema_lookup(f.object, "image", &g), 0);
+    CHECK_EQ(tri_schema_foreach(f.object, stop_at_image, NULL), 7);
+}
+
+static void test_clean_object_untouched(void)
+{
+    const tri_resource_t *r = resource("apps", "deployments");
+    json_t *want = parse(DEPLOYMENT);
+    outcome_t o;
+    run(r, parse(DEPLOYMENT), true, &o);
+    CHECK_EQ(o.st.code, 0);
+    CHECK_STR(o.warnings.data, "");
+    CHECK(json_equal(o.obj, want));
+    json_decref(want);
+    done(&o);
+}
+
+/* Each typo once under Strict (400 naming it) and once lenient (dropped, warned). */
+static void typo_case(const char *set_path, const char *reported)
+{
+    const tri_resource_t *r = resource("apps", "deployments");
+    char msg[512];
+    outcome_t o;
+    json_t *obj = parse(DEPLOYMENT);
+    set_at(obj, set_path, json_string("oops"));
+    run(r, obj, true, &o);
+    CHECK_EQ(o.st.code, 400);
+    snprintf(msg, sizeof msg, "strict decoding error: unknown field \"%s\"", reported);
+    CHECK_STR(o.st.message, msg);
+    done(&o);
+
+    json_t *want = parse(DEPLOYMENT);
+    obj = parse(DEPLOYMENT);
+    set_at(obj, set_path, json_string("oops"));
+    run(r, obj, false, &o);
+    CHECK_EQ(o.st.code, 0);
+    snprintf(msg, sizeof msg, "unknown field \"%s\"", reported);
+    CHECK_STR(o.warnings.data, msg);
+    CHECK(json_equal(o.obj, want)); /* the typo is gone, nothing else */
+    json_decref(want);
+    done(&o);
+}
+
+static void test_typos(void)
+{
+    typo_case("spec.replicass", "spec.replicass");
+    typo_case("spec.selector.matchLabelz", "spec.selector.matchLabelz");
+    typo_case("spec.strategy.rollingUpdate.maxSurg", "spec.strategy.rollingUpdate.maxSurg");
+    typo_case("spec.template.spec.containers.0.imagee",
+              "spec.template.spec.containers[0].imagee");
+    typo_case("spec.template.spec.containers.1.imagee",
+              "spec.template.spec.containers[1].imagee");
+    typo_case("spec.template.spec.containers.0.readinessProbe.httpGet.portt",
+              "spec.template.spec.containers[0].readinessProbe.httpGet.portt");
+    typo_case("spec.template.spec.volumes.0.configMap.nme",
+              "spec.template.spec.volumes[0].configMap.nme");
+    typo_case("spec.template.metadata.labelz", "spec.template.metadata.labelz");
+    typo_case("metadata.nme", "metadata.nme");
+    typo_case("spek", "spek");
+}
+
+/* Every unknown field is reported, in the object's member order (foo was added last). */
+static void test_several_lenient(void)
+{
+    const tri_resource_t *r = resource("apps", "deployments");
+    outcome_t o;
+    json_t *obj = parse(DEPLOYMENT);
+    set_at(obj, "spec.foo", json_true());
+    set_at(obj, "spec.template.spec.containers.1.bar", json_object());
+    run(r, obj, false, &o);
+    CHECK_EQ(o.st.code, 0);
+    CHECK_STR(o.warnings.data,
+              "unknown field \"spec.template.spec.containers[1].bar\"\nunknown field \"spec.foo\"");
+    done(&o);
+}
+
+/* Map keys are data; Quantity and IntOrString are scalars; status is not walked;
+ * a value of the wrong JSON type is left to validation. */
+static void test_never_unknown(void)
+{
+    const tri_resource_t *r = resource("apps", "deployments");
+    outcome_t o;
+    json_t *obj = parse(DEPLOYMENT);
+    set_at(obj, "spec.template.spec.nodeSelector", parse("{\"disktype\":\"ssd\"}"));
+    set_at(obj, "spec.template.spec.containers.0.resources.requests",
+           parse("{\"nvidia.com/gpu\":1,\"cpu\":\"250m\"}"));
+    set_at(obj, "spec.strategy.rollingUpdate.maxSurge", json_integer(3));
+    set_at(obj, "spec.template.spec.containers.1.ports", json_string("not-a-list"));
+    set_at(obj, "status", parse("{\"replicass\":1}"));
+    json_t *want = json_deep_copy(obj);
+    run(r, obj, true, &o);
+    CHECK_EQ(o.st.code, 0);
+    CHECK_STR(o.warnings.data, "");
+    CHECK(json_equal(o.obj, want));
+    json_decref(want);
+    done(&o);
+}
+
+/* Kinds outside the protobuf tables keep the top-level check only. */
+static void test_kind_without_schema(void)
+{
+    const tri_resource_t *r = tri_registry_find("", "v1", "nodes");
+    CHECK(r != NULL);
+    CHECK(tri_schema_find("v1", "Node") == NULL);
+    outcome_t o;
+    run(r,
+        parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},"
+              "\"spec\":{\"deep\":{\"typo\":1}},\"spek\":1}"),
+        true, &o);
+    CHECK_EQ(o.st.code, 400);
+    CHECK_STR(o.st.message, "strict decoding error: unknown field \"spek\"");
+    done(&o);
+    run(r,
+        parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},"
+              "\"spec\":{\"deep\":{\"typo\":1}}}"),
+        true, &o);
+    CHECK_EQ(o.st.code, 0);
+    done(&o);
+}
+
+/* Ingress inlines IngressRuleValue into IngressRule: rules[].http is known. */
+static void test_ingress_inline(void)
+{
+    const tri_resource_t *r = tri_registry_find("networking.k8s.io", "v1", "ingresses");
+    CHECK(r != NULL);
+    outcome_t o;
+    run(r,
+        parse("{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"Ingress\",\"metadata\":"
+              "{\"name\":\"i\"},\"spec\":{\"rules\":[{\"host\":\"a\",\"http\":{\"paths\":[{"
+              "\"path\":\"/\",\"pathType\":\"Prefix\",\"backend\":{\"service\":{\"name\":\"s\","
+              "\"port\":{\"number\":80}}}}]}}]}}"),
+        true, &o);
+    CHECK_EQ(o.st.code, 0);
+    done(&o);
+    run(r,
+        parse("{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"Ingress\",\"metadata\":"
+              "{\"name\":\"i\"},\"spec\":{\"rules\":[{\"http\":{\"paths\":[{\"path\":\"/\","
+              "\"backend\":{\"service\":{\"name\":\"s\",\"port\":{\"numbr\":80}}}}]}}]}}"),
+        true, &o);
+    CHECK_EQ(o.st.code, 400);
+    CHECK_STR(o.st.message, "strict decoding error: unknown field "
+                            "\"spec.rules[0].http.paths[0].backend.service.port.numbr\"");
+    done(&o);
+}
+
+int main(void)
+{
+    test_lookup();
+    test_foreach();
+    test_clean_object_untouched();
+    test_typos();
+    test_several_lenient();
+    test_never_unknown();
+    test_kind_without_schema();
+    test_ingress_inline();
+    printf("ok\n");
+    return 0;
+}
