@@ -68,4 +68,15 @@ typedef int (*tri_schema_unknown_cb)(const char *path, void *data);
 int tri_schema_walk_unknown(const tri_schema_field_t *f, json_t *value, const char *prefix,
                             tri_schema_unknown_cb cb, void *data);
 
+/* OpenAPI: the JSON Schema of s (type object, properties, items,
+ * additionalProperties for maps, x-kubernetes-int-or-string, and the
+ * x-kubernetes-patch-merge-key/-strategy kubectl's strategic merge needs). Nested
+ * messages are added to defs (a JSON object, name -> schema) as
+ * "<prefix>.<GoName>" and referred to as "<ref_base><name>"; ObjectMeta refers to
+ * "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", which the caller defines.
+ * Returns a new reference (the caller names and stores it), or NULL on ENOMEM.
+ * Same input, same output: the documents hash stably. */
+json_t *tri_schema_openapi(const tri_schema_t *s, const char *prefix, const char *ref_base,
+                           json_t *defs);
+
 #endif

@@ -2,12 +2,14 @@
  * /openapi/v3 and then a group-version document to learn whether the server
  * validates fields itself: they look for a PATCH operation per kind, tagged with
  * x-kubernetes-group-version-kind, that accepts a fieldValidation parameter.
- * Schemas carry the top-level fields of each kind (full schemas for `kubectl
- * explain` come with the rest of the API). */
+ * Kinds with a schema table (triarch/schema.h) are described field by field, which
+ * `kubectl explain` and kubectl's apply patches read; the others carry their
+ * top-level fields only. */
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+#include "triarch/schema.h"
 #include "triarch/util.h"
 
 static json_t *gvk(const tri_resource_t *r)
@@ -73,6 +75,29 @@ static bool fully_described(const tri_resource_t *r)
            (strcmp(r->kind, "ConfigMap") == 0 || strcmp(r->kind, "Namespace") == 0);
 }
 
+/* The full schema of a kind from its table (nested messages land in schemas), or
+ * NULL when the kind has none. */
+static json_t *table_schema(const tri_resource_t *r, json_t *schemas)
+{
+    char apiv[160], prefix[200];
+    tri_resource_api_version(r, apiv, sizeof apiv);
+    const tri_schema_t *s = tri_schema_find(apiv, r->kind);
+    if (s == NULL)
+        return NULL;
+    snprintf(prefix, sizeof prefix, "io.k8s.api.%s.%s", r->group[0] ? r->group : "core",
+             r->version);
+    json_t *schema = tri_schema_openapi(s, prefix, "#/components/schemas/", schemas);
+    json_t *props = json_object_get(schema, "properties");
+    if (props == NULL) {
+        json_decref(schema);
+        return NULL;
+    }
+    json_object_set_new(schema, "description", json_string(r->kind));
+    json_object_set_new(props, "apiVersion", json_pack("{s:s}", "type", "string"));
+    json_object_set_new(props, "kind", json_pack("{s:s}", "type", "string"));
+    return schema;
+}
+
 static json_t *param(const char *name, const char *in)
 {
     return json_pack("{s:s, s:s, s:{s:s}}", "name", name, "in", in, "schema", "type", "string");
@@ -124,12 +149,15 @@ static json_t *group_doc(const char *group, const char *version)
         snprintf(item, sizeof item, "%s/%s/{name}", base, r->plural);
         json_object_set_new(paths, item, json_pack("{s:o}", "patch", patch_op(r)));
         schema_name(r, sn, sizeof sn);
-        json_t *schema = json_pack("{s:s, s:s, s:o}", "description", r->kind, "type", "object",
-                                   "properties", kind_properties(r));
+        json_t *schema = table_schema(r, schemas);
+        bool full = schema != NULL || fully_described(r);
+        if (schema == NULL)
+            schema = json_pack("{s:s, s:s, s:o}", "description", r->kind, "type", "object",
+                               "properties", kind_properties(r));
         /* kubectl computes apply patches from a schema tagged with its GVK: tag only
          * the kinds described field by field, so it falls back to its built-in
          * types for the others instead of warning "unable to find api field". */
-        if (fully_described(r)) {
+        if (full) {
             json_t *gvks = json_array();
             json_array_append_new(gvks, gvk(r));
             json_object_set_new(schema, "x-kubernetes-group-version-kind", gvks);
