@@ -5,8 +5,9 @@
  * takes a fieldValidation query parameter (then the server validates, as with v3),
  * and, per kind, a definition tagged x-kubernetes-group-version-kind whose
  * properties drive strategic-merge patch computation (merge keys, via the
- * x-kubernetes-patch-* extensions). A kind is tagged only when every top-level field
- * it has is described here; the others are served untagged, so kubectl computes
+ * x-kubernetes-patch-* extensions). Kinds with a schema table (triarch/schema.h)
+ * are described field by field from it; a kind is tagged only when every top-level
+ * field it has is described; the others are served untagged, so kubectl computes
  * their patches from its compiled-in types (exact for built-in kinds) instead of
  * warning about a missing field or treating an undescribed field's lists as atomic.
  *
@@ -22,6 +23,7 @@
 
 #include "internal.h"
 #include "triarch/errors.h"
+#include "triarch/schema.h"
 #include "triarch/util.h"
 
 /* kubectl asks for "...spec.v2@v1.0+protobuf"; a reply must carry the dotted form
@@ -181,13 +183,38 @@ static json_t *def_ref(const char *name)
     return json_pack("{s:s}", "$ref", ref);
 }
 
-static json_t *kind_definition(const tri_resource_t *r)
+/* The properties of a kind with a schema table (nested messages added to defs), or
+ * NULL when it has none. */
+static json_t *table_properties(const tri_resource_t *r, json_t *defs)
 {
-    json_t *props = json_pack("{s:{s:s}, s:{s:s}, s:o}", "apiVersion", "type", "string", "kind",
-                              "type", "string", "metadata", def_ref(META "ObjectMeta"));
+    char apiv[160], prefix[200];
+    tri_resource_api_version(r, apiv, sizeof apiv);
+    const tri_schema_t *s = tri_schema_find(apiv, r->kind);
+    if (s == NULL)
+        return NULL;
+    snprintf(prefix, sizeof prefix, "io.k8s.api.%s.%s", r->group[0] ? r->group : "core",
+             r->version);
+    json_t *schema = tri_schema_openapi(s, prefix, DEF_PREFIX, defs);
+    json_t *props = json_incref(json_object_get(schema, "properties"));
+    json_decref(schema);
+    if (props != NULL) {
+        json_object_set_new(props, "apiVersion", json_pack("{s:s}", "type", "string"));
+        json_object_set_new(props, "kind", json_pack("{s:s}", "type", "string"));
+    }
+    return props;
+}
+
+static json_t *kind_definition(const tri_resource_t *r, json_t *defs)
+{
+    json_t *props = table_properties(r, defs);
+    if (props == NULL)
+        props = json_pack("{s:{s:s}, s:{s:s}, s:o}", "apiVersion", "type", "string", "kind",
+                          "type", "string", "metadata", def_ref(META "ObjectMeta"));
     size_t nf = sizeof r->known_fields / sizeof r->known_fields[0];
     bool complete = true;
     for (size_t i = 0; props != NULL && i < nf && r->known_fields[i] != NULL; i++) {
+        if (json_object_get(props, r->known_fields[i]) != NULL)
+            continue; /* described by the schema table */
         const char *s = field_schema(r->kind, r->known_fields[i]);
         json_t *schema = s ? json_loads(s, 0, NULL) : NULL;
         if (schema != NULL)
@@ -271,7 +298,7 @@ static json_t *swagger_doc(void)
         else
             snprintf(path, sizeof path, "/api/%s/%s%s/{name}", r->version,
                      r->namespaced ? "namespaces/{namespace}/" : "", r->plural);
-        json_object_set_new(defs, def, kind_definition(r));
+        json_object_set_new(defs, def, kind_definition(r, defs));
         json_object_set_new(paths, path, path_item(r, def));
     }
     return json_pack("{s:s, s:{s:s, s:s}, s:o, s:o}", "swagger", "2.0", "info", "title",

@@ -3,7 +3,7 @@
  * of maps, Quantity and IntOrString; typos at several depths and inside arrays
  * named as Kubernetes names them, 400 under Strict, dropped with a warning
  * otherwise; map keys, inline fields and free-form values never unknown; kinds
- * without a schema keep the top-level check. */
+ * without a schema keep the top-level check; the OpenAPI schemas made from it. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -301,6 +301,63 @@ static void test_ingress_inline(void)
     done(&o);
 }
 
+static const json_t *prop(const json_t *defs, const char *def, const char *field)
+{
+    const json_t *p = json_object_get(json_object_get(json_object_get(defs, def), "properties"),
+                                      field);
+    if (p == NULL)
+        fprintf(stderr, "no %s in %s\n", field, def);
+    CHECK(p != NULL);
+    return p;
+}
+
+static const char *str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+/* The OpenAPI view: refs to nested definitions, arrays, maps, scalars with their
+ * formats, int-or-string, and the merge keys kubectl's strategic merge reads. */
+static void test_openapi(void)
+{
+    json_t *defs = json_object();
+    json_t *d = tri_schema_openapi(tri_schema_find("apps/v1", "Deployment"), "io.k8s.api.apps.v1",
+                                   "#/definitions/", defs);
+    CHECK(d != NULL);
+    CHECK_STR(str(d, "type"), "object");
+    const json_t *props = json_object_get(d, "properties");
+    CHECK_STR(str(json_object_get(props, "spec"), "$ref"),
+              "#/definitions/io.k8s.api.apps.v1.DeploymentSpec");
+    CHECK_STR(str(json_object_get(props, "metadata"), "$ref"),
+              "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta");
+    CHECK(json_object_get(defs, "io.k8s.api.apps.v1.ObjectMeta") == NULL);
+
+    const json_t *c = prop(defs, "io.k8s.api.apps.v1.PodSpec", "containers");
+    CHECK_STR(str(c, "type"), "array");
+    CHECK_STR(str(json_object_get(c, "items"), "$ref"), "#/definitions/io.k8s.api.apps.v1.Container");
+    CHECK_STR(str(c, "x-kubernetes-patch-merge-key"), "name");
+    CHECK_STR(str(c, "x-kubernetes-patch-strategy"), "merge");
+    CHECK_STR(str(prop(defs, "io.k8s.api.apps.v1.Container", "ports"),
+                  "x-kubernetes-patch-merge-key"),
+              "containerPort");
+    /* Volume's inline VolumeSource: configMap is a property of Volume itself. */
+    prop(defs, "io.k8s.api.apps.v1.Volume", "configMap");
+
+    const json_t *sel = prop(defs, "io.k8s.api.apps.v1.PodSpec", "nodeSelector");
+    CHECK_STR(str(sel, "type"), "object");
+    CHECK_STR(str(json_object_get(sel, "additionalProperties"), "type"), "string");
+    const json_t *surge = prop(defs, "io.k8s.api.apps.v1.RollingUpdateDeployment", "maxSurge");
+    CHECK(json_is_true(json_object_get(surge, "x-kubernetes-int-or-string")));
+    CHECK_STR(str(prop(defs, "io.k8s.api.apps.v1.DeploymentSpec", "replicas"), "format"), "int32");
+    const json_t *conds = prop(defs, "io.k8s.api.apps.v1.DeploymentStatus", "conditions");
+    CHECK_STR(str(conds, "x-kubernetes-patch-merge-key"), "type");
+    const json_t *strategy = prop(defs, "io.k8s.api.apps.v1.DeploymentSpec", "strategy");
+    CHECK_STR(str(strategy, "x-kubernetes-patch-strategy"), "retainKeys");
+    CHECK(json_object_get(strategy, "x-kubernetes-patch-merge-key") == NULL);
+    json_decref(d);
+    json_decref(defs);
+}
+
 int main(void)
 {
     test_lookup();
@@ -311,6 +368,7 @@ int main(void)
     test_never_unknown();
     test_kind_without_schema();
     test_ingress_inline();
+    test_openapi();
     printf("ok\n");
     return 0;
 }
