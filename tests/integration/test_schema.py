@@ -1,7 +1,7 @@
 """Field schemas with the real kubectl: `kubectl explain` walks a Deployment down to
 its containers from /openapi/v3; `kubectl apply -f` of a Deployment (twice, then
 with a changed image) computes its patches from the served schema without
-"unable to find api field" warnings; `kubectl create -f` of a Deployment with a
+"unable to find api field" warnings (kubectl 1.27 too, from /openapi/v2); `kubectl create -f` of a Deployment with a
 typo deep in spec fails with Kubernetes' strict decoding error, and with
 --validate=false the typo is dropped with a warning."""
 
@@ -16,6 +16,8 @@ from harness import KUBECTL, Cluster, check  # noqa: E402
 
 import subprocess  # noqa: E402
 
+# kubectl 1.27 reads /openapi/v2 (protobuf) to compute apply patches.
+KUBECTL_V2 = "/usr/lib/google-cloud-sdk/bin/kubectl.1.27"
 FLAGS = ["--election-timeout-ms", "300", "--heartbeat-ms", "50"]
 READY_TIMEOUT_S = 60  # sanitizer builds start slowly on a loaded 2-core machine
 
@@ -33,8 +35,8 @@ def deployment(image, extra_container=None):
                                   "spec": {"containers": [c]}}}}
 
 
-def kubectl(c, cache, *argv, body=None):
-    r = subprocess.run([KUBECTL, "--kubeconfig", c.kubeconfig, "--cache-dir", cache, *argv],
+def kubectl(c, cache, *argv, body=None, binary=KUBECTL):
+    r = subprocess.run([binary, "--kubeconfig", c.kubeconfig, "--cache-dir", cache, *argv],
                        capture_output=True, text=True, timeout=60,
                        input=json.dumps(body) if body is not None else None)
     return r
@@ -61,6 +63,14 @@ def test_schema():
         ctr = obj["spec"]["template"]["spec"]["containers"]
         check("one container after applies", 1, len(ctr), c)
         check("image updated by apply", "nginx:1.26", ctr[0]["image"], c)
+
+        if os.path.exists(KUBECTL_V2):
+            for image in ("nginx:1.25", "nginx:1.25", "nginx:1.26"):
+                d = deployment(image)
+                d["metadata"]["name"] = "web-v2"
+                r = kubectl(c, cache, "apply", "-f", "-", body=d, binary=KUBECTL_V2)
+                check(f"1.27 apply {image} exit code ({r.stderr})", 0, r.returncode, c)
+                check(f"1.27 apply {image} warnings", "", r.stderr.strip(), c)
 
         typo = deployment("nginx", {"imagee": "x"})
         typo["metadata"]["name"] = "typo"
