@@ -293,7 +293,9 @@ static void test_snapshot_catch_up(h_cluster_t *c, int l)
     tri_watch_t *w;
     int64_t loaded = tri_store_revision(c->r[f].store);
     CHECK_EQ(tri_store_watch(c->r[f].store, "", 0, "", 0, loaded, nop_watch_cb, NULL, &w), 0);
-    CHECK(h_run_until(c, caught_up, &f, 10000));
+    /* bounded, generous: under a loaded machine (parallel ctest) the install of a
+     * snapshot by three nodes on one loop took longer than 10 s */
+    CHECK(h_run_until(c, caught_up, &f, 30000));
     tri_event_t ev;
     CHECK_EQ(tri_watch_next(w, &ev), TRI_ESLOW);
     tri_watch_stop(w);
@@ -328,6 +330,10 @@ int main(void)
     h_init(&c, 3);
     c.base.snapshot_threshold = 64;
     c.base.snapshot_trailing = 16;
+    /* three nodes share one loop thread here: on a loaded machine (parallel ctest)
+     * a 300 ms election timeout let starved heartbeats start elections mid-test */
+    c.base.election_timeout_ms = 1000;
+    c.base.heartbeat_ms = 100;
     int l;
     test_bootstrap_and_writes(&c, &l);
     test_preconditions(&c, l);
