@@ -4,11 +4,15 @@
 #   1. replicated write throughput and latency, triarch vs etcd 3.4 (throughput.py)
 #   2. leader failover behind haproxy (failover.py)
 #   3. memory with 100,000 ConfigMaps and follower restart time (memory.py)
+# and, only when named (they would take the run past 15 minutes, ~10 min together):
+#   reads    LIST of 10,000 pods, GET under 1,000 writes/s of churn (reads.py)
+#   fanout   1,000 watchers on one replica, 500 writes/s (watch_fanout.py)
+#   patch    strategic merge patch and server-side apply, 50-container pod (patch_apply.py)
 # Loopback only; every process and temp dir is cleaned up by the scripts. Each part
 # has a hard time limit (SIGTERM, then SIGKILL 10 s later) so the whole run stays
 # under 15 minutes.
 #
-# usage: bench/run.sh [--quick] [throughput|failover|memory]...
+# usage: bench/run.sh [--quick] [throughput|failover|memory|reads|fanout|patch|all]...
 #   BIN_DIR=path  build tree with triarchd and triarch (default build/release)
 #   --quick       one repetition of a quarter of the requests, 3 failover rounds,
 #                 20,000 objects, 1 restart
@@ -21,8 +25,9 @@ parts=""
 for a in "$@"; do
     case "$a" in
         --quick) quick=1 ;;
-        throughput|failover|memory) parts="$parts $a" ;;
-        *) echo "usage: $0 [--quick] [throughput|failover|memory]..." >&2; exit 2 ;;
+        throughput|failover|memory|reads|fanout|patch) parts="$parts $a" ;;
+        all) parts="throughput failover memory reads fanout patch" ;;
+        *) echo "usage: $0 [--quick] [throughput|failover|memory|reads|fanout|patch|all]..." >&2; exit 2 ;;
     esac
 done
 [ -n "$parts" ] || parts="throughput failover memory"
@@ -58,6 +63,15 @@ for p in $parts; do
         memory)
             if [ $quick = 1 ]; then run 180 memory.py --objects 20000 --restarts 1
             else run 270 memory.py; fi ;;
+        reads)
+            if [ $quick = 1 ]; then run 240 reads.py --pods 2500 --list-reps 5 --get-seconds 3
+            else run 480 reads.py; fi ;;
+        fanout)
+            if [ $quick = 1 ]; then run 240 watch_fanout.py --seconds 5 --cases follower:1000:500,leader:100:500
+            else run 480 watch_fanout.py --profile; fi ;;
+        patch)
+            if [ $quick = 1 ]; then run 240 patch_apply.py --scale 0.25
+            else run 480 patch_apply.py --profile; fi ;;
     esac
 done
 exit $rc
