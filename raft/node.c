@@ -441,8 +441,13 @@ static void node_barrier_cb(struct raft_barrier *req, int status)
     while (!TRI_LIST_EMPTY(&n->sb_cur)) {
         tri_sbar_t *b = n->sb_cur.next;
         TRI_LIST_REMOVE(b);
-        if (b->srv != NULL)
+        if (b->srv != NULL) {
             tri_fwd_reply_index(b->srv, b->req_id, 0, index);
+            /* the follower waits to apply `index`, which it learns only from our next
+             * message: send one now rather than at the next heartbeat (bench/RESULTS.md:
+             * follower reads took 50-100 ms idle) */
+            n->commit_nudge = true;
+        }
         free(b);
     }
     if (n->leader_join_cur && n->leader_pending && raft_state(&n->raft) == RAFT_LEADER &&

@@ -31,7 +31,9 @@
 #include "triarch/errors.h"
 #include "triarch/log.h"
 
-#define DEFAULT_GU_RETRIES 16
+/* apiserver's GuaranteedUpdate retries until the request times out; a bound keeps a
+ * pathological key from spinning forever (16 writers on one key need ~16 rounds). */
+#define DEFAULT_GU_RETRIES 256
 #define LIST_SCAN_BATCH 512 /* keys read per store range while filtering */
 
 struct tri_api {
