@@ -32,6 +32,7 @@ struct tri_api_watch {
     tri_watch_t *sw;
     tri_api_watch_ready_cb cb;
     void *data;
+    bool raw;          /* hand out stored bytes (no selectors, no conversion) */
     /* The current state as synthetic ADDED events, read at after_rev a batch at a
      * time as the consumer drains them, so a watch over many objects never holds
      * them all. initial_cursor is the next key to read; empty once done. */
@@ -185,6 +186,7 @@ int tri_api_watch_start(tri_api_t *api, const tri_resource_t *r, const char *ns,
     w->res = r;
     w->cb = cb;
     w->data = data;
+    w->raw = opts->raw_ok && w->labels == NULL && w->fields == NULL && r->from_storage == NULL;
     w->waiter.data = w;
     build_range(w, r->namespaced ? ns : NULL, name);
     tri_api_watch_count_add(api, 1);
@@ -274,6 +276,16 @@ int tri_api_watch_next(tri_api_watch_t *w, tri_api_event_t *ev)
         if (rc < 0) {
             set_error(w, rc);
             return tri_api_watch_next(w, ev);
+        }
+        if (w->raw) {
+            bool del = sev.kind == TRI_EV_DELETE;
+            if (del && sev.prev == NULL)
+                continue;
+            ev->type = del ? TRI_WATCH_DELETED : sev.created ? TRI_WATCH_ADDED : TRI_WATCH_MODIFIED;
+            ev->raw = tri_val_ref(del ? sev.prev : sev.val);
+            ev->raw_rev = del ? sev.revision : sev.mod_rev;
+            ev->revision = sev.revision;
+            return 1;
         }
         json_t *obj = NULL;
         int type = classify(w, &sev, &obj);

@@ -130,7 +130,16 @@ static bool fill(tri_stream_t *s, tri_buf_t *b)
             return false;
         if (rc < 0)
             return true;
-        append_event(s, b, type_name(ev.type), ev.obj);
+        if (ev.raw != NULL) {
+            /* stored bytes with the resourceVersion spliced in: no parse, no encode */
+            tri_buf_appendf(b, "{\"type\":\"%s\",\"object\":", type_name(ev.type));
+            tri_object_render(ev.raw, ev.raw_rev, b);
+            tri_buf_append(b, "}\n", 2);
+            tri_val_unref(ev.raw);
+            s->h->metrics.watch_events_sent++;
+        } else {
+            append_event(s, b, type_name(ev.type), ev.obj);
+        }
         json_decref(ev.obj);
         if (ev.type == TRI_WATCH_ERROR)
             return true;
@@ -266,6 +275,7 @@ int tri_handle_watch(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_p
         .field_selector = p->field_selector,
         .resource_version = p->resource_version,
         .send_initial_events = tri_param_true(p->send_initial_events),
+        .raw_ok = !s->table,
     };
     tri_status_t st = {0};
     if (tri_api_watch_start(h->api, rt->res, rt->ns, rt->collection ? NULL : rt->name, &wo,
