@@ -96,8 +96,12 @@ static json_t *row_for(const tri_resource_t *r, const json_t *obj)
     age_of(obj, age, sizeof age);
     if (!r->table_all_columns)
         json_array_append_new(cells, json_string(age));
-    json_t *pom = json_pack("{s:s, s:s, s:O}", "kind", "PartialObjectMetadata", "apiVersion",
-                            "meta.k8s.io/v1", "metadata", meta ? meta : json_object());
+    /* the row's metadata without managedFields: kubectl never prints them from a
+     * Table, and they are most of the bytes of a row */
+    json_t *m = json_is_object(meta) ? json_copy(meta) : json_object();
+    json_object_del(m, "managedFields");
+    json_t *pom = json_pack("{s:s, s:s, s:o}", "kind", "PartialObjectMetadata", "apiVersion",
+                            "meta.k8s.io/v1", "metadata", m);
     return json_pack("{s:o, s:o}", "cells", cells, "object", pom);
 }
 
