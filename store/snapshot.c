@@ -532,7 +532,8 @@ static int st_snap_header(st_decoder_t *d, const uint8_t *p, size_t len)
     tri_reader_u64(&r, &rev);
     tri_reader_u64(&r, &d->count);
     tri_reader_u64(&r, &d->raw_len);
-    if (fmt != ST_SNAP_FORMAT || rev > INT64_MAX)
+    /* the next txn takes rev + 1: INT64_MAX itself is refused (fuzz found it) */
+    if (fmt != ST_SNAP_FORMAT || rev >= INT64_MAX)
         return TRI_ECORRUPT;
     tri_reader_init(&r, p + len - ST_SNAP_TRAILER, ST_SNAP_TRAILER);
     tri_reader_u32(&r, &crc);

@@ -413,6 +413,8 @@ int tri_store_apply(tri_store_t *s, const tri_txn_t *txn, tri_txn_result_t *res)
         rc = st_check_cmps(st, txn, res);
     if (rc != 0)
         return res->status = rc;
+    if (st->rev == INT64_MAX)
+        return res->status = TRI_EINVAL; /* no revision left: refused on every replica */
     st_prep_t p;
     rc = st_prepare(st, txn, &p);
     if (rc == 0)
