@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_assert.h"
 #include "../../server/api/apply.c"
 #include "../../server/api/status.c"
 
@@ -32,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tri_status_t st = {0};
     if (applied) {
         json_t *out = tri_apply(live, applied, manager, sel & 1, kind, "v1", &st);
+        FUZZ_ASSERT(out != NULL || st.code != 0); /* a result, or a Status saying why not */
         tri_status_clear(&st);
         if (out) {
             json_t *again = tri_apply(out, applied, "third", true, kind, "v1", &st);

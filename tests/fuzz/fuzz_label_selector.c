@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_assert.h"
 #include "triarch/codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[256];
+    char err[256] = "";
     char *s = strndup((const char *)data, size);
     if (!s)
         return 0;
@@ -22,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)tri_selector_empty(sel);
         json_decref(o);
     }
+    FUZZ_ASSERT(sel != NULL || err[0] != '\0'); /* parsed, or a message saying why not */
     tri_selector_free(sel);
     free(s);
     return 0;

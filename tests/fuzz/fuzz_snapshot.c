@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_assert.h"
 #include "triarch/errors.h"
 #include "triarch/store.h"
 
@@ -44,20 +45,20 @@ static int check(const uint8_t *data, size_t size)
     tri_store_apply(s, &txn, &res);
     int rrc = tri_store_restore(s, data, size);
     if ((vrc == 0) != (rrc == 0))
-        abort();
+        FUZZ_ASSERT_FAILED();
     if (rrc == 0) {
         if (tri_store_revision(s) != rev || tri_store_count(s) != count)
-            abort();
+            FUZZ_ASSERT_FAILED();
         /* A restored store must keep working: read everything, write once more. */
         tri_kvs_t kvs = {0};
         if (tri_store_range(s, "", 0, "", 0, 0, 0, &kvs, NULL) != 0 || kvs.n != count)
-            abort();
+            FUZZ_ASSERT_FAILED();
         tri_kvs_free(&kvs);
         tri_store_apply(s, &txn, &res);
     } else if (rrc != TRI_ECORRUPT && rrc != TRI_ENOMEM) {
-        abort();
+        FUZZ_ASSERT_FAILED();
     } else if (tri_store_revision(s) != 1 || tri_store_count(s) != 1) {
-        abort();
+        FUZZ_ASSERT_FAILED();
     }
     tri_store_free(s);
     return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_assert.h"
 #include "triarch/errors.h"
 #include "triarch/store.h"
 
@@ -17,12 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = tri_txn_decode(data, size, &d);
     if (rc != 0) {
         if (rc != TRI_EINVAL && rc != TRI_ENOMEM)
-            abort();
+            FUZZ_ASSERT_FAILED();
         return 0;
     }
     tri_buf_t b = {0};
     if (tri_txn_encode(&d.txn, &b) != 0 || b.len != size || memcmp(b.data, data, size) != 0)
-        abort();
+        FUZZ_ASSERT_FAILED();
     tri_buf_free(&b);
     tri_store_t *s;
     tri_store_opts_t o = {.quota_bytes = FUZZ_QUOTA, .history_events = 8};
@@ -41,13 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t size_before = tri_store_size_bytes(s);
         rc = tri_store_apply(s, &d.txn, &res);
         if (rc != res.status)
-            abort();
+            FUZZ_ASSERT_FAILED();
         if (rc == 0 && tri_store_revision(s) != before + 1)
-            abort();
+            FUZZ_ASSERT_FAILED();
         if (rc != 0 && (tri_store_revision(s) != before || tri_store_size_bytes(s) != size_before))
-            abort();
+            FUZZ_ASSERT_FAILED();
         if (rc == TRI_EPRECOND && (res.failed_cmp < 0 || (size_t)res.failed_cmp >= d.txn.n_cmps))
-            abort();
+            FUZZ_ASSERT_FAILED();
     }
     tri_event_t ev;
     while (tri_watch_next(w, &ev) == 1)

@@ -41,8 +41,8 @@ static json_t *apply(int type, const char *kind, const char *target, const char 
     return r;
 }
 
-#define CASE(type, kind, target, patch, expect) case_at(__LINE__, type, kind, target, patch, expect)
-#define FAILS(type, kind, target, patch, msg) fails_at(__LINE__, type, kind, target, patch, msg)
+#define EXPECT_PATCH(type, kind, target, patch, expect) case_at(__LINE__, type, kind, target, patch, expect)
+#define EXPECT_PATCH_FAILS(type, kind, target, patch, msg) fails_at(__LINE__, type, kind, target, patch, msg)
 
 static void case_at(int line, int type, const char *kind, const char *target, const char *patch,
                     const char *expect)
@@ -74,24 +74,24 @@ static void fails_at(int line, int type, const char *kind, const char *target, c
 /* RFC 7386 appendix A, every row. */
 static void test_merge_patch(void)
 {
-    CASE(MERGE, NULL, "{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}");
-    CASE(MERGE, NULL, "{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}");
-    CASE(MERGE, NULL, "{\"a\":\"b\"}", "{\"a\":null}", "{}");
-    CASE(MERGE, NULL, "{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}");
-    CASE(MERGE, NULL, "{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}");
-    CASE(MERGE, NULL, "{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}");
-    CASE(MERGE, NULL, "{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}",
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}");
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}");
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":\"b\"}", "{\"a\":null}", "{}");
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}");
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}");
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}");
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}",
          "{\"a\":{\"b\":\"d\"}}");
-    CASE(MERGE, NULL, "{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}");
-    CASE(MERGE, NULL, "[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]");
-    CASE(MERGE, NULL, "{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]");
-    CASE(MERGE, NULL, "{\"a\":\"foo\"}", "null", "null");
-    CASE(MERGE, NULL, "{\"a\":\"foo\"}", "\"bar\"", "\"bar\"");
-    CASE(MERGE, NULL, "{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}");
-    CASE(MERGE, NULL, "[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}");
-    CASE(MERGE, NULL, "{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}");
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}");
+    EXPECT_PATCH(MERGE, NULL, "[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]");
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]");
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":\"foo\"}", "null", "null");
+    EXPECT_PATCH(MERGE, NULL, "{\"a\":\"foo\"}", "\"bar\"", "\"bar\"");
+    EXPECT_PATCH(MERGE, NULL, "{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}");
+    EXPECT_PATCH(MERGE, NULL, "[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}");
+    EXPECT_PATCH(MERGE, NULL, "{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}");
     /* kubectl label / scale */
-    CASE(MERGE, NULL, "{\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":\"1\"}}}",
+    EXPECT_PATCH(MERGE, NULL, "{\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":\"1\"}}}",
          "{\"metadata\":{\"labels\":{\"foo\":\"bar\"}}}",
          "{\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":\"1\",\"foo\":\"bar\"}}}");
 }
@@ -99,72 +99,72 @@ static void test_merge_patch(void)
 /* RFC 6902 appendix A. */
 static void test_json_patch(void)
 {
-    CASE(JSONP, NULL, "{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\"}]",
+    EXPECT_PATCH(JSONP, NULL, "{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\"}]",
          "{\"baz\":\"qux\",\"foo\":\"bar\"}");
-    CASE(JSONP, NULL, "{\"foo\":[\"bar\",\"baz\"]}",
+    EXPECT_PATCH(JSONP, NULL, "{\"foo\":[\"bar\",\"baz\"]}",
          "[{\"op\":\"add\",\"path\":\"/foo/1\",\"value\":\"qux\"}]",
          "{\"foo\":[\"bar\",\"qux\",\"baz\"]}");
-    CASE(JSONP, NULL, "{\"baz\":\"qux\",\"foo\":\"bar\"}", "[{\"op\":\"remove\",\"path\":\"/baz\"}]",
+    EXPECT_PATCH(JSONP, NULL, "{\"baz\":\"qux\",\"foo\":\"bar\"}", "[{\"op\":\"remove\",\"path\":\"/baz\"}]",
          "{\"foo\":\"bar\"}");
-    CASE(JSONP, NULL, "{\"foo\":[\"bar\",\"qux\",\"baz\"]}",
+    EXPECT_PATCH(JSONP, NULL, "{\"foo\":[\"bar\",\"qux\",\"baz\"]}",
          "[{\"op\":\"remove\",\"path\":\"/foo/1\"}]", "{\"foo\":[\"bar\",\"baz\"]}");
-    CASE(JSONP, NULL, "{\"baz\":\"qux\",\"foo\":\"bar\"}",
+    EXPECT_PATCH(JSONP, NULL, "{\"baz\":\"qux\",\"foo\":\"bar\"}",
          "[{\"op\":\"replace\",\"path\":\"/baz\",\"value\":\"boo\"}]",
          "{\"baz\":\"boo\",\"foo\":\"bar\"}");
-    CASE(JSONP, NULL, "{\"foo\":{\"bar\":\"baz\",\"waldo\":\"fred\"},\"qux\":{\"corge\":\"grault\"}}",
+    EXPECT_PATCH(JSONP, NULL, "{\"foo\":{\"bar\":\"baz\",\"waldo\":\"fred\"},\"qux\":{\"corge\":\"grault\"}}",
          "[{\"op\":\"move\",\"from\":\"/foo/waldo\",\"path\":\"/qux/thud\"}]",
          "{\"foo\":{\"bar\":\"baz\"},\"qux\":{\"corge\":\"grault\",\"thud\":\"fred\"}}");
-    CASE(JSONP, NULL, "{\"foo\":[\"all\",\"grass\",\"cows\",\"eat\"]}",
+    EXPECT_PATCH(JSONP, NULL, "{\"foo\":[\"all\",\"grass\",\"cows\",\"eat\"]}",
          "[{\"op\":\"move\",\"from\":\"/foo/1\",\"path\":\"/foo/3\"}]",
          "{\"foo\":[\"all\",\"cows\",\"eat\",\"grass\"]}");
-    CASE(JSONP, NULL, "{\"baz\":\"qux\",\"foo\":[\"a\",2,\"c\"]}",
+    EXPECT_PATCH(JSONP, NULL, "{\"baz\":\"qux\",\"foo\":[\"a\",2,\"c\"]}",
          "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"qux\"},"
          "{\"op\":\"test\",\"path\":\"/foo/1\",\"value\":2}]",
          "{\"baz\":\"qux\",\"foo\":[\"a\",2,\"c\"]}");
-    FAILS(JSONP, NULL, "{\"baz\":\"qux\"}", "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"bar\"}]",
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"baz\":\"qux\"}", "[{\"op\":\"test\",\"path\":\"/baz\",\"value\":\"bar\"}]",
           "testing value failed");
-    CASE(JSONP, NULL, "{\"foo\":\"bar\"}",
+    EXPECT_PATCH(JSONP, NULL, "{\"foo\":\"bar\"}",
          "[{\"op\":\"add\",\"path\":\"/child\",\"value\":{\"grandchild\":{}}}]",
          "{\"foo\":\"bar\",\"child\":{\"grandchild\":{}}}");
-    CASE(JSONP, NULL, "{\"foo\":\"bar\"}",
+    EXPECT_PATCH(JSONP, NULL, "{\"foo\":\"bar\"}",
          "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\",\"xyz\":123}]",
          "{\"foo\":\"bar\",\"baz\":\"qux\"}");
-    FAILS(JSONP, NULL, "{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz/bat\",\"value\":\"qux\"}]",
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz/bat\",\"value\":\"qux\"}]",
           "missing path");
-    CASE(JSONP, NULL, "{\"/\":9,\"~1\":10}", "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":10}]",
+    EXPECT_PATCH(JSONP, NULL, "{\"/\":9,\"~1\":10}", "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":10}]",
          "{\"/\":9,\"~1\":10}");
-    FAILS(JSONP, NULL, "{\"/\":9,\"~1\":10}", "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":\"10\"}]",
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"/\":9,\"~1\":10}", "[{\"op\":\"test\",\"path\":\"/~01\",\"value\":\"10\"}]",
           "testing value failed");
-    CASE(JSONP, NULL, "{\"foo\":[\"bar\"]}",
+    EXPECT_PATCH(JSONP, NULL, "{\"foo\":[\"bar\"]}",
          "[{\"op\":\"add\",\"path\":\"/foo/-\",\"value\":[\"abc\",\"def\"]}]",
          "{\"foo\":[\"bar\",[\"abc\",\"def\"]]}");
     /* more: escapes, copy, test deep equality, errors */
-    CASE(JSONP, NULL, "{\"a/b\":1,\"m~n\":2}",
+    EXPECT_PATCH(JSONP, NULL, "{\"a/b\":1,\"m~n\":2}",
          "[{\"op\":\"replace\",\"path\":\"/a~1b\",\"value\":3},{\"op\":\"remove\",\"path\":\"/m~0n\"}]",
          "{\"a/b\":3}");
-    CASE(JSONP, NULL, "{\"a\":{\"x\":[1,{\"y\":2}]}}",
+    EXPECT_PATCH(JSONP, NULL, "{\"a\":{\"x\":[1,{\"y\":2}]}}",
          "[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/b\"},"
          "{\"op\":\"test\",\"path\":\"/b\",\"value\":{\"x\":[1.0,{\"y\":2}]}}]",
          "{\"a\":{\"x\":[1,{\"y\":2}]},\"b\":{\"x\":[1,{\"y\":2}]}}");
-    CASE(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"\",\"value\":{\"b\":2}}]",
+    EXPECT_PATCH(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"\",\"value\":{\"b\":2}}]",
          "{\"b\":2}");
-    FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"remove\",\"path\":\"/b\"}]", "missing path");
-    FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/b\",\"value\":1}]",
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"remove\",\"path\":\"/b\"}]", "missing path");
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/b\",\"value\":1}]",
           "missing path");
-    FAILS(JSONP, NULL, "{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/5\",\"value\":1}]",
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/5\",\"value\":1}]",
           "out of range");
-    FAILS(JSONP, NULL, "{\"a\":[1]}", "[{\"op\":\"remove\",\"path\":\"/a/-\"}]", "missing path");
-    FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"add\",\"path\":\"a\",\"value\":1}]",
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":[1]}", "[{\"op\":\"remove\",\"path\":\"/a/-\"}]", "missing path");
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"add\",\"path\":\"a\",\"value\":1}]",
           "invalid JSON pointer");
-    FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/~2\",\"value\":1}]",
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/~2\",\"value\":1}]",
           "invalid JSON pointer");
-    FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"frob\",\"path\":\"/a\"}]", "unexpected kind");
-    FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/b\"}]", "missing value");
-    FAILS(JSONP, NULL, "{\"a\":{}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/b\"}]",
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"frob\",\"path\":\"/a\"}]", "unexpected kind");
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/b\"}]", "missing value");
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":{}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/b\"}]",
           "children");
-    FAILS(JSONP, NULL, "{\"a\":1}", "{\"op\":\"add\"}", "must be an array");
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":1}", "{\"op\":\"add\"}", "must be an array");
     /* a failing op leaves nothing half-applied (target untouched is checked in apply) */
-    FAILS(JSONP, NULL, "{\"a\":1}",
+    EXPECT_PATCH_FAILS(JSONP, NULL, "{\"a\":1}",
           "[{\"op\":\"add\",\"path\":\"/b\",\"value\":1},{\"op\":\"remove\",\"path\":\"/zz\"}]",
           "operation 1");
 }
@@ -181,7 +181,7 @@ static const char *DEPLOY =
 static void test_strategic(void)
 {
     /* kubectl set image: containers merged by name, other container kept, order kept */
-    CASE(SMP, "Deployment", DEPLOY,
+    EXPECT_PATCH(SMP, "Deployment", DEPLOY,
          "{\"spec\":{\"template\":{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"main\"},"
          "{\"name\":\"side\"}],\"containers\":[{\"image\":\"nginx:2\",\"name\":\"main\"}]}}}}",
          "{\"metadata\":{\"name\":\"web\",\"labels\":{\"app\":\"web\"},\"finalizers\":[\"a\",\"b\"]},"
@@ -220,38 +220,38 @@ static void test_strategic(void)
     }
     json_decref(r);
     /* $setElementOrder reorders */
-    CASE(SMP, "Pod",
+    EXPECT_PATCH(SMP, "Pod",
          "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"c\"}]}}",
          "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"c\"},{\"name\":\"a\"},"
          "{\"name\":\"b\"}]}}",
          "{\"spec\":{\"containers\":[{\"name\":\"c\"},{\"name\":\"a\"},{\"name\":\"b\"}]}}");
     /* $patch: delete of a list element (kubectl apply removing a container) */
-    CASE(SMP, "Pod",
+    EXPECT_PATCH(SMP, "Pod",
          "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\"}]}}",
          "{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"b\"}],"
          "\"containers\":[{\"$patch\":\"delete\",\"name\":\"a\"}]}}",
          "{\"spec\":{\"containers\":[{\"name\":\"b\"}]}}");
     /* $patch: replace in a list and in a map; $patch: delete of a map */
-    CASE(SMP, "Pod", "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}}",
+    EXPECT_PATCH(SMP, "Pod", "{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}}",
          "{\"spec\":{\"containers\":[{\"name\":\"z\"},{\"$patch\":\"replace\"}]}}",
          "{\"spec\":{\"containers\":[{\"name\":\"z\"}]}}");
-    CASE(SMP, "Pod", "{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"2\"}}}",
+    EXPECT_PATCH(SMP, "Pod", "{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"2\"}}}",
          "{\"metadata\":{\"labels\":{\"$patch\":\"replace\",\"c\":\"3\"}}}",
          "{\"metadata\":{\"labels\":{\"c\":\"3\"}}}");
-    CASE(SMP, "Pod", "{\"metadata\":{\"name\":\"p\",\"labels\":{\"a\":\"1\"}}}",
+    EXPECT_PATCH(SMP, "Pod", "{\"metadata\":{\"name\":\"p\",\"labels\":{\"a\":\"1\"}}}",
          "{\"metadata\":{\"labels\":{\"$patch\":\"delete\"}}}",
          "{\"metadata\":{\"name\":\"p\",\"labels\":{}}}");
-    FAILS(SMP, "Pod", "{\"metadata\":{}}", "{\"metadata\":{\"$patch\":\"frob\"}}",
+    EXPECT_PATCH_FAILS(SMP, "Pod", "{\"metadata\":{}}", "{\"metadata\":{\"$patch\":\"frob\"}}",
           "unknown patch type");
     /* null deletes a key; unknown lists are replaced; tolerations have no merge key */
-    CASE(SMP, "Deployment", "{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"2\"}},"
+    EXPECT_PATCH(SMP, "Deployment", "{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"2\"}},"
          "\"spec\":{\"template\":{\"spec\":{\"tolerations\":[{\"key\":\"k\"}]}}}}",
          "{\"metadata\":{\"labels\":{\"a\":null}},\"spec\":{\"template\":{\"spec\":"
          "{\"tolerations\":[{\"key\":\"j\"}]}}}}",
          "{\"metadata\":{\"labels\":{\"b\":\"2\"}},\"spec\":{\"template\":{\"spec\":"
          "{\"tolerations\":[{\"key\":\"j\"}]}}}}");
     /* $retainKeys: kubectl apply switching the strategy type */
-    CASE(SMP, "Deployment", DEPLOY,
+    EXPECT_PATCH(SMP, "Deployment", DEPLOY,
          "{\"spec\":{\"strategy\":{\"$retainKeys\":[\"type\"],\"type\":\"Recreate\"}}}",
          "{\"metadata\":{\"name\":\"web\",\"labels\":{\"app\":\"web\"},\"finalizers\":[\"a\",\"b\"]},"
          "\"spec\":{\"replicas\":1,\"strategy\":{\"type\":\"Recreate\"},"
@@ -259,22 +259,22 @@ static void test_strategic(void)
          "\"env\":[{\"name\":\"A\",\"value\":\"1\"}],\"ports\":[{\"containerPort\":80}]},"
          "{\"name\":\"side\",\"image\":\"busybox\"}],"
          "\"volumes\":[{\"name\":\"v1\",\"emptyDir\":{}}],\"tolerations\":[{\"key\":\"k\"}]}}}}");
-    FAILS(SMP, "Deployment", DEPLOY,
+    EXPECT_PATCH_FAILS(SMP, "Deployment", DEPLOY,
           "{\"spec\":{\"strategy\":{\"$retainKeys\":[\"type\"],\"rollingUpdate\":{}}}}",
           "missing from $retainKeys");
     /* finalizers: a merging primitive list; $deleteFromPrimitiveList */
-    CASE(SMP, "ConfigMap", "{\"metadata\":{\"finalizers\":[\"a\",\"b\"]}}",
+    EXPECT_PATCH(SMP, "ConfigMap", "{\"metadata\":{\"finalizers\":[\"a\",\"b\"]}}",
          "{\"metadata\":{\"finalizers\":[\"c\",\"a\"]}}",
          "{\"metadata\":{\"finalizers\":[\"c\",\"a\",\"b\"]}}");
-    CASE(SMP, "ConfigMap", "{\"metadata\":{\"finalizers\":[\"a\",\"b\",\"c\"]}}",
+    EXPECT_PATCH(SMP, "ConfigMap", "{\"metadata\":{\"finalizers\":[\"a\",\"b\",\"c\"]}}",
          "{\"metadata\":{\"$deleteFromPrimitiveList/finalizers\":[\"b\"]}}",
          "{\"metadata\":{\"finalizers\":[\"a\",\"c\"]}}");
-    CASE(SMP, "ConfigMap", "{\"metadata\":{\"finalizers\":[\"a\",\"b\",\"c\"]}}",
+    EXPECT_PATCH(SMP, "ConfigMap", "{\"metadata\":{\"finalizers\":[\"a\",\"b\",\"c\"]}}",
          "{\"metadata\":{\"$setElementOrder/finalizers\":[\"c\",\"a\"],"
          "\"$deleteFromPrimitiveList/finalizers\":[\"b\"]}}",
          "{\"metadata\":{\"finalizers\":[\"c\",\"a\"]}}");
     /* ConfigMap data is a plain map; a new key; ownerReferences merge by uid */
-    CASE(SMP, "ConfigMap",
+    EXPECT_PATCH(SMP, "ConfigMap",
          "{\"data\":{\"a\":\"1\"},\"metadata\":{\"ownerReferences\":[{\"uid\":\"u1\",\"name\":"
          "\"x\"}]}}",
          "{\"data\":{\"b\":\"2\"},\"metadata\":{\"ownerReferences\":[{\"uid\":\"u2\",\"name\":"
@@ -282,21 +282,21 @@ static void test_strategic(void)
          "{\"data\":{\"a\":\"1\",\"b\":\"2\"},\"metadata\":{\"ownerReferences\":[{\"uid\":\"u2\","
          "\"name\":\"y\"},{\"uid\":\"u1\",\"name\":\"x\"}]}}"); /* Kubernetes' order */
     /* a list in an unknown kind is replaced */
-    CASE(SMP, "Widget", "{\"spec\":{\"items\":[1,2]}}", "{\"spec\":{\"items\":[3]}}",
+    EXPECT_PATCH(SMP, "Widget", "{\"spec\":{\"items\":[1,2]}}", "{\"spec\":{\"items\":[3]}}",
          "{\"spec\":{\"items\":[3]}}");
     /* Service ports merge by port; Node addresses by type */
-    CASE(SMP, "Service", "{\"spec\":{\"ports\":[{\"port\":80,\"name\":\"a\"},{\"port\":81}]}}",
+    EXPECT_PATCH(SMP, "Service", "{\"spec\":{\"ports\":[{\"port\":80,\"name\":\"a\"},{\"port\":81}]}}",
          "{\"spec\":{\"ports\":[{\"port\":81,\"name\":\"b\"}]}}",
          "{\"spec\":{\"ports\":[{\"port\":80,\"name\":\"a\"},{\"port\":81,\"name\":\"b\"}]}}");
     /* the sidecar case: kubectl sends $setElementOrder so the live order holds */
-    CASE(SMP, "Node", "{\"spec\":{},\"status\":{\"addresses\":[{\"type\":\"InternalIP\","
+    EXPECT_PATCH(SMP, "Node", "{\"spec\":{},\"status\":{\"addresses\":[{\"type\":\"InternalIP\","
          "\"address\":\"127.0.0.2\"}]}}",
          "{\"spec\":{\"unschedulable\":true},\"status\":{\"addresses\":[{\"type\":\"Hostname\","
          "\"address\":\"n1\"}]}}",
          "{\"spec\":{\"unschedulable\":true},\"status\":{\"addresses\":[{\"type\":\"Hostname\","
          "\"address\":\"n1\"},{\"type\":\"InternalIP\",\"address\":\"127.0.0.2\"}]}}");
     /* CronJob pod template is found through jobTemplate */
-    CASE(SMP, "CronJob",
+    EXPECT_PATCH(SMP, "CronJob",
          "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":{\"containers\":"
          "[{\"name\":\"a\",\"image\":\"1\"},{\"name\":\"b\"}]}}}}}}",
          "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":{\"containers\":"
@@ -304,13 +304,13 @@ static void test_strategic(void)
          "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":{\"containers\":"
          "[{\"name\":\"a\",\"image\":\"2\"},{\"name\":\"b\"}]}}}}}}");
     /* directives in new values are stripped; nulls in new values dropped */
-    CASE(SMP, "Pod", "{}",
+    EXPECT_PATCH(SMP, "Pod", "{}",
          "{\"spec\":{\"containers\":[{\"name\":\"a\",\"x\":null},{\"name\":\"b\",\"$patch\":"
          "\"delete\"}],\"$setElementOrder/volumes\":[]}}",
          "{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}");
-    FAILS(SMP, "Pod", "{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
+    EXPECT_PATCH_FAILS(SMP, "Pod", "{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
           "{\"spec\":{\"containers\":[{\"image\":\"x\"}]}}", "merge key");
-    FAILS(SMP, "Pod", "{}", "[1]", "must be a JSON object");
+    EXPECT_PATCH_FAILS(SMP, "Pod", "{}", "[1]", "must be a JSON object");
 }
 
 /* The strategic patch kubectl 1.32 sent for `apply` (from the reference log). */
@@ -326,14 +326,14 @@ static void test_strategic_kubectl_apply(void)
         "\"new\"}},\"spec\":{\"template\":{\"spec\":{\"$setElementOrder/containers\":[{\"name\":"
         "\"web\"},{\"name\":\"sidecar\"}],\"containers\":[{\"image\":\"busybox\",\"name\":"
         "\"sidecar\"}]}}}}";
-    CASE(SMP, "Deployment", live, patch,
+    EXPECT_PATCH(SMP, "Deployment", live, patch,
          "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
          "\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"new\"}},"
          "\"spec\":{\"replicas\":2,\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
          "\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"nginx:1.25\"},"
          "{\"image\":\"busybox\",\"name\":\"sidecar\"}]}}}}");
     /* rollout restart */
-    CASE(SMP, "Deployment", live,
+    EXPECT_PATCH(SMP, "Deployment", live,
          "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/"
          "restartedAt\":\"2026-11-23T15:01:03Z\"}}}}}",
          "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
