@@ -338,44 +338,55 @@ const tri_resource_t tri_res_hpa_v2 = {
 
 /* ---------- autoscaling/v1 <-> v2 metric conversions ---------- */
 
-/* v2 MetricSpec -> v1 MetricSpec (the flat v2beta1 shape autoscaling/v1 keeps). */
-static json_t *metric_spec_to_v1(const json_t *m)
+/* v2 metric -> the flat v1 (v2beta1) shape autoscaling/v1 keeps in annotations. A spec
+ * and a status differ only in their value block ("target" / "current") and the
+ * prefix of the flat names (targetValue / currentValue, ...). */
+static json_t *metric_to_v1(const json_t *m, const char *side)
 {
+    char v[48], av[48], au[48];
+    snprintf(v, sizeof v, "%sValue", side);
+    snprintf(av, sizeof av, "%sAverageValue", side);
+    snprintf(au, sizeof au, "%sAverageUtilization", side);
     json_t *out = json_object();
     copy_field(out, "type", m, "type");
     const json_t *s;
     if ((s = json_object_get(m, "resource")) || (s = json_object_get(m, "containerResource"))) {
-        const json_t *t = json_object_get(s, "target");
+        const json_t *t = json_object_get(s, side);
         json_t *o = json_object();
         copy_field(o, "name", s, "name");
         copy_field(o, "container", s, "container");
-        copy_field(o, "targetAverageUtilization", t, "averageUtilization");
-        copy_field(o, "targetAverageValue", t, "averageValue");
+        copy_field(o, au, t, "averageUtilization");
+        copy_field(o, av, t, "averageValue");
         json_object_set_new(out, json_object_get(m, "resource") ? "resource" : "containerResource",
                             o);
     } else if ((s = json_object_get(m, "pods"))) {
         json_t *o = json_object();
         copy_field(o, "metricName", json_object_get(s, "metric"), "name");
-        copy_field(o, "targetAverageValue", json_object_get(s, "target"), "averageValue");
+        copy_field(o, av, json_object_get(s, side), "averageValue");
         copy_field(o, "selector", json_object_get(s, "metric"), "selector");
         json_object_set_new(out, "pods", o);
     } else if ((s = json_object_get(m, "object"))) {
         json_t *o = json_object();
         copy_field(o, "target", s, "describedObject");
         copy_field(o, "metricName", json_object_get(s, "metric"), "name");
-        copy_field(o, "targetValue", json_object_get(s, "target"), "value");
+        copy_field(o, v, json_object_get(s, side), "value");
         copy_field(o, "selector", json_object_get(s, "metric"), "selector");
-        copy_field(o, "averageValue", json_object_get(s, "target"), "averageValue");
+        copy_field(o, "averageValue", json_object_get(s, side), "averageValue");
         json_object_set_new(out, "object", o);
     } else if ((s = json_object_get(m, "external"))) {
         json_t *o = json_object();
         copy_field(o, "metricName", json_object_get(s, "metric"), "name");
         copy_field(o, "metricSelector", json_object_get(s, "metric"), "selector");
-        copy_field(o, "targetValue", json_object_get(s, "target"), "value");
-        copy_field(o, "targetAverageValue", json_object_get(s, "target"), "averageValue");
+        copy_field(o, v, json_object_get(s, side), "value");
+        copy_field(o, av, json_object_get(s, side), "averageValue");
         json_object_set_new(out, "external", o);
     }
     return out;
+}
+
+static json_t *metric_spec_to_v1(const json_t *m)
+{
+    return metric_to_v1(m, "target");
 }
 
 static json_t *metric_ident(const json_t *s, const char *name, const char *selector)
@@ -435,41 +446,7 @@ static json_t *metric_spec_to_v2(const json_t *m)
 /* Statuses: v2 {metric, current{value, averageValue, averageUtilization}} <-> v1 flat. */
 static json_t *metric_status_to_v1(const json_t *m)
 {
-    json_t *out = json_object();
-    copy_field(out, "type", m, "type");
-    const json_t *s;
-    if ((s = json_object_get(m, "resource")) || (s = json_object_get(m, "containerResource"))) {
-        const json_t *c = json_object_get(s, "current");
-        json_t *o = json_object();
-        copy_field(o, "name", s, "name");
-        copy_field(o, "container", s, "container");
-        copy_field(o, "currentAverageUtilization", c, "averageUtilization");
-        copy_field(o, "currentAverageValue", c, "averageValue");
-        json_object_set_new(out, json_object_get(m, "resource") ? "resource" : "containerResource",
-                            o);
-    } else if ((s = json_object_get(m, "pods"))) {
-        json_t *o = json_object();
-        copy_field(o, "metricName", json_object_get(s, "metric"), "name");
-        copy_field(o, "currentAverageValue", json_object_get(s, "current"), "averageValue");
-        copy_field(o, "selector", json_object_get(s, "metric"), "selector");
-        json_object_set_new(out, "pods", o);
-    } else if ((s = json_object_get(m, "object"))) {
-        json_t *o = json_object();
-        copy_field(o, "target", s, "describedObject");
-        copy_field(o, "metricName", json_object_get(s, "metric"), "name");
-        copy_field(o, "currentValue", json_object_get(s, "current"), "value");
-        copy_field(o, "selector", json_object_get(s, "metric"), "selector");
-        copy_field(o, "averageValue", json_object_get(s, "current"), "averageValue");
-        json_object_set_new(out, "object", o);
-    } else if ((s = json_object_get(m, "external"))) {
-        json_t *o = json_object();
-        copy_field(o, "metricName", json_object_get(s, "metric"), "name");
-        copy_field(o, "metricSelector", json_object_get(s, "metric"), "selector");
-        copy_field(o, "currentValue", json_object_get(s, "current"), "value");
-        copy_field(o, "currentAverageValue", json_object_get(s, "current"), "averageValue");
-        json_object_set_new(out, "external", o);
-    }
-    return out;
+    return metric_to_v1(m, "current");
 }
 
 static json_t *metric_status_to_v2(const json_t *m)
