@@ -16,53 +16,13 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import KUBECTL, Cluster, TestFailure, check  # noqa: E402
+from harness import KUBECTL, Cluster, TestFailure, check, Kube  # noqa: E402
 
 FLAGS = ["--election-timeout-ms", "300", "--heartbeat-ms", "50"]
 READY_TIMEOUT_S = 60
 NS = "core"
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 CONCURRENT_SERVICES = 20
-
-
-class Kube:
-    """kubectl with the cluster's kubeconfig and a private discovery cache."""
-
-    def __init__(self, c):
-        self.c = c
-        self.cfg = c.kubeconfig
-        self.cache = os.path.join(c.dir, "kube-cache")
-
-    def run(self, *argv, timeout=60, input=None):
-        return subprocess.run([KUBECTL, "--kubeconfig", self.cfg, "--cache-dir", self.cache,
-                               *argv], capture_output=True, text=True, timeout=timeout,
-                              input=input)
-
-    def _say(self, argv, r):
-        return (f"kubectl {' '.join(argv)}: exit {r.returncode}\n--- stdout:\n{r.stdout}"
-                f"--- stderr:\n{r.stderr[-3000:]}\n(logs in {self.c.dir})")
-
-    def ok(self, *argv, **kw):
-        r = self.run(*argv, **kw)
-        if r.returncode != 0:
-            raise TestFailure(f"expected exit 0, got {self._say(argv, r)}")
-        return r.stdout
-
-    def fails(self, *argv, **kw):
-        r = self.run(*argv, **kw)
-        if r.returncode == 0:
-            raise TestFailure(f"expected a non-zero exit, got {self._say(argv, r)}")
-        return r.stderr
-
-    def obj(self, *argv):
-        out = self.ok(*argv, "-o", "json")
-        try:
-            return json.loads(out)
-        except ValueError:
-            raise TestFailure(f"kubectl {' '.join(argv)} -o json: expected JSON got {out!r}")
-
-    def names(self, *argv):
-        return sorted(self.ok(*argv, "-o", "name").split())
 
 
 def table(out):

@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import KUBECTL, Cluster, TestFailure, check  # noqa: E402
+from harness import KUBECTL, Cluster, TestFailure, check, Kube  # noqa: E402
 
 FLAGS = ["--election-timeout-ms", "300", "--heartbeat-ms", "50"]
 READY_TIMEOUT_S = 60  # sanitizer builds start slowly on a loaded 2-core machine
@@ -81,46 +81,6 @@ EVENT_V1 = {
     "reportingInstance": "ctl-1", "action": "Scale", "reason": "Scaled", "type": "Normal",
     "note": "scaled web", "regarding": {"kind": "Deployment", "name": "web", "namespace": NS},
 }
-
-
-class Kube:
-    """/usr/bin/kubectl with the cluster's kubeconfig and a private cache dir."""
-
-    def __init__(self, c):
-        self.c = c
-        self.cfg = c.kubeconfig
-        self.cache = os.path.join(c.dir, "kube-cache")
-
-    def run(self, *argv, timeout=60, input=None):
-        return subprocess.run([KUBECTL, "--kubeconfig", self.cfg, "--cache-dir", self.cache,
-                               *argv], capture_output=True, text=True, timeout=timeout,
-                              input=input)
-
-    def _say(self, argv, r):
-        return (f"kubectl {' '.join(argv)}: exit {r.returncode}\n--- stdout:\n{r.stdout}"
-                f"--- stderr:\n{r.stderr[-3000:]}\n(logs in {self.c.dir})")
-
-    def ok_full(self, *argv, **kw):
-        r = self.run(*argv, **kw)
-        if r.returncode != 0:
-            raise TestFailure(f"expected exit 0, got {self._say(argv, r)}")
-        return r
-
-    def ok(self, *argv, **kw):
-        return self.ok_full(*argv, **kw).stdout
-
-    def fails(self, *argv, **kw):
-        r = self.run(*argv, **kw)
-        if r.returncode == 0:
-            raise TestFailure(f"expected a non-zero exit, got {self._say(argv, r)}")
-        return r.stderr
-
-    def obj(self, *argv):
-        out = self.ok(*argv, "-o", "json")
-        try:
-            return json.loads(out)
-        except ValueError:
-            raise TestFailure(f"kubectl {' '.join(argv)} -o json: expected JSON got {out!r}")
 
 
 def table(out):

@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import KUBECTL, Cluster, TestFailure, check, wait_until  # noqa: E402
+from harness import KUBECTL, Cluster, TestFailure, check, wait_until, Kube  # noqa: E402
 
 FLAGS = ["--election-timeout-ms", "300", "--heartbeat-ms", "50"]
 READY_TIMEOUT_S = 60  # sanitizer builds start slowly on a loaded 2-core machine
@@ -29,56 +29,6 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 def fixture(name):
     return os.path.join(FIXTURES, name)
-
-
-class Kube:
-    """Runs /usr/bin/kubectl with the cluster's kubeconfig and a private cache dir
-    (discovery caches are keyed by host:port, which another test may have reused)."""
-
-    def __init__(self, c):
-        self.c = c
-        self.cfg = c.kubeconfig
-        self.cache = os.path.join(c.dir, "kube-cache")
-
-    def run(self, *argv, timeout=60, input=None):
-        return subprocess.run([KUBECTL, "--kubeconfig", self.cfg, "--cache-dir", self.cache,
-                               *argv], capture_output=True, text=True, timeout=timeout,
-                              input=input)
-
-    def _say(self, argv, r):
-        return (f"kubectl {' '.join(argv)}: exit {r.returncode}\n--- stdout:\n{r.stdout}"
-                f"--- stderr:\n{r.stderr[-3000:]}\n(logs in {self.c.dir})")
-
-    def ok(self, *argv, **kw):
-        """stdout of a command that must succeed."""
-        r = self.run(*argv, **kw)
-        if r.returncode != 0:
-            raise TestFailure(f"expected exit 0, got {self._say(argv, r)}")
-        return r.stdout
-
-    def ok_full(self, *argv, **kw):
-        r = self.run(*argv, **kw)
-        if r.returncode != 0:
-            raise TestFailure(f"expected exit 0, got {self._say(argv, r)}")
-        return r
-
-    def fails(self, *argv, **kw):
-        """stderr of a command that must fail."""
-        r = self.run(*argv, **kw)
-        if r.returncode == 0:
-            raise TestFailure(f"expected a non-zero exit, got {self._say(argv, r)}")
-        return r.stderr
-
-    def obj(self, *argv):
-        out = self.ok(*argv, "-o", "json")
-        try:
-            return json.loads(out)
-        except ValueError:
-            raise TestFailure(f"kubectl {' '.join(argv)} -o json: expected JSON got {out!r}")
-
-    def names(self, *argv):
-        """`-o name` output as a sorted list."""
-        return sorted(self.ok(*argv, "-o", "name").split())
 
 
 def expect_out(c, what, expected, got):
