@@ -1,0 +1,20 @@
+/* tri_user_t helpers shared by authentication, authorization and audit. */
+#include <stdio.h>
+#include <string.h>
+
+#include "triarch/auth.h"
+
+bool tri_user_in_group(const tri_user_t *u, const char *group)
+{
+    for (size_t i = 0; i < u->n_groups; i++)
+        if (strcmp(u->groups[i], group) == 0)
+            return true;
+    return false;
+}
+
+void tri_user_add_group(tri_user_t *u, const char *group)
+{
+    if (u->n_groups >= TRI_USER_MAX_GROUPS || tri_user_in_group(u, group))
+        return;
+    snprintf(u->groups[u->n_groups++], TRI_USER_GROUP_MAX, "%s", group);
+}
