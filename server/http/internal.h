@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "triarch/api.h"
+#include "triarch/auth.h"
 #include "triarch/http.h"
 
 /* ---------- metrics ---------- */
@@ -102,6 +103,7 @@ typedef struct tri_req {
     uint64_t t0_ns;
     bool limited;            /* counted in http->inflight */
     char field_manager[129]; /* a copy: the op may outlive the request's pool */
+    tri_user_t user;         /* who is asking (set by authentication) */
     tri_api_op_t op;
 } tri_req_t;
 
