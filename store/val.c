@@ -22,7 +22,7 @@ tri_val_t *tri_val_new(const void *p, size_t len)
         return NULL;
     v->refs = 1;
     v->len = (uint32_t)len;
-    if (len > 0)
+    if (len > 0 && p != NULL)
         memcpy(v->data, p, len);
     v->data[len] = '\0';
     return v;

@@ -169,6 +169,8 @@ int tri_object_encode(const json_t *obj, tri_buf_t *out);
 /* The same for a resource that may be served as another version than it is stored
  * (r->storage): conversions applied on the way in and out. */
 json_t *tri_object_load_as(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
+/* As tri_object_load_as, without metadata.managedFields (for Tables and filters). */
+json_t *tri_object_load_lean(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
 int tri_object_render_as(const tri_resource_t *r, const char *data, size_t len, int64_t rev,
                          tri_buf_t *out);
 int tri_object_encode_as(const tri_resource_t *r, const json_t *obj, tri_buf_t *out);
@@ -242,8 +244,10 @@ struct tri_api_op {
     tri_buf_t body;         /* rendered JSON result */
     json_t *obj;            /* parsed result (object or list), may be NULL */
     int64_t revision;       /* of the result */
-    /* Set by the caller before a list: also return the parsed items (for Tables). */
+    /* Set by the caller before a list: also return the parsed items (leader loops). */
     bool want_items;
+    /* Set by the caller before a list: body is a meta.k8s.io/v1 Table, not a list. */
+    bool want_table;
     /* Set by the caller: "status" or "scale" for get/update/patch of that
      * subresource (status writes change only status; main writes keep status; scale
      * reads and writes an autoscaling/v1 Scale). NULL: the main resource. */
@@ -285,6 +289,7 @@ struct tri_api_op {
     tri_waiter_t waiter;
     tri_buf_t key;
     tri_buf_t val;
+    struct tri_list_run *list_run; /* a list being read in slices (list.c) */
     bool canceled;
     struct tri_api_op *next_pending;
 };
@@ -373,7 +378,12 @@ size_t tri_api_watch_count(tri_api_t *api);
 /* ---------- Table ---------- */
 
 /* A meta.k8s.io/v1 Table for a list of objects (array) or one object. */
-json_t *tri_table_for_list(const tri_resource_t *r, const json_t *items, const json_t *list_meta);
+/* Streaming Tables for lists: one row appended per object (the object's
+ * managedFields are removed: it is the caller's scratch copy), then the Table
+ * around the comma-joined rows. */
+void tri_table_row_append(const tri_resource_t *r, json_t *obj, tri_buf_t *rows);
+void tri_table_render(const tri_resource_t *r, const json_t *list_meta, const tri_buf_t *rows,
+                      tri_buf_t *out);
 json_t *tri_table_for_object(const tri_resource_t *r, const json_t *obj);
 /* How long ago an RFC 3339 timestamp was, as kubectl prints ages ("5m", "3d4h");
  * "<unknown>" for NULL or unparsable. */

@@ -20,6 +20,13 @@
  * garbage. Duplicate keys: last wins (as encoding/json). */
 json_t *tri_json_decode(const char *body, size_t len, char *err, size_t errlen);
 
+/* Byte-level lookup of member key in the JSON object held in data[0:len), without
+ * parsing it: [*vbeg, *vend) is the value, [*beg, *end) the member with one
+ * adjacent comma, so that cutting it out leaves a valid object. Keys are compared
+ * as raw bytes (escaped keys do not match). False when absent or malformed. */
+bool tri_json_member_range(const char *data, size_t len, const char *key, size_t *beg,
+                           size_t *end, size_t *vbeg, size_t *vend);
+
 /* YAML body (one document; JSON is valid YAML) into the same json_t tree.
  * Scalars: plain ints/floats/bools/null resolved like YAML 1.1 as Kubernetes'
  * sigs.k8s.io/yaml does (via JSON): true/false, null/~, integers, floats; quoted

@@ -36,7 +36,7 @@ typedef struct tri_val {
     char data[]; /* len bytes, followed by a NUL for convenience (not counted) */
 } tri_val_t;
 
-tri_val_t *tri_val_new(const void *p, size_t len); /* refs = 1; NULL on ENOMEM */
+tri_val_t *tri_val_new(const void *p, size_t len); /* refs = 1; NULL on ENOMEM; p NULL: caller fills */
 tri_val_t *tri_val_ref(tri_val_t *v);              /* NULL-safe */
 void tri_val_unref(tri_val_t *v);                  /* NULL-safe */
 

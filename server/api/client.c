@@ -23,6 +23,7 @@
 
 #include "lifecycle.h"
 #include "meta.h"
+#include "op.h"
 #include "scale.h"
 #include "resources.h"
 #include "triarch/api.h"
@@ -34,15 +35,6 @@
 /* apiserver's GuaranteedUpdate retries until the request times out; a bound keeps a
  * pathological key from spinning forever (16 writers on one key need ~16 rounds). */
 #define DEFAULT_GU_RETRIES 256
-#define LIST_SCAN_BATCH 512 /* keys read per store range while filtering */
-
-struct tri_api {
-    uv_loop_t *loop;
-    tri_node_t *node;
-    tri_store_t *store;
-    tri_api_config_t cfg;
-    size_t watches;
-};
 
 enum op_kind { OP_GET = 1, OP_LIST, OP_CREATE, OP_UPDATE, OP_PATCH, OP_DELETE, OP_DELCOL };
 
@@ -113,6 +105,11 @@ static void op_finish(tri_api_op_t *op)
     op->cb(op);
 }
 
+void tri_op_finish(tri_api_op_t *op)
+{
+    op_finish(op);
+}
+
 void tri_api_op_release(tri_api_op_t *op)
 {
     tri_status_clear(&op->status);
@@ -157,6 +154,11 @@ static void fail_code(tri_api_op_t *op, int code)
     snprintf(what, sizeof what, "%s \"%s\"", op->res->plural, op->name);
     tri_status_from_code(&op->status, code, what);
     op_finish(op);
+}
+
+void tri_op_fail_code(tri_api_op_t *op, int code)
+{
+    fail_code(op, code);
 }
 
 static void fail_conflict(tri_api_op_t *op)
@@ -287,8 +289,6 @@ static bool field_allowed(const tri_resource_t *r, const char *f)
 
 /* Parses both selectors; on error sets a 400 status. */
 int tri_api_parse_selectors(const tri_resource_t *r, const char *lsel, const char *fsel,
-                            tri_selector_t **labels, tri_selector_t **fields, tri_status_t *st);
-int tri_api_parse_selectors(const tri_resource_t *r, const char *lsel, const char *fsel,
                             tri_selector_t **labels, tri_selector_t **fields, tri_status_t *st)
 {
     char err[256];
@@ -322,8 +322,6 @@ err:
 
 /* Whether an object passes the selectors (NULL selectors pass everything). */
 bool tri_api_selectors_match(const tri_selector_t *labels, const tri_selector_t *fields,
-                             const json_t *obj);
-bool tri_api_selectors_match(const tri_selector_t *labels, const tri_selector_t *fields,
                              const json_t *obj)
 {
     if (labels && !tri_label_selector_match(
@@ -334,25 +332,7 @@ bool tri_api_selectors_match(const tri_selector_t *labels, const tri_selector_t 
     return true;
 }
 
-/* Continue tokens: base64(JSON {"v":"meta.k8s.io/v1","rv":N,"start":"<key suffix>"}),
- * the shape kube-apiserver uses, so the revision travels with the token. */
-static int encode_continue(int64_t rv, const char *start, size_t start_len, tri_buf_t *out)
-{
-    json_t *t = json_pack("{s:s, s:I, s:s%}", "v", "meta.k8s.io/v1", "rv", (json_int_t)rv,
-                          "start", start, start_len);
-    char *s = t ? json_dumps(t, JSON_COMPACT) : NULL;
-    json_decref(t);
-    if (s == NULL)
-        return TRI_ENOMEM;
-    size_t n = strlen(s);
-    int rc = tri_buf_reserve(out, 4 * ((n + 2) / 3) + 1);
-    if (rc == 0)
-        out->len += (size_t)EVP_EncodeBlock((unsigned char *)out->data + out->len,
-                                            (unsigned char *)s, (int)n);
-    free(s);
-    return rc;
-}
-
+/* Continue tokens (see list.c) carry the revision and the next key suffix. */
 static int decode_continue(const char *tok, int64_t *rv, tri_buf_t *start)
 {
     size_t n = strlen(tok);
@@ -378,125 +358,6 @@ static int decode_continue(const char *tok, int64_t *rv, tri_buf_t *start)
 out:
     free(raw);
     return rc;
-}
-
-static void list_render_head(tri_api_op_t *op)
-{
-    char apiv[128];
-    tri_resource_api_version(op->res, apiv, sizeof apiv);
-    tri_buf_appendf(&op->body, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":",
-                    op->res->list_kind, apiv);
-}
-
-static void list_step(tri_api_op_t *op)
-{
-    list_ctx_t lc = {0};
-    if (tri_api_parse_selectors(op->res, op->lopts.label_selector, op->lopts.field_selector,
-                                &lc.labels, &lc.fields, &op->status) != 0) {
-        op_finish(op);
-        return;
-    }
-    tri_store_t *s = op->api->store;
-    int64_t rev = op->read_rev > 0 ? op->read_rev : tri_store_revision(s);
-    tri_buf_t prefix = {0}, start = {0}, items = {0}, cont = {0};
-    char end[1024];
-    tri_registry_prefix(op->res, op->ns, &prefix);
-    size_t end_len = tri_prefix_end(prefix.data, prefix.len, end);
-    tri_buf_append(&start, prefix.data, prefix.len);
-    if (op->key.len)
-        tri_buf_append(&start, op->key.data, op->key.len); /* continue: key suffix */
-    bool filtering = lc.labels || lc.fields;
-    size_t limit = op->lopts.limit > 0 ? (size_t)op->lopts.limit : 0;
-    size_t n = 0;
-    int rc = 0;
-    if (op->want_items)
-        op->items = json_array();
-    for (;;) {
-        tri_kvs_t kvs = {0};
-        bool more = false;
-        size_t batch = filtering ? LIST_SCAN_BATCH : (limit ? limit - n + 1 : 0);
-        rc = tri_store_range(s, start.data, start.len, end, end_len, rev, batch, &kvs, &more);
-        if (rc != 0)
-            break;
-        size_t i = 0;
-        for (; i < kvs.n && (!limit || n < limit); i++) {
-            tri_kv_t *kv = &kvs.items[i];
-            json_t *obj = NULL;
-            if (filtering || op->want_items) {
-                obj = tri_object_load_as(op->res, kv->val, kv->mod_rev);
-                if (obj == NULL || !tri_api_selectors_match(lc.labels, lc.fields, obj)) {
-                    json_decref(obj);
-                    continue;
-                }
-            }
-            if (n++)
-                tri_buf_append(&items, ",", 1);
-            tri_object_render_as(op->res, kv->val->data, kv->val->len, kv->mod_rev, &items);
-            if (op->want_items)
-                json_array_append_new(op->items, obj);
-            else
-                json_decref(obj);
-        }
-        bool remaining = i < kvs.n || more;
-        if (limit && n >= limit && remaining) {
-            /* the next key to read: the last one returned, plus "\0" */
-            tri_kv_t *last = &kvs.items[i - 1];
-            tri_buf_t suffix = {0};
-            tri_buf_append(&suffix, last->key + prefix.len, last->key_len - prefix.len);
-            tri_buf_append(&suffix, "\0", 1);
-            encode_continue(rev, suffix.data, suffix.len, &cont);
-            tri_buf_free(&suffix);
-        }
-        bool done = !more || (limit && n >= limit) || kvs.n == 0;
-        if (!done) {
-            tri_kv_t *last = &kvs.items[kvs.n - 1];
-            tri_buf_reset(&start);
-            tri_buf_append(&start, last->key, last->key_len);
-            tri_buf_append(&start, "\0", 1);
-        }
-        tri_kvs_free(&kvs);
-        if (done)
-            break;
-    }
-    tri_selector_free(lc.labels);
-    tri_selector_free(lc.fields);
-    if (rc == 0) {
-        op->revision = rev;
-        op->list_meta = json_object();
-        char rvs[32];
-        snprintf(rvs, sizeof rvs, "%lld", (long long)rev);
-        json_object_set_new(op->list_meta, "resourceVersion", json_string(rvs));
-        if (cont.len)
-            json_object_set_new(op->list_meta, "continue", json_stringn(cont.data, cont.len));
-        list_render_head(op);
-        char *m = json_dumps(op->list_meta, JSON_COMPACT);
-        tri_buf_appendf(&op->body, "%s,\"items\":[", m);
-        free(m);
-        tri_buf_append(&op->body, items.data, items.len);
-        tri_buf_append(&op->body, "]}", 2);
-    }
-    tri_buf_free(&prefix);
-    tri_buf_free(&start);
-    tri_buf_free(&items);
-    tri_buf_free(&cont);
-    if (rc == TRI_ECOMPACTED && op->key.len) {
-        tri_status_set(&op->status, 410, "Expired",
-                       "The provided continue parameter is too old to display a consistent list "
-                       "result. You can start a new list without the continue parameter.");
-        op_finish(op);
-        return;
-    }
-    if (rc == TRI_ECOMPACTED) {
-        tri_status_set(&op->status, 410, "Expired", "too old resource version: %lld (%lld)",
-                       (long long)rev, (long long)tri_store_compact_revision(s) + 1);
-        op_finish(op);
-        return;
-    }
-    if (rc != 0) {
-        fail_code(op, rc);
-        return;
-    }
-    op_finish(op);
 }
 
 static char *dup_or_null(const char *s, char **cursor)
@@ -1431,8 +1292,10 @@ static void delcol_step(tri_api_op_t *op)
         append_key_deletes(&content, n_content, ops + n);
     tri_selector_free(lc.labels);
     tri_selector_free(lc.fields);
-    list_render_head(op);
-    tri_buf_appendf(&op->body, "{},\"items\":");
+    char apiv[128];
+    tri_resource_api_version(op->res, apiv, sizeof apiv);
+    tri_buf_appendf(&op->body, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{},\"items\":",
+                    op->res->list_kind, apiv);
     char *items = json_dumps(op->items, JSON_COMPACT);
     tri_buf_appendf(&op->body, "%s}", items ? items : "[]");
     free(items);
@@ -1487,7 +1350,7 @@ static void step(tri_api_op_t *op)
         get_step(op);
         break;
     case OP_LIST:
-        list_step(op);
+        tri_list_start(op);
         break;
     case OP_CREATE:
         create_propose(op);

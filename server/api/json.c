@@ -130,3 +130,92 @@ json_t *tri_json_decode(const char *body, size_t len, char *err, size_t errlen)
     }
     return doc;
 }
+
+/* ---------- byte-level member lookup ---------- */
+
+static size_t skip_ws(const char *d, size_t i, size_t n)
+{
+    while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* Past the string starting at d[i] == '"'; n when unterminated. */
+static size_t skip_string(const char *d, size_t i, size_t n)
+{
+    for (i++; i < n; i++) {
+        if (d[i] == '\\')
+            i++;
+        else if (d[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+/* Past the value starting at d[i]; n when malformed (unbalanced). */
+static size_t skip_value(const char *d, size_t i, size_t n)
+{
+    if (i >= n)
+        return n;
+    if (d[i] == '"')
+        return skip_string(d, i, n);
+    if (d[i] != '{' && d[i] != '[') {
+        while (i < n && d[i] != ',' && d[i] != '}' && d[i] != ']' && d[i] != ' ' &&
+               d[i] != '\n' && d[i] != '\t' && d[i] != '\r')
+            i++;
+        return i;
+    }
+    size_t depth = 0;
+    for (; i < n; i++) {
+        if (d[i] == '"') {
+            i = skip_string(d, i, n) - 1;
+        } else if (d[i] == '{' || d[i] == '[') {
+            depth++;
+        } else if (d[i] == '}' || d[i] == ']') {
+            if (--depth == 0)
+                return i + 1;
+        }
+    }
+    return n;
+}
+
+bool tri_json_member_range(const char *d, size_t n, const char *key, size_t *beg, size_t *end,
+                           size_t *vbeg, size_t *vend)
+{
+    size_t klen = strlen(key);
+    size_t i = skip_ws(d, 0, n);
+    if (i >= n || d[i] != '{')
+        return false;
+    size_t prev_end = i + 1; /* just past '{' or past the previous member's value */
+    i = skip_ws(d, i + 1, n);
+    while (i < n && d[i] == '"') {
+        size_t ks = i, ke = skip_string(d, i, n);
+        size_t c = skip_ws(d, ke, n);
+        if (c >= n || d[c] != ':')
+            return false;
+        size_t vs = skip_ws(d, c + 1, n), ve = skip_value(d, vs, n);
+        size_t after = skip_ws(d, ve, n);
+        if (after >= n)
+            return false; /* an object's member is always followed by ',' or '}' */
+        if (ke - ks == klen + 2 && memcmp(d + ks + 1, key, klen) == 0) {
+            *vbeg = vs;
+            *vend = ve;
+            if (d[after] == ',') { /* drop "key":value, */
+                *beg = ks;
+                *end = skip_ws(d, after + 1, n);
+            } else if (prev_end > 0 && d[prev_end - 1] != '{') { /* last: drop ,"key":value */
+                *beg = prev_end;
+                *end = after;
+            } else { /* the only member */
+                *beg = ks;
+                *end = after;
+            }
+            return true;
+        }
+        if (d[after] != ',')
+            return false;
+        prev_end = after;
+        i = skip_ws(d, after + 1, n);
+    }
+    return false;
+}

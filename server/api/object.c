@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "triarch/api.h"
+#include "triarch/codec.h"
 #include "triarch/errors.h"
 
 static const char META_TAG[] = "\"metadata\":{";
@@ -139,4 +140,25 @@ int tri_object_encode_as(const tri_resource_t *r, const json_t *obj, tri_buf_t *
     int rc = tri_object_encode(s, out);
     json_decref(s);
     return rc;
+}
+
+/* Table rows and selectors never read managedFields, often the largest and most
+ * nested part of an object: cut it out of the bytes before parsing. */
+json_t *tri_object_load_lean(const tri_resource_t *r, const tri_val_t *stored, int64_t rev)
+{
+    size_t mb, me, vb, ve, fb, fe, fvb, fve;
+    if (!tri_json_member_range(stored->data, stored->len, "metadata", &mb, &me, &vb, &ve) ||
+        !tri_json_member_range(stored->data + vb, ve - vb, "managedFields", &fb, &fe, &fvb,
+                               &fve))
+        return tri_object_load_as(r, stored, rev);
+    fb += vb;
+    fe += vb;
+    tri_val_t *v = tri_val_new(NULL, stored->len - (fe - fb));
+    if (v == NULL)
+        return NULL;
+    memcpy(v->data, stored->data, fb);
+    memcpy(v->data + fb, stored->data + fe, stored->len - fe);
+    json_t *o = tri_object_load_as(r, v, rev);
+    tri_val_unref(v);
+    return o;
 }

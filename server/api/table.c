@@ -105,16 +105,64 @@ static json_t *row_for(const tri_resource_t *r, const json_t *obj)
     return json_pack("{s:o, s:o}", "cells", cells, "object", pom);
 }
 
-json_t *tri_table_for_list(const tri_resource_t *r, const json_t *items, const json_t *list_meta)
+static int dump_to_buf(const char *data, size_t size, void *b)
 {
-    json_t *rows = json_array();
-    size_t i;
-    json_t *obj;
-    json_array_foreach(items, i, obj)
-        json_array_append_new(rows, row_for(r, obj));
-    return json_pack("{s:s, s:s, s:O, s:o, s:o}", "kind", "Table", "apiVersion",
-                     "meta.k8s.io/v1", "metadata", list_meta ? list_meta : json_object(),
-                     "columnDefinitions", column_defs(r), "rows", rows);
+    return tri_buf_append(b, data, size) == 0 ? 0 : -1;
+}
+
+/* A row written straight into rows: the object's parse tree is the caller's
+ * scratch copy, so its managedFields are dropped in place rather than copying the
+ * metadata. Objects are freed right after, which keeps a list's peak memory at one
+ * object and lets malloc reuse the same chunks (freeing 10,000 trees at the end
+ * cost as much as parsing them). */
+void tri_table_row_append(const tri_resource_t *r, json_t *obj, tri_buf_t *rows)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    json_t *cells = json_array();
+    json_t *name = json_object_get(meta, "name");
+    if (!r->table_all_columns)
+        json_array_append_new(cells, name ? json_incref(name) : json_string(""));
+    if (r->cells) {
+        json_t *extra = r->cells(obj);
+        json_array_extend(cells, extra);
+        json_decref(extra);
+    }
+    char age[32];
+    age_of(obj, age, sizeof age);
+    if (!r->table_all_columns)
+        json_array_append_new(cells, json_string(age));
+    if (rows->len)
+        tri_buf_append(rows, ",", 1);
+    tri_buf_appendf(rows, "{\"cells\":");
+    json_dump_callback(cells, dump_to_buf, rows, JSON_COMPACT);
+    json_decref(cells);
+    tri_buf_appendf(rows, ",\"object\":{\"kind\":\"PartialObjectMetadata\","
+                          "\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":");
+    if (json_is_object(meta)) {
+        json_object_del(meta, "managedFields");
+        json_dump_callback(meta, dump_to_buf, rows, JSON_COMPACT);
+    } else {
+        tri_buf_append(rows, "{}", 2);
+    }
+    tri_buf_append(rows, "}}", 2);
+}
+
+void tri_table_render(const tri_resource_t *r, const json_t *list_meta, const tri_buf_t *rows,
+                      tri_buf_t *out)
+{
+    tri_buf_appendf(out, "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":");
+    if (list_meta)
+        json_dump_callback(list_meta, dump_to_buf, out, JSON_COMPACT);
+    else
+        tri_buf_append(out, "{}", 2);
+    tri_buf_appendf(out, ",\"columnDefinitions\":");
+    json_t *cols = column_defs(r);
+    json_dump_callback(cols, dump_to_buf, out, JSON_COMPACT);
+    json_decref(cols);
+    tri_buf_appendf(out, ",\"rows\":[");
+    tri_buf_reserve(out, rows->len + 2);
+    tri_buf_append(out, rows->data, rows->len);
+    tri_buf_append(out, "]}", 2);
 }
 
 json_t *tri_table_for_object(const tri_resource_t *r, const json_t *obj)

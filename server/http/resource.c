@@ -16,15 +16,9 @@
 static void send_table(tri_req_t *ctx)
 {
     tri_api_op_t *op = &ctx->op;
-    json_t *t;
-    if (op->items != NULL) {
-        t = tri_table_for_list(ctx->rt.res, op->items, op->list_meta);
-    } else {
-        json_t *obj = json_loadb(op->body.data, op->body.len, 0, NULL);
-        t = tri_table_for_object(ctx->rt.res, obj);
-        json_decref(obj);
-    }
-    tri_send_json(ctx->req, op->http_code, t);
+    json_t *obj = json_loadb(op->body.data, op->body.len, 0, NULL);
+    tri_send_json(ctx->req, op->http_code, tri_table_for_object(ctx->rt.res, obj));
+    json_decref(obj);
 }
 
 /* One Warning header per unknown field, as apiserver sends them. */
@@ -60,8 +54,8 @@ static void on_op_done(tri_api_op_t *op)
     if (ctx->req != NULL) {
         if (op->status.code != 0)
             tri_send_status(ctx->req, &op->status);
-        else if (ctx->accept == ACC_TABLE && (ctx->verb == V_LIST || ctx->verb == V_GET))
-            send_table(ctx);
+        else if (ctx->accept == ACC_TABLE && ctx->verb == V_GET)
+            send_table(ctx); /* lists render their Table as they read (want_table) */
         else
             tri_send_body(ctx->req, op->http_code, "application/json", op->body.data,
                           op->body.len);
@@ -480,7 +474,7 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
         break;
     case V_LIST:
         fill_list_opts(&p, &lo);
-        ctx->op.want_items = ctx->accept == ACC_TABLE;
+        ctx->op.want_table = ctx->accept == ACC_TABLE;
         tri_api_list(h->api, &ctx->op, rt->res, rt->ns, &lo, on_op_done);
         break;
     case V_CREATE:

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -20,6 +21,16 @@
         if (a_ != b_) {                                                                            \
             fprintf(stderr, "%s:%d: expected %s == %s, got %lld vs %lld\n", __FILE__, __LINE__,    \
                     #a, #b, a_, b_);                                                               \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (a_ == NULL || strcmp(a_, b_) != 0) {                                                   \
+            fprintf(stderr, "%s:%d: expected %s == \"%s\", got \"%s\"\n", __FILE__, __LINE__, #a,  \
+                    b_, a_ ? a_ : "(null)");                                                       \
             exit(1);                                                                               \
         }                                                                                          \
     } while (0)

@@ -11,15 +11,6 @@
 #include "../../server/api/resources.h"
 #include "check.h"
 
-#define CHECK_STR(a, b)                                                                            \
-    do {                                                                                           \
-        const char *a_ = (a), *b_ = (b);                                                           \
-        if (a_ == NULL || strcmp(a_, b_) != 0) {                                                   \
-            fprintf(stderr, "%s:%d: expected %s == \"%s\", got \"%s\"\n", __FILE__, __LINE__, #a,  \
-                    b_, a_ ? a_ : "(null)");                                                       \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 #define CHECK_JSON(a, b)                                                                           \
     do {                                                                                           \

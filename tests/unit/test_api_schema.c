@@ -14,15 +14,6 @@
 #include "triarch/schema.h"
 #include "triarch/util.h"
 
-#define CHECK_STR(a, b)                                                                            \
-    do {                                                                                           \
-        const char *a_ = (a), *b_ = (b);                                                           \
-        if (a_ == NULL || strcmp(a_, b_) != 0) {                                                   \
-            fprintf(stderr, "%s:%d: expected %s == \"%s\", got \"%s\"\n", __FILE__, __LINE__, #a,  \
-                    b_, a_ ? a_ : "(null)");                                                       \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static const char DEPLOYMENT[] =
     "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","

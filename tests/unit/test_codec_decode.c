@@ -8,13 +8,7 @@
 
 #include "triarch/codec.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);                   \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 static char err[512];
 
@@ -148,8 +142,45 @@ static void test_yaml_errors(void)
     CHECK(!tri_yaml_decode("a: \"x\0y\"", 9, err, sizeof err));
 }
 
+/* The member of d named key, cut out: expect what remains and the value. */
+static void cut_is(const char *d, const char *key, const char *rest, const char *value)
+{
+    size_t b, e, vb, ve, n = strlen(d);
+    bool found = tri_json_member_range(d, n, key, &b, &e, &vb, &ve);
+    if (rest == NULL) {
+        CHECK(!found);
+        return;
+    }
+    CHECK(found);
+    if (!found)
+        return;
+    char got[256];
+    snprintf(got, sizeof got, "%.*s%.*s", (int)b, d, (int)(n - e), d + e);
+    CHECK_STR(got, rest);
+    snprintf(got, sizeof got, "%.*s", (int)(ve - vb), d + vb);
+    CHECK_STR(got, value);
+}
+
+static void test_member_range(void)
+{
+    cut_is("{\"a\":1,\"b\":2}", "a", "{\"b\":2}", "1");
+    cut_is("{\"a\":1,\"b\":2}", "b", "{\"a\":1}", "2");
+    cut_is("{\"a\":{\"x\":[1,\"}\"]}}", "a", "{}", "{\"x\":[1,\"}\"]}");
+    cut_is("{ \"k\" : \"v\\\"\" , \"m\":{\"managedFields\":[{}]} }", "m",
+           "{ \"k\" : \"v\\\"\" }", "{\"managedFields\":[{}]}");
+    cut_is("{\"a\":1,\"b\":{\"c\":2},\"d\":true}", "b", "{\"a\":1,\"d\":true}",
+           "{\"c\":2}");
+    cut_is("{\"ab\":1}", "a", NULL, NULL);      /* a prefix is not the key */
+    cut_is("{\"x\":{\"a\":1}}", "a", NULL, NULL); /* only top-level members */
+    cut_is("[\"a\",1]", "a", NULL, NULL);
+    cut_is("{\"a\":[1,2", "a", NULL, NULL);     /* unterminated */
+    cut_is("{\"a\" 1}", "a", NULL, NULL);
+    cut_is("", "a", NULL, NULL);
+}
+
 int main(void)
 {
+    test_member_range();
     test_json();
     test_yaml_scalars();
     test_yaml_anchors();

@@ -1,0 +1,32 @@
+/* Private to server/api: what the typed client (client.c) shares with the files
+ * that carry out some of its operations (list.c). */
+#ifndef TRIARCH_API_OP_H
+#define TRIARCH_API_OP_H
+
+#include "triarch/api.h"
+#include "triarch/codec.h"
+
+struct tri_api {
+    uv_loop_t *loop;
+    tri_node_t *node;
+    tri_store_t *store;
+    tri_api_config_t cfg;
+    size_t watches;
+};
+
+/* Ends op: its callback fires with op->status / op->body as they are. */
+void tri_op_finish(tri_api_op_t *op);
+/* Ends op with the Status for a TRI_E* code. */
+void tri_op_fail_code(tri_api_op_t *op, int code);
+
+int tri_api_parse_selectors(const tri_resource_t *r, const char *lsel, const char *fsel,
+                            tri_selector_t **labels, tri_selector_t **fields, tri_status_t *st);
+bool tri_api_selectors_match(const tri_selector_t *labels, const tri_selector_t *fields,
+                             const json_t *obj);
+
+/* The read of a list at op->read_rev (or the store's revision), from the continue
+ * key in op->key: in slices of a few milliseconds, yielding to the loop between
+ * them, so a list of any size never stalls Raft heartbeats or other requests. */
+void tri_list_start(tri_api_op_t *op);
+
+#endif
