@@ -35,6 +35,15 @@ static const opt_t opts[] = {
     S("tls-cert-file", tls_cert_file, "serving certificate (PEM)"),
     S("tls-key-file", tls_key_file, "serving key (PEM)"),
     S("trusted-ca-file", trusted_ca_file, "cluster CA certificate (PEM)"),
+    S("client-ca-file", client_ca_file, "CA for x509 client certificates (default: trusted-ca-file)"),
+    S("service-account-signing-key-file", sa_signing_key_file,
+      "RSA private key (PEM) that signs service-account tokens"),
+    S("service-account-key-file", sa_key_file,
+      "comma-separated PEM keys that verify service-account tokens (default: the signing key)"),
+    S("service-account-issuer", sa_issuer,
+      "iss of service-account tokens (default https://kubernetes.default.svc.cluster.local)"),
+    S("api-audiences", api_audiences,
+      "comma-separated audiences a token must name one of (default: the issuer)"),
     S("join", join, "join bundle made by `triarch member add`"),
     S("log-level", log_level, "debug | info | warn | error"),
     U("election-timeout-ms", election_timeout_ms, "Raft election timeout (default 300)"),
@@ -158,6 +167,11 @@ static int require(const tri_config_t *c)
     }
     if (c->api_listen == NULL && c->api_listen_plain == NULL) {
         fprintf(stderr, "triarchd: missing required setting api-listen (see --help)\n");
+        return -1;
+    }
+    if (c->api_listen && c->client_ca_file == NULL && c->trusted_ca_file == NULL) {
+        fprintf(stderr, "triarchd: api-listen needs client-ca-file (or trusted-ca-file): "
+                        "clients authenticate with certificates of that CA\n");
         return -1;
     }
     if (c->api_listen && (c->tls_cert_file == NULL || c->tls_key_file == NULL)) {

@@ -19,6 +19,11 @@ typedef struct tri_config {
     char *tls_cert_file;
     char *tls_key_file;
     char *trusted_ca_file;
+    char *client_ca_file;
+    char *sa_signing_key_file;
+    char *sa_key_file;
+    char *sa_issuer;
+    char *api_audiences;
     char *join;
     char *log_level;
     uint64_t election_timeout_ms;

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "triarch/api.h"
+#include "triarch/authn.h"
 #include "triarch/controllers.h"
 #include "triarch/errors.h"
 #include "triarch/http.h"
@@ -40,6 +41,7 @@ typedef struct daemon {
     tri_api_t *api;
     tri_http_t *http;
     tri_ctrl_manager_t *ctrl; /* leader loops: GC, namespaces, Events TTL */
+    tri_sa_keys_t *sa_keys;   /* service-account token keys (NULL: none configured) */
     uv_signal_t sigterm, sigint;
     uv_timer_t compact;
     uv_timer_t drain;
@@ -146,20 +148,33 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
     /* The namespace controller (controllers/namespace.c) empties Terminating namespaces. */
     tri_api_config_t acfg = {.namespace_lifecycle = true};
     tri_api_new(&d->loop, d->node, d->store, &acfg, &d->api);
+    char err[512] = "";
+    const char *sa_sign = d->cfg.sa_signing_key_file, *sa_verify = d->cfg.sa_key_file;
+    if (((sa_sign && sa_sign[0]) || (sa_verify && sa_verify[0])) &&
+        tri_sa_keys_load(sa_sign, sa_verify, &d->sa_keys, err, sizeof err) != 0) {
+        fprintf(stderr, "triarchd: %s\n", err);
+        tri_error("triarchd", "bad service-account key", "err=\"%s\"", err);
+        shutdown_daemon(d, 2);
+        return;
+    }
     tri_http_config_t hc = {
         .name = d->cfg.name,
         .listen = d->cfg.api_listen,
         .listen_plain = d->cfg.api_listen_plain,
         .cert_file = d->cfg.tls_cert_file,
         .key_file = d->cfg.tls_key_file,
-        .ca_file = d->cfg.trusted_ca_file,
+        .ca_file = d->cfg.client_ca_file ? d->cfg.client_ca_file : d->cfg.trusted_ca_file,
+        .sa_keys = d->sa_keys,
+        .sa_issuer = d->cfg.sa_issuer ? d->cfg.sa_issuer : TRI_DEFAULT_SA_ISSUER,
+        .api_audiences = d->cfg.api_audiences
+                             ? d->cfg.api_audiences
+                             : (d->cfg.sa_issuer ? d->cfg.sa_issuer : TRI_DEFAULT_SA_ISSUER),
         .max_inflight = (unsigned)d->cfg.max_requests_inflight,
         .max_watches = (unsigned)d->cfg.max_watches,
         .watch_heartbeat_ms = (unsigned)d->cfg.watch_heartbeat_ms,
         .watch_bookmark_ms = (unsigned)d->cfg.watch_bookmark_ms,
         .min_request_timeout_s = (unsigned)d->cfg.min_request_timeout_s,
     };
-    char err[512] = "";
     if (tri_http_new(&d->loop, d->api, &hc, &d->http, err, sizeof err) != 0) {
         fprintf(stderr, "triarchd: %s\n", err);
         tri_error("triarchd", "cannot serve the API", "err=\"%s\"", err);
@@ -310,6 +325,7 @@ int main(int argc, char **argv)
               d->http ? tri_http_connections(d->http) : 0);
     tri_ctrl_manager_free(d->ctrl);
     tri_api_free(d->api);
+    tri_sa_keys_free(d->sa_keys);
     if (d->node)
         tri_node_free(d->node);
     tri_store_free(d->store);

@@ -7,6 +7,7 @@
  *   D/pki/ca.{crt,key}          cluster CA (key 0600)
  *   D/pki/<name>.{crt,key}      each replica's serving + peer certificate
  *   D/pki/admin.{crt,key}       admin client certificate (O=system:masters)
+ *   D/pki/sa.{key,pub}          service-account token signing key (RSA; key 0600)
  *   D/<name>/triarchd.yaml      the replica's config; data in D/<name>/data
  *   D/<name>/triarchd.{log,pid} written by `cluster up`
  *   D/haproxy.{cfg,pid,log}     the load balancer, written by `cluster up`

@@ -243,6 +243,32 @@ static int member_san(const tri_cluster_t *c, const tri_member_t *m, tri_buf_t *
     return rc;
 }
 
+/* The service-account signing key (RSA 2048, RS256 as kubeadm's sa.key): sa.key
+ * (0600) signs tokens, sa.pub lets a replica verify them. */
+static int sa_key_make(const tri_cluster_t *c)
+{
+    char path[TRI_PATH_MAX];
+    EVP_PKEY *k = EVP_RSA_gen(2048);
+    if (k == NULL)
+        return TRI_ENOMEM;
+    int rc = tri_path(path, sizeof path, "%s/pki/sa.key", c->dir);
+    if (rc == 0)
+        rc = key_write(path, k);
+    BIO *mem = rc == 0 ? BIO_new(BIO_s_mem()) : NULL;
+    char *p;
+    if (rc == 0 && (mem == NULL || PEM_write_bio_PUBKEY(mem, k) != 1))
+        rc = TRI_ENOMEM;
+    if (rc == 0)
+        rc = tri_path(path, sizeof path, "%s/pki/sa.pub", c->dir);
+    if (rc == 0) {
+        long n = BIO_get_mem_data(mem, &p);
+        rc = tri_file_write(path, p, (size_t)n, 0644);
+    }
+    BIO_free(mem);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
 int tri_pki_create(const tri_cluster_t *c)
 {
     char dir[TRI_PATH_MAX];
@@ -274,6 +300,8 @@ int tri_pki_create(const tri_cluster_t *c)
                          .days = TRI_LEAF_DAYS};
     if (rc == 0)
         rc = leaf_make(c, ca, ca_key, "admin", &admin);
+    if (rc == 0)
+        rc = sa_key_make(c);
     X509_free(ca);
     EVP_PKEY_free(ca_key);
     return rc;

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TRI_USER_NAME_MAX 256
+#define TRI_USER_NAME_MAX 384 /* system:serviceaccount:<63>:<253> fits */
 #define TRI_USER_GROUP_MAX 128
 #define TRI_USER_MAX_GROUPS 16
 

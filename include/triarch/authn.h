@@ -27,6 +27,8 @@
 int tri_authn_x509(SSL *ssl, int64_t now, tri_user_t *u, char *why, size_t whylen);
 
 #define TRI_SA_MAX_AUDIENCES 8
+/* kube-apiserver's usual issuer, and so the audience clients expect by default. */
+#define TRI_DEFAULT_SA_ISSUER "https://kubernetes.default.svc.cluster.local"
 
 typedef struct tri_sa_claims {
     char issuer[256];

@@ -19,7 +19,13 @@ typedef struct tri_http_config {
     const char *listen_plain;  /* "127.x.x.x:port" plain HTTP/1.1 + h2c; NULL: none */
     const char *cert_file;     /* serving certificate (PEM, chain) */
     const char *key_file;
-    const char *ca_file;       /* cluster CA (client auth comes with the security issue) */
+    const char *ca_file;       /* client CA: x509 client certificates are verified against it */
+    /* Service-account tokens: keys to verify (NULL: bearer tokens refused), the
+     * issuer they must name and the audiences one of which they must carry
+     * (comma-separated). */
+    struct tri_sa_keys *sa_keys;
+    const char *sa_issuer;
+    const char *api_audiences;
     unsigned max_inflight;     /* short requests in flight; 0: 400 (kube-apiserver's default) */
     unsigned max_watches;      /* open watches; 0: 8192 */
     unsigned watch_heartbeat_ms;   /* 0: 15000 */

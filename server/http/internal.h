@@ -28,6 +28,7 @@ typedef struct tri_http_metrics {
     double lat_sum[V_COUNT];
     uint64_t lat_bucket[V_COUNT][TRI_LAT_BUCKETS];
     uint64_t rejected_inflight;
+    uint64_t authn_failures;   /* 401s */
     uint64_t watch_events_sent;
 } tri_http_metrics_t;
 
@@ -53,6 +54,7 @@ struct tri_http {
     size_t connections;
     tri_stream_t *streams; /* open watches, to end them on close */
     tri_http_metrics_t metrics;
+    struct tri_token_cache *tokens; /* verified service-account tokens (authn.c) */
     int closing;
     tri_http_close_cb close_cb;
     void *close_data;
@@ -104,6 +106,7 @@ typedef struct tri_req {
     bool limited;            /* counted in http->inflight */
     char field_manager[129]; /* a copy: the op may outlive the request's pool */
     tri_user_t user;         /* who is asking (set by authentication) */
+    json_t *aux;             /* a body kept across the steps of a request (token.c) */
     tri_api_op_t op;
 } tri_req_t;
 
@@ -117,6 +120,12 @@ bool tri_param_true(const char *v);
 enum tri_accept tri_req_accept(h2o_req_t *req);
 bool tri_req_header_is(h2o_req_t *req, const h2o_token_t *tok, const char *prefix);
 
+/* The request body as JSON (by Content-Type: JSON, YAML, protobuf); NULL with st
+ * set (400, 413, 415) when it cannot be. */
+json_t *tri_decode_body(h2o_req_t *req, tri_status_t *st);
+/* POST serviceaccounts/NAME/token (token.c); -1 when answered at once (bad input). */
+int tri_do_token_request(tri_req_t *ctx, h2o_req_t *req);
+
 /* Replies (each sets content-length and sends in one go). */
 void tri_send_body(h2o_req_t *req, int code, const char *ctype, const char *body, size_t len);
 void tri_send_json(h2o_req_t *req, int code, json_t *obj); /* steals obj */
@@ -127,9 +136,15 @@ void tri_metrics_observe(tri_http_t *h, enum tri_verb verb, int code, uint64_t t
 
 int tri_route_parse(h2o_req_t *req, tri_route_t *rt, tri_status_t *st);
 
+/* Authentication (authn.c). Setup: ask TLS clients for a certificate from the
+ * client CA. Per request: fills u and returns 0, or answers 401 and returns -1. */
+int tri_authn_tls_setup(SSL_CTX *ctx, const char *client_ca_file, char *err, size_t errlen);
+int tri_authenticate(tri_http_t *h, h2o_req_t *req, const char *path, size_t len, tri_user_t *u);
+
 /* Handlers. Each returns 0 once it has taken care of the request. */
-int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt);
-int tri_handle_watch(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_params_t *p);
+int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_user_t *u);
+int tri_handle_watch(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_params_t *p,
+                     const tri_user_t *u);
 int tri_handle_discovery(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
 int tri_handle_openapi(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
 int tri_handle_openapi_v2(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);

@@ -43,6 +43,7 @@ void tri_req_free(tri_req_t *ctx)
     if (ctx->limited)
         ctx->http->inflight--;
     tri_api_op_release(&ctx->op);
+    json_decref(ctx->aux);
     free(ctx);
 }
 

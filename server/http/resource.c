@@ -66,7 +66,7 @@ static void on_op_done(tri_api_op_t *op)
 
 /* ---------- bodies ---------- */
 
-static json_t *decode_body(h2o_req_t *req, tri_status_t *st)
+json_t *tri_decode_body(h2o_req_t *req, tri_status_t *st)
 {
     char err[512] = "";
     if (req->entity.base == NULL || req->entity.len == 0) {
@@ -262,7 +262,7 @@ static void on_evicted(tri_api_op_t *op)
 static int do_evict(tri_req_t *ctx, h2o_req_t *req)
 {
     tri_status_t st = {0};
-    json_t *ev = decode_body(req, &st);
+    json_t *ev = tri_decode_body(req, &st);
     if (ev == NULL) {
         tri_send_status(req, &st);
         tri_status_clear(&st);
@@ -312,7 +312,7 @@ static int do_patch(tri_req_t *ctx, h2o_req_t *req)
 static int do_write_with_body(tri_req_t *ctx, h2o_req_t *req, bool create)
 {
     tri_status_t st = {0};
-    json_t *obj = decode_body(req, &st);
+    json_t *obj = tri_decode_body(req, &st);
     if (obj == NULL) {
         tri_send_status(req, &st);
         tri_status_clear(&st);
@@ -380,11 +380,8 @@ static enum tri_verb sub_verb(tri_http_t *h, h2o_req_t *req, const tri_route_t *
             return V_ANSWERED;
         }
     }
-    if (!strcmp(sub, "token")) {
-        tri_send_error(req, 503, "ServiceUnavailable",
-                       "serviceaccounts/token: token signing is not available yet");
-        return V_ANSWERED;
-    }
+    if (!strcmp(sub, "token"))
+        return method_is(req, "POST") ? V_CREATE : V_OTHER;
     if (status || scale) {
         if (method_is(req, "GET"))
             return V_GET;
@@ -412,7 +409,7 @@ static bool over_limit(tri_http_t *h, h2o_req_t *req)
     return true;
 }
 
-int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
+int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_user_t *u)
 {
     tri_params_t p;
     tri_req_parse_query(req, &p);
@@ -425,7 +422,7 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
         return 0;
     }
     if (verb == V_WATCH)
-        return tri_handle_watch(h, req, rt, &p);
+        return tri_handle_watch(h, req, rt, &p, u);
     if (p.limit != NULL) {
         char *end;
         long v = strtol(p.limit, &end, 10);
@@ -449,6 +446,7 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
     }
     ctx->rt = *rt;
     ctx->p = p;
+    ctx->user = *u;
     ctx->accept = tri_req_accept(req);
     ctx->limited = true;
     ctx->op.strict_fields = p.field_validation && strcmp(p.field_validation, "Strict") == 0;
@@ -464,6 +462,9 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt)
         ctx->op.subresource = ctx->rt.sub;
     if (rt->sub[0] && !strcmp(rt->sub, "eviction")) {
         rc = do_evict(ctx, req);
+        verb = V_OTHER;
+    } else if (rt->sub[0] && !strcmp(rt->sub, "token")) {
+        rc = tri_do_token_request(ctx, req);
         verb = V_OTHER;
     } else if (rt->sub[0] && !strcmp(rt->sub, "binding")) {
         verb = V_UPDATE; /* a POST that sets spec.nodeName through the update path */

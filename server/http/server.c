@@ -37,6 +37,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         tri_send_error(req, 503, "ServiceUnavailable", "the server is shutting down");
         return 0;
     }
+    tri_user_t user;
+    if (tri_authenticate(h, req, p, len, &user) != 0)
+        return 0;
     if (tri_handle_health(h, req, p, len) == 0)
         return 0;
     if (has_prefix(p, len, "/openapi/")) {
@@ -53,7 +56,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         tri_status_clear(&st);
         return 0;
     }
-    return tri_handle_resource(h, req, &rt);
+    return tri_handle_resource(h, req, &rt, &user);
 }
 
 static int parse_addr(const char *s, struct sockaddr_in *sa)
@@ -144,6 +147,8 @@ static SSL_CTX *make_ssl(const tri_http_config_t *cfg, char *err, size_t errlen)
                  cfg->key_file);
         goto fail_ctx;
     }
+    if (tri_authn_tls_setup(ctx, cfg->ca_file, err, errlen) != 0)
+        goto fail_ctx;
     h2o_ssl_register_alpn_protocols(ctx, h2o_http2_alpn_protocols);
     return ctx;
 fail_ctx:
@@ -280,5 +285,6 @@ void tri_http_free(tri_http_t *h)
     h2o_config_dispose(&h->config);
     if (h->ssl)
         SSL_CTX_free(h->ssl);
+    free(h->tokens);
     free(h);
 }

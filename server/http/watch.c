@@ -251,7 +251,8 @@ static size_t stream_count(tri_http_t *h)
     return n;
 }
 
-int tri_handle_watch(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_params_t *p)
+int tri_handle_watch(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_params_t *p,
+                     const tri_user_t *u)
 {
     if (stream_count(h) >= h->cfg.max_watches) {
         h->metrics.rejected_inflight++;

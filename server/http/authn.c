@@ -1,0 +1,277 @@
+/* Authentication of every request, before anything else looks at it (Kubernetes'
+ * union authenticator, anonymous access off):
+ *
+ * - on the TLS listener: an x509 client certificate verified against the client
+ *   CA, else a bearer service-account token; neither (or both failing): 401;
+ * - on the plain listener (loopback only, and only when configured): the user
+ *   system:unsecured in group system:masters, as kube-apiserver's old insecure
+ *   port was. It exists for tests and benchmarks (docs/security.md);
+ * - /livez, /readyz, /healthz and /version answer without credentials: the load
+ *   balancer's health check needs them (CIS 1.2.1 allows exactly these).
+ *
+ * The TLS handshake asks for a client certificate and always completes; the
+ * verification result is read per request, so a wrong-CA or expired certificate
+ * gets a 401 Status like kube-apiserver's instead of a TLS alert. h2o keeps each
+ * connection's SSL* in a private struct: the slot that holds it is found once, at
+ * the first handshake, by matching the SSL* OpenSSL hands the info callback. */
+#include <openssl/err.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "triarch/authn.h"
+#include "triarch/errors.h"
+#include "triarch/log.h"
+
+#define SSL_SLOT_SCAN 6       /* pointer-sized slots of h2o's TLS struct searched */
+#define TOKEN_CACHE_SIZE 1024 /* verified tokens remembered (hash slots) */
+#define TOKEN_CACHE_TTL_S 10  /* how long a verification is trusted, as kube's cache */
+
+static int ssl_slot = -1; /* index of SSL* in *sock->ssl; loop-thread only */
+
+static int accept_any(int ok, X509_STORE_CTX *x)
+{
+    (void)ok;
+    (void)x;
+    return 1; /* the result stays in SSL_get_verify_result for tri_authn_x509 */
+}
+
+static void on_tls_info(const SSL *ssl, int where, int ret)
+{
+    (void)ret;
+    if (!(where & SSL_CB_HANDSHAKE_DONE) || ssl_slot >= 0)
+        return;
+    h2o_socket_t *sock = BIO_get_data(SSL_get_rbio(ssl));
+    if (sock == NULL || sock->ssl == NULL)
+        return;
+    void **slots = (void **)sock->ssl;
+    for (int i = 0; i < SSL_SLOT_SCAN; i++) {
+        if (slots[i] == (void *)ssl) {
+            ssl_slot = i;
+            return;
+        }
+    }
+    tri_error("authn", "cannot find the TLS session of h2o connections",
+              "effect=\"client certificates will be refused\" slots=%d", SSL_SLOT_SCAN);
+    ssl_slot = SSL_SLOT_SCAN; /* searched: do not search again */
+}
+
+int tri_authn_tls_setup(SSL_CTX *ctx, const char *client_ca_file, char *err, size_t errlen)
+{
+    if (client_ca_file == NULL || client_ca_file[0] == '\0') {
+        snprintf(err, errlen, "client-ca-file is required: client certificates are how "
+                              "administrators and agents authenticate");
+        return -1;
+    }
+    STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca_file);
+    if (names == NULL || SSL_CTX_load_verify_locations(ctx, client_ca_file, NULL) != 1) {
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+        ERR_clear_error();
+        snprintf(err, errlen, "cannot load client CA %s", client_ca_file);
+        return -1;
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any);
+    static const unsigned char sid_ctx[] = "triarch-api";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+    SSL_CTX_set_info_callback(ctx, on_tls_info);
+    return 0;
+}
+
+static SSL *req_ssl(h2o_req_t *req)
+{
+    if (req->conn->callbacks->get_socket == NULL)
+        return NULL;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->ssl == NULL || ssl_slot < 0 || ssl_slot >= SSL_SLOT_SCAN)
+        return NULL;
+    return ((SSL **)sock->ssl)[ssl_slot];
+}
+
+static bool is_tls(h2o_req_t *req)
+{
+    if (req->conn->callbacks->get_socket == NULL)
+        return true; /* unknown: never treat it as the plain listener */
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    return sock == NULL || sock->ssl != NULL;
+}
+
+/* ---------- service-account tokens ---------- */
+
+typedef struct token_entry {
+    unsigned char hash[SHA256_DIGEST_LENGTH];
+    int64_t until;
+    tri_sa_claims_t claims;
+} token_entry_t;
+
+struct tri_token_cache {
+    token_entry_t slots[TOKEN_CACHE_SIZE];
+};
+
+static token_entry_t *cache_slot(tri_http_t *h, const unsigned char *hash)
+{
+    if (h->tokens == NULL)
+        h->tokens = calloc(1, sizeof *h->tokens);
+    if (h->tokens == NULL)
+        return NULL;
+    uint32_t i;
+    memcpy(&i, hash, sizeof i);
+    return &h->tokens->slots[i % TOKEN_CACHE_SIZE];
+}
+
+/* The object's metadata.uid as stored on this replica; false when absent. */
+static bool stored_uid(tri_http_t *h, const char *plural, const char *ns, const char *name,
+                       char *uid, size_t len)
+{
+    const tri_resource_t *r = tri_registry_find("", "v1", plural);
+    tri_buf_t key = {0};
+    tri_registry_key(r, ns, name, &key);
+    tri_kv_t kv;
+    int rc = tri_store_get(tri_api_store(h->api), key.data, key.len, 0, &kv);
+    tri_buf_free(&key);
+    if (rc != 0)
+        return false;
+    json_t *o = tri_object_load(kv.val, kv.mod_rev);
+    tri_kv_release(&kv);
+    json_t *meta = json_object_get(o, "metadata");
+    const char *u = json_string_value(json_object_get(meta, "uid"));
+    bool ok = u != NULL && json_object_get(meta, "deletionTimestamp") == NULL;
+    if (ok)
+        snprintf(uid, len, "%s", u);
+    json_decref(o);
+    return ok;
+}
+
+/* Service-account lookup (CIS 1.2.21): the account, and the pod or secret the
+ * token is bound to, must still exist with the uid the token names. */
+static bool token_objects_live(tri_http_t *h, const tri_sa_claims_t *c, char *why, size_t wl)
+{
+    char uid[64];
+    if (!stored_uid(h, "serviceaccounts", c->ns, c->sa_name, uid, sizeof uid) ||
+        strcmp(uid, c->sa_uid) != 0) {
+        snprintf(why, wl, "service account %s/%s has been deleted", c->ns, c->sa_name);
+        return false;
+    }
+    if (c->pod_name[0] && (!stored_uid(h, "pods", c->ns, c->pod_name, uid, sizeof uid) ||
+                           strcmp(uid, c->pod_uid) != 0)) {
+        snprintf(why, wl, "the pod %s/%s the token is bound to no longer exists", c->ns,
+                 c->pod_name);
+        return false;
+    }
+    if (c->secret_name[0] &&
+        (!stored_uid(h, "secrets", c->ns, c->secret_name, uid, sizeof uid) ||
+         strcmp(uid, c->secret_uid) != 0)) {
+        snprintf(why, wl, "the secret %s/%s the token is bound to no longer exists", c->ns,
+                 c->secret_name);
+        return false;
+    }
+    return true;
+}
+
+static int authn_token(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, char *why,
+                       size_t wl)
+{
+    if (h->cfg.sa_keys == NULL) {
+        snprintf(why, wl, "service-account tokens are not accepted (no key configured)");
+        return TRI_EINVAL;
+    }
+    int64_t now = (int64_t)time(NULL);
+    unsigned char hash[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)tok, len, hash);
+    token_entry_t *e = cache_slot(h, hash);
+    tri_sa_claims_t c;
+    if (e && e->until >= now && memcmp(e->hash, hash, sizeof hash) == 0) {
+        c = e->claims;
+        if (now > c.exp + 60) {
+            snprintf(why, wl, "service-account token: expired");
+            return TRI_EINVAL;
+        }
+    } else {
+        int rc = tri_sa_token_verify(h->cfg.sa_keys, tok, len, now, h->cfg.sa_issuer,
+                                     h->cfg.api_audiences, &c, why, wl);
+        if (rc != 0)
+            return rc;
+        if (e) {
+            memcpy(e->hash, hash, sizeof hash);
+            e->until = now + TOKEN_CACHE_TTL_S;
+            e->claims = c;
+        }
+    }
+    if (!token_objects_live(h, &c, why, wl))
+        return TRI_EINVAL;
+    tri_sa_claims_user(&c, u);
+    return 0;
+}
+
+static bool bearer(h2o_req_t *req, const char **tok, size_t *len)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i < 0)
+        return false;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    if (v.len <= 7 || strncasecmp(v.base, "Bearer ", 7) != 0)
+        return false;
+    *tok = v.base + 7;
+    *len = v.len - 7;
+    while (*len > 0 && (*tok)[0] == ' ') {
+        (*tok)++;
+        (*len)--;
+    }
+    return *len > 0;
+}
+
+/* ---------- per request ---------- */
+
+static bool anonymous_allowed(const char *p, size_t len)
+{
+    static const char *const open[] = {"/livez", "/readyz", "/healthz", "/version"};
+    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++) {
+        size_t n = strlen(open[i]);
+        if (len >= n && memcmp(p, open[i], n) == 0 && (len == n || p[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
+static void unsecured_user(tri_user_t *u)
+{
+    memset(u, 0, sizeof *u);
+    snprintf(u->name, sizeof u->name, "system:unsecured");
+    tri_user_add_group(u, "system:masters");
+    tri_user_add_group(u, "system:authenticated");
+}
+
+static void anonymous_user(tri_user_t *u)
+{
+    memset(u, 0, sizeof *u);
+    snprintf(u->name, sizeof u->name, "system:anonymous");
+    tri_user_add_group(u, "system:unauthenticated");
+}
+
+int tri_authenticate(tri_http_t *h, h2o_req_t *req, const char *path, size_t len, tri_user_t *u)
+{
+    if (!is_tls(req)) {
+        unsecured_user(u);
+        return 0;
+    }
+    char why[640] = "no client certificate or bearer token";
+    SSL *ssl = req_ssl(req);
+    int rc = ssl ? tri_authn_x509(ssl, (int64_t)time(NULL), u, why, sizeof why) : TRI_ENOENT;
+    if (rc == TRI_ENOENT && ssl == NULL && ssl_slot >= SSL_SLOT_SCAN)
+        snprintf(why, sizeof why, "client certificates cannot be read on this build");
+    const char *tok;
+    size_t tlen;
+    if (rc != 0 && bearer(req, &tok, &tlen))
+        rc = authn_token(h, tok, tlen, u, why, sizeof why);
+    if (rc == 0)
+        return 0;
+    anonymous_user(u);
+    if (anonymous_allowed(path, len))
+        return 0;
+    h->metrics.authn_failures++;
+    tri_debug("authn", "request refused", "path=\"%.*s\" reason=\"%s\"", (int)len, path, why);
+    tri_send_error(req, 401, "Unauthorized", "Unauthorized");
+    return -1;
+}
