@@ -98,6 +98,9 @@ struct tri_resource {
     const char *categories[4];
     bool namespaced;
     bool has_status;
+    /* Create-only and never stored (SubjectAccessReview and the like): only POST to
+     * the collection, answered by the HTTP layer. */
+    bool review;
     /* Table columns after NAME (AGE is added by tri_table_*); with table_all_columns
      * the columns are the whole row (no implicit NAME and AGE: events). */
     bool table_all_columns;

@@ -24,6 +24,8 @@ typedef struct tri_http_config {
      * issuer they must name and the audiences one of which they must carry
      * (comma-separated). */
     struct tri_sa_keys *sa_keys;
+    /* The Node,RBAC authorizer every request goes through (required). */
+    struct tri_authz *authz;
     const char *sa_issuer;
     const char *api_audiences;
     unsigned max_inflight;     /* short requests in flight; 0: 400 (kube-apiserver's default) */

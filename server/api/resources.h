@@ -48,6 +48,13 @@ extern const tri_resource_t tri_res_clusterrolebindings;
 extern const tri_resource_t tri_res_clusterroles;
 extern const tri_resource_t tri_res_rolebindings;
 extern const tri_resource_t tri_res_roles;
+/* res_reviews.c: create-only review kinds, answered by server/http/review.c */
+extern const tri_resource_t tri_res_selfsubjectreviews;
+extern const tri_resource_t tri_res_tokenreviews;
+extern const tri_resource_t tri_res_localsubjectaccessreviews;
+extern const tri_resource_t tri_res_selfsubjectaccessreviews;
+extern const tri_resource_t tri_res_selfsubjectrulesreviews;
+extern const tri_resource_t tri_res_subjectaccessreviews;
 void tri_podtemplate_default(json_t *tmpl); /* PodTemplateSpec: tri_pod_spec_default + template metadata */
 void tri_podtemplate_validate(const json_t *tmpl, const char *path, const char *const *restart, tri_status_t *st); /* restart: allowed restartPolicy values, NULL-terminated, or NULL */
 json_t *tri_field_child(json_t *obj, const char *key); /* obj[key], created as {} when not an object */

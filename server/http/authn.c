@@ -170,7 +170,7 @@ static bool token_objects_live(tri_http_t *h, const tri_sa_claims_t *c, char *wh
     return true;
 }
 
-static int authn_token(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, char *why,
+int tri_authn_token(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, char *why,
                        size_t wl)
 {
     if (h->cfg.sa_keys == NULL) {
@@ -264,7 +264,7 @@ int tri_authenticate(tri_http_t *h, h2o_req_t *req, const char *path, size_t len
     const char *tok;
     size_t tlen;
     if (rc != 0 && bearer(req, &tok, &tlen))
-        rc = authn_token(h, tok, tlen, u, why, sizeof why);
+        rc = tri_authn_token(h, tok, tlen, u, why, sizeof why);
     if (rc == 0)
         return 0;
     anonymous_user(u);

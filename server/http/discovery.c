@@ -17,8 +17,10 @@
 static const char *const all_verbs[] = {"create", "delete", "deletecollection", "get",
                                         "list",   "patch",  "update",           "watch"};
 
-static json_t *verbs_json(void)
+static json_t *verbs_json(const tri_resource_t *r)
 {
+    if (r->review)
+        return json_pack("[s]", "create");
     json_t *a = json_array();
     for (size_t i = 0; i < sizeof all_verbs / sizeof all_verbs[0]; i++)
         json_array_append_new(a, json_string(all_verbs[i]));
@@ -129,7 +131,7 @@ static json_t *api_resource_list(const char *group, const char *version)
             continue;
         json_t *e = json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", r->plural, "singularName",
                               r->singular, "namespaced", r->namespaced, "kind", r->kind, "verbs",
-                              verbs_json());
+                              verbs_json(r));
         if (r->short_names[0])
             json_object_set_new(e, "shortNames", strings_json(r->short_names, 4));
         if (r->categories[0])
@@ -201,7 +203,7 @@ static json_t *agg_resource(const tri_resource_t *r)
                              r->kind);
     json_t *e = json_pack("{s:s, s:O, s:s, s:s, s:o}", "resource", r->plural, "responseKind",
                           kind, "scope", r->namespaced ? "Namespaced" : "Cluster",
-                          "singularResource", r->singular, "verbs", verbs_json());
+                          "singularResource", r->singular, "verbs", verbs_json(r));
     if (r->short_names[0])
         json_object_set_new(e, "shortNames", strings_json(r->short_names, 4));
     if (r->categories[0])

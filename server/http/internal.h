@@ -29,6 +29,7 @@ typedef struct tri_http_metrics {
     uint64_t lat_bucket[V_COUNT][TRI_LAT_BUCKETS];
     uint64_t rejected_inflight;
     uint64_t authn_failures;   /* 401s */
+    uint64_t authz_denials;    /* 403s from the authorizer */
     uint64_t watch_events_sent;
 } tri_http_metrics_t;
 
@@ -55,6 +56,7 @@ struct tri_http {
     tri_stream_t *streams; /* open watches, to end them on close */
     tri_http_metrics_t metrics;
     struct tri_token_cache *tokens; /* verified service-account tokens (authn.c) */
+    struct tri_authz *authz;        /* Node,RBAC (cfg.authz) */
     int closing;
     tri_http_close_cb close_cb;
     void *close_data;
@@ -140,6 +142,16 @@ int tri_route_parse(h2o_req_t *req, tri_route_t *rt, tri_status_t *st);
  * client CA. Per request: fills u and returns 0, or answers 401 and returns -1. */
 int tri_authn_tls_setup(SSL_CTX *ctx, const char *client_ca_file, char *err, size_t errlen);
 int tri_authenticate(tri_http_t *h, h2o_req_t *req, const char *path, size_t len, tri_user_t *u);
+/* A bearer service-account token: 0 with u filled, else TRI_EINVAL and why. */
+int tri_authn_token(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, char *why,
+                    size_t wl);
+/* Authorization (authz.c): 0 when allowed, else a 403 was sent and -1 returned. */
+int tri_authorize_path(tri_http_t *h, h2o_req_t *req, const tri_user_t *u, const char *path,
+                       size_t len);
+int tri_authorize_resource(tri_http_t *h, h2o_req_t *req, const tri_user_t *u,
+                           const tri_route_t *rt, enum tri_verb verb);
+/* POST to a review kind (review.c); always answers. */
+int tri_handle_review(tri_http_t *h, h2o_req_t *req, const tri_route_t *rt, const tri_user_t *u);
 
 /* Handlers. Each returns 0 once it has taken care of the request. */
 int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_user_t *u);

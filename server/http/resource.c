@@ -416,11 +416,15 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tr
     enum tri_verb verb = rt->sub[0] ? sub_verb(h, req, rt) : verb_of(req, rt, &p);
     if (verb == V_ANSWERED)
         return 0;
-    if (verb == V_OTHER) {
+    if (verb == V_OTHER || (rt->res->review && (verb != V_CREATE || rt->name[0]))) {
         tri_send_error(req, 405, "MethodNotAllowed",
                        "the server does not allow this method on the requested resource");
         return 0;
     }
+    if (tri_authorize_resource(h, req, u, rt, verb) != 0)
+        return 0;
+    if (rt->res->review)
+        return tri_handle_review(h, req, rt, u);
     if (verb == V_WATCH)
         return tri_handle_watch(h, req, rt, &p, u);
     if (p.limit != NULL) {

@@ -28,6 +28,9 @@ static bool has_prefix(const char *p, size_t len, const char *lit)
     return len >= n && memcmp(p, lit, n) == 0;
 }
 
+/* Every request: authenticated first; resource requests (those the router
+ * resolves) are authorized with their verb and resource in resource.c; everything
+ * else (discovery, OpenAPI, metrics, status; not the health probes) by path here. */
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     tri_http_t *h = ((tri_handler_t *)self)->h;
@@ -40,23 +43,27 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     tri_user_t user;
     if (tri_authenticate(h, req, p, len, &user) != 0)
         return 0;
-    if (tri_handle_health(h, req, p, len) == 0)
-        return 0;
-    if (has_prefix(p, len, "/openapi/")) {
-        if (tri_handle_openapi_v2(h, req, p, len) != 0 && tri_handle_openapi(h, req, p, len) != 0)
-            tri_send_error(req, 404, "NotFound", "the server could not find the requested resource");
-        return 0;
-    }
-    if (tri_handle_discovery(h, req, p, len) == 0)
-        return 0;
     tri_route_t rt;
     tri_status_t st = {0};
-    if (tri_route_parse(req, &rt, &st) != 0) {
-        tri_send_status(req, &st);
+    if (tri_route_parse(req, &rt, &st) == 0)
+        return tri_handle_resource(h, req, &rt, &user);
+    if (tri_authorize_path(h, req, &user, p, len) != 0) {
         tri_status_clear(&st);
         return 0;
     }
-    return tri_handle_resource(h, req, &rt, &user);
+    if (tri_handle_health(h, req, p, len) == 0 || tri_handle_discovery(h, req, p, len) == 0) {
+        tri_status_clear(&st);
+        return 0;
+    }
+    if (has_prefix(p, len, "/openapi/")) {
+        if (tri_handle_openapi_v2(h, req, p, len) != 0 && tri_handle_openapi(h, req, p, len) != 0)
+            tri_send_error(req, 404, "NotFound", "the server could not find the requested resource");
+        tri_status_clear(&st);
+        return 0;
+    }
+    tri_send_status(req, &st);
+    tri_status_clear(&st);
+    return 0;
 }
 
 static int parse_addr(const char *s, struct sockaddr_in *sa)
