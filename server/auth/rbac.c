@@ -694,17 +694,27 @@ static int entry_add_binding(rbac_t *r, cache_entry_t *e, const binding_t *b,
  * fixed sizes of tri_user_t; false if ns is absurdly long. */
 #define CACHE_KEY_MAX                                                                              \
     (TRI_USER_NAME_MAX + TRI_USER_MAX_GROUPS * TRI_USER_GROUP_MAX + KEY_MAX)
+static bool key_append(char *key, size_t *off, const char *s, char sep)
+{
+    size_t n = strlen(s);
+    if (*off + n + 2 > CACHE_KEY_MAX)
+        return false;
+    memcpy(key + *off, s, n);
+    *off += n;
+    key[(*off)++] = sep;
+    key[*off] = '\0';
+    return true;
+}
+
 static bool cache_key(const tri_user_t *u, const char *ns, char *key)
 {
     size_t off = 0;
-    int n = snprintf(key, CACHE_KEY_MAX, "%s\x1e", u->name);
-    off += (size_t)n;
-    for (size_t g = 0; g < u->n_groups && off < CACHE_KEY_MAX; g++)
-        off += (size_t)snprintf(key + off, CACHE_KEY_MAX - off, "%s\x1f", u->groups[g]);
-    if (off >= CACHE_KEY_MAX)
+    if (!key_append(key, &off, u->name, '\x1e'))
         return false;
-    n = snprintf(key + off, CACHE_KEY_MAX - off, "\x1e%s", ns);
-    return n >= 0 && off + (size_t)n < CACHE_KEY_MAX;
+    for (size_t g = 0; g < u->n_groups; g++)
+        if (!key_append(key, &off, u->groups[g], '\x1f'))
+            return false;
+    return key_append(key, &off, ns, '\x1e');
 }
 
 static cache_entry_t *entry_build(rbac_t *r, const tri_user_t *u, const char *ns)
