@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "triarch/api.h"
+#include "triarch/authz.h"
 #include "triarch/controllers.h"
 #include "triarch/errors.h"
 #include "triarch/http.h"
@@ -40,6 +41,7 @@ typedef struct daemon {
     tri_api_t *api;
     tri_http_t *http;
     tri_ctrl_manager_t *ctrl; /* leader loops: GC, namespaces, Events TTL */
+    tri_authz_t *authz;       /* Node + RBAC authorizer; the leader keeps its default policy */
     uv_signal_t sigterm, sigint;
     uv_timer_t compact;
     uv_timer_t drain;
@@ -89,6 +91,7 @@ static void on_leadership(tri_node_t *n, bool is_leader, void *data)
     d->leading = is_leader;
     if (is_leader) {
         tri_api_ensure_defaults(d->api);
+        tri_authz_ensure_defaults(d->authz, d->api);
         tri_ctrl_manager_start(d->ctrl);
     } else {
         tri_ctrl_manager_stop(d->ctrl);
@@ -99,8 +102,10 @@ static void on_compact(uv_timer_t *t)
 {
     daemon_t *d = t->data;
     tri_store_compact_auto(d->store);
-    if (d->leading && d->api != NULL && ++d->ticks % DEFAULTS_EVERY_TICKS == 0)
+    if (d->leading && d->api != NULL && ++d->ticks % DEFAULTS_EVERY_TICKS == 0) {
         tri_api_ensure_defaults(d->api);
+        tri_authz_ensure_defaults(d->authz, d->api);
+    }
 }
 
 static void write_api_addr(daemon_t *d)
@@ -146,6 +151,10 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
     /* The namespace controller (controllers/namespace.c) empties Terminating namespaces. */
     tri_api_config_t acfg = {.namespace_lifecycle = true};
     tri_api_new(&d->loop, d->node, d->store, &acfg, &d->api);
+    if (tri_authz_new(d->store, &d->authz) != 0) {
+        shutdown_daemon(d, 1);
+        return;
+    }
     tri_http_config_t hc = {
         .name = d->cfg.name,
         .listen = d->cfg.api_listen,
@@ -310,6 +319,7 @@ int main(int argc, char **argv)
               d->http ? tri_http_connections(d->http) : 0);
     tri_ctrl_manager_free(d->ctrl);
     tri_api_free(d->api);
+    tri_authz_free(d->authz); /* its watches go before the store */
     if (d->node)
         tri_node_free(d->node);
     tri_store_free(d->store);
