@@ -77,7 +77,8 @@ static void populate(tri_store_t *s, tri_authz_t *a)
         {
             json_t *obj = json_object_get(step, "object");
             const char *plural = json_string_value(json_object_get(step, "resource"));
-            const char *n = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+            const char *n =
+                json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
             char *text = json_dumps(obj, JSON_COMPACT);
             put(s, res("rbac.authorization.k8s.io", plural), NULL, n, text);
             free(text);
@@ -130,9 +131,15 @@ static char namespaces[N_NS][16];
 static tri_authz_attrs_t attrs(const tri_user_t *u, const char *verb, const char *group,
                                const char *resource, const char *ns, const char *name)
 {
-    return (tri_authz_attrs_t){.user = u, .verb = verb, .resource_request = true,
-                               .namespace_ = ns, .api_group = group, .api_version = "v1",
-                               .resource = resource, .subresource = "", .name = name,
+    return (tri_authz_attrs_t){.user = u,
+                               .verb = verb,
+                               .resource_request = true,
+                               .namespace_ = ns,
+                               .api_group = group,
+                               .api_version = "v1",
+                               .resource = resource,
+                               .subresource = "",
+                               .name = name,
                                .path = ""};
 }
 
@@ -185,8 +192,8 @@ int main(void)
     uint64_t t0 = cpu_ns();
     for (int i = 0; i < HIT_ITERS; i++) {
         int u = i % N_ROLES;
-        tri_authz_attrs_t at = attrs(&users[u], "patch", "apps", "deployments",
-                                     namespaces[u % N_NS], "d");
+        tri_authz_attrs_t at =
+            attrs(&users[u], "patch", "apps", "deployments", namespaces[u % N_NS], "d");
         ok += check(a, &at);
     }
     report("rbac_hit_allow", cpu_ns() - t0, HIT_ITERS, ok, HIT_ITERS);
@@ -249,7 +256,8 @@ int main(void)
     first = 0;
     ok = 0;
     for (int i = 0; i < WRITE_ITERS; i++) {
-        put(s, cms, "ns-1", "noise", "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"noise\"},\"data\":{}}");
+        put(s, cms, "ns-1", "noise",
+            "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"noise\"},\"data\":{}}");
         int u = i % N_ROLES;
         tri_authz_attrs_t at = attrs(&users[u], "get", "", "pods", namespaces[u % N_NS], "p");
         t0 = cpu_ns();
@@ -272,8 +280,8 @@ int main(void)
     t0 = cpu_ns();
     for (int i = 0; i < HIT_ITERS; i++) {
         int p = i % N_PODS;
-        tri_authz_attrs_t at = attrs(&nodes[p % N_NODES], "get", "", "secrets",
-                                     namespaces[p % N_NS], secret[p]);
+        tri_authz_attrs_t at =
+            attrs(&nodes[p % N_NODES], "get", "", "secrets", namespaces[p % N_NS], secret[p]);
         ok += check(a, &at);
     }
     report("node_secret_hit", cpu_ns() - t0, HIT_ITERS, ok, HIT_ITERS);
@@ -292,8 +300,8 @@ int main(void)
                  "\"x\"}]},\"status\":{\"phase\":\"Running\",\"n\":%d}}",
                  name, p % N_NS, p % N_NODES, p, i);
         put(s, pods, namespaces[p % N_NS], name, json);
-        tri_authz_attrs_t at = attrs(&nodes[p % N_NODES], "get", "", "secrets",
-                                     namespaces[p % N_NS], secret[p]);
+        tri_authz_attrs_t at =
+            attrs(&nodes[p % N_NODES], "get", "", "secrets", namespaces[p % N_NS], secret[p]);
         t0 = cpu_ns();
         ok += check(a, &at);
         first += cpu_ns() - t0;

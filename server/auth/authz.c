@@ -74,8 +74,8 @@ enum tri_authz_decision tri_authz_check(tri_authz_t *a, const tri_authz_attrs_t 
 /* ---------- SubjectAccessReview / SelfSubjectAccessReview ---------- */
 
 /* A string field of o, "" when absent; false (with err) when present but not a string. */
-static bool opt_str(const json_t *o, const char *key, const char *path, const char **out,
-                    char *err, size_t errlen)
+static bool opt_str(const json_t *o, const char *key, const char *path, const char **out, char *err,
+                    size_t errlen)
 {
     const json_t *v = json_object_get(o, key);
     *out = "";
@@ -118,8 +118,10 @@ static bool review_user(const json_t *spec, tri_user_t *u, char *err, size_t err
     {
         const char *s = json_string_value(g);
         if (s == NULL || strlen(s) >= TRI_USER_GROUP_MAX) {
-            snprintf(err, errlen, "spec.groups[%zu]: Invalid value: must be a string of at most %d "
-                     "characters", i, TRI_USER_GROUP_MAX - 1);
+            snprintf(err, errlen,
+                     "spec.groups[%zu]: Invalid value: must be a string of at most %d "
+                     "characters",
+                     i, TRI_USER_GROUP_MAX - 1);
             return false;
         }
         tri_user_add_group(u, s);
@@ -141,13 +143,15 @@ static bool review_attrs(const json_t *spec, tri_authz_attrs_t *attrs, char *err
     if (json_is_null(nra))
         nra = NULL;
     if (ra != NULL && nra != NULL) {
-        snprintf(err, errlen, "spec.nonResourceAttributes: Invalid value: cannot be specified in "
-                              "combination with resourceAttributes");
+        snprintf(err, errlen,
+                 "spec.nonResourceAttributes: Invalid value: cannot be specified in "
+                 "combination with resourceAttributes");
         return false;
     }
     if (ra == NULL && nra == NULL) {
-        snprintf(err, errlen, "spec.resourceAttributes: Required value: exactly one of "
-                              "nonResourceAttributes or resourceAttributes must be specified");
+        snprintf(err, errlen,
+                 "spec.resourceAttributes: Required value: exactly one of "
+                 "nonResourceAttributes or resourceAttributes must be specified");
         return false;
     }
     const json_t *o = ra ? ra : nra;
@@ -177,9 +181,14 @@ json_t *tri_authz_review(tri_authz_t *a, const json_t *spec, const tri_user_t *s
         return NULL;
     }
     tri_user_t who;
-    tri_authz_attrs_t attrs = {.verb = "", .namespace_ = "", .api_group = "",
-                               .api_version = "", .resource = "", .subresource = "",
-                               .name = "", .path = ""};
+    tri_authz_attrs_t attrs = {.verb = "",
+                               .namespace_ = "",
+                               .api_group = "",
+                               .api_version = "",
+                               .resource = "",
+                               .subresource = "",
+                               .name = "",
+                               .path = ""};
     if (!review_attrs(spec, &attrs, err, errlen))
         return NULL;
     if (self == NULL && !review_user(spec, &who, err, errlen))
@@ -205,8 +214,8 @@ json_t *tri_authz_rules_review(tri_authz_t *a, const tri_user_t *u, const char *
     const char *node;
     if (node_identity(u, &node)) /* as Kubernetes: the Node authorizer lists nothing */
         snprintf(err, sizeof err, "node authorizer does not support user rule resolution");
-    json_t *status = json_pack("{s:o, s:o, s:b}", "resourceRules", res, "nonResourceRules",
-                               nonres, "incomplete", err[0] != '\0');
+    json_t *status = json_pack("{s:o, s:o, s:b}", "resourceRules", res, "nonResourceRules", nonres,
+                               "incomplete", err[0] != '\0');
     if (err[0])
         json_object_set_new(status, "evaluationError", json_string(err));
     return status;

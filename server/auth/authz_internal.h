@@ -35,13 +35,13 @@
 typedef struct strmap {
     char **keys; /* owned copies; NULL = empty slot */
     void **vals;
-    size_t cap;  /* power of two */
+    size_t cap; /* power of two */
     size_t n;
 } strmap_t;
 
 void *strmap_get(const strmap_t *m, const char *key);
-int strmap_put(strmap_t *m, const char *key, void *val); /* replaces; TRI_ENOMEM */
-void *strmap_del(strmap_t *m, const char *key);          /* the old value or NULL */
+int strmap_put(strmap_t *m, const char *key, void *val);  /* replaces; TRI_ENOMEM */
+void *strmap_del(strmap_t *m, const char *key);           /* the old value or NULL */
 void strmap_clear(strmap_t *m, void (*free_val)(void *)); /* frees everything */
 
 /* ---------- rule.c ---------- */
@@ -102,8 +102,7 @@ bool node_identity(const tri_user_t *u, const char **name);
  * of this node uses) or NO_OPINION (not the Node authorizer's business: RBAC
  * decides, e.g. discovery or SelfSubjectAccessReview). */
 enum tri_authz_decision node_authorize(node_authz_t *n, const char *node,
-                                       const tri_authz_attrs_t *attrs, char *reason,
-                                       size_t len);
+                                       const tri_authz_attrs_t *attrs, char *reason, size_t len);
 
 /* ---------- policy.c ---------- */
 

@@ -129,8 +129,8 @@ static const char *name_at(const json_t *o, const char *a, const char *b)
 }
 
 /* Volume plugins that carry a secretRef {name} (podutil.VisitPodSecretNames). */
-static const char *const secret_ref_plugins[] = {"cephfs", "cinder", "flexVolume", "rbd",
-                                                 "scaleIO", "iscsi", "storageos", NULL};
+static const char *const secret_ref_plugins[] = {"cephfs",  "cinder", "flexVolume", "rbd",
+                                                 "scaleIO", "iscsi",  "storageos",  NULL};
 
 static void volume_edges(pod_edges_t *e, const char *node, const char *ns, const char *pod,
                          const json_t *vol)
@@ -194,13 +194,11 @@ static pod_edges_t *pod_edges(const json_t *pod)
     edge_add(e, node, "sa", ns, sa && sa[0] ? sa : jstr(spec, "serviceAccount"));
     size_t i;
     json_t *x;
-    json_array_foreach(json_object_get(spec, "volumes"), i, x)
-        volume_edges(e, node, ns, name, x);
+    json_array_foreach(json_object_get(spec, "volumes"), i, x) volume_edges(e, node, ns, name, x);
     json_array_foreach(json_object_get(spec, "imagePullSecrets"), i, x)
         edge_add(e, node, "secret", ns, jstr(x, "name"));
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
-        json_array_foreach(json_object_get(spec, lists[l]), i, x)
-            container_edges(e, node, ns, x);
+        json_array_foreach(json_object_get(spec, lists[l]), i, x) container_edges(e, node, ns, x);
     return e;
 }
 
@@ -255,13 +253,13 @@ static void graph_reload(node_authz_t *n)
     int64_t rev = tri_store_revision(n->store);
     tri_kvs_t kvs = {0};
     bool more = false;
-    if (tri_store_range(n->store, n->pods_prefix.data, n->pods_prefix.len, end, end_len, 0, 0,
-                        &kvs, &more) == 0)
+    if (tri_store_range(n->store, n->pods_prefix.data, n->pods_prefix.len, end, end_len, 0, 0, &kvs,
+                        &more) == 0)
         for (size_t i = 0; i < kvs.n; i++)
             pod_apply(n, kvs.items[i].key, kvs.items[i].val);
     tri_kvs_free(&kvs);
-    n->dirty = tri_store_watch(n->store, n->pods_prefix.data, n->pods_prefix.len, end, end_len,
-                               rev, on_watch, n, &n->w) != 0;
+    n->dirty = tri_store_watch(n->store, n->pods_prefix.data, n->pods_prefix.len, end, end_len, rev,
+                               on_watch, n, &n->w) != 0;
     if (n->dirty)
         n->w = NULL;
     n->seen_rev = rev;
@@ -370,8 +368,8 @@ static enum tri_authz_decision graph_object(node_authz_t *n, const char *node,
 {
     char obj[600];
     if (a->namespace_[0] == '\0' || a->name[0] == '\0')
-        return deny(reason, len, "node '%s' can only %s individual %s, by namespace and name",
-                    node, a->verb, what);
+        return deny(reason, len, "node '%s' can only %s individual %s, by namespace and name", node,
+                    a->verb, what);
     snprintf(obj, sizeof obj, "%s/%s", a->namespace_, a->name);
     if (!has_edge(n, node, kind, a->namespace_, a->name))
         return deny(reason, len, NO_RELATION, node, a->verb, what, obj);
@@ -402,23 +400,23 @@ static enum tri_authz_decision decide_nodes(const char *node, const tri_authz_at
 static enum tri_authz_decision decide_leases(const char *node, const tri_authz_attrs_t *a,
                                              char *reason, size_t len)
 {
-    static const char *const verbs[] = {"get", "create", "update", "patch", "delete", "watch",
-                                        NULL};
+    static const char *const verbs[] = {"get",    "create", "update", "patch",
+                                        "delete", "watch",  NULL};
     if (!verb_in(a->verb, verbs) || a->subresource[0])
         return deny(reason, len,
                     "node '%s' can only get, create, update, patch, delete or watch a node "
                     "lease",
                     node);
     if (strcmp(a->namespace_, NODE_LEASE_NAMESPACE) != 0)
-        return deny(reason, len, "node '%s' can only access leases in the \"%s\" namespace",
-                    node, NODE_LEASE_NAMESPACE);
+        return deny(reason, len, "node '%s' can only access leases in the \"%s\" namespace", node,
+                    NODE_LEASE_NAMESPACE);
     /* create may come without a name (POST to the collection); NodeRestriction
      * admission checks the body's name then */
     bool nameless_create = strcmp(a->verb, "create") == 0 && a->name[0] == '\0';
     if (!nameless_create && strcmp(a->name, node) != 0)
         return deny(reason, len,
-                    "node '%s' can only access the node lease with its own name, not '%s'",
-                    node, a->name);
+                    "node '%s' can only access the node lease with its own name, not '%s'", node,
+                    a->name);
     return allow(reason, len);
 }
 
@@ -434,11 +432,11 @@ static enum tri_authz_decision decide_pods(node_authz_t *n, const char *node,
                     (strcmp(sub, "status") == 0 && verb_in(a->verb, status)) ||
                     (strcmp(sub, "eviction") == 0 && strcmp(a->verb, "create") == 0);
     if (!bound_op)
-        return deny(reason, len, "node '%s' cannot %s pods%s%s", node, a->verb,
-                    sub[0] ? "/" : "", sub);
-    return graph_object(n, node, a, "pod", sub[0] ? (sub[0] == 's' ? "pods/status" : "pods/eviction")
-                                                  : "pod",
-                        reason, len);
+        return deny(reason, len, "node '%s' cannot %s pods%s%s", node, a->verb, sub[0] ? "/" : "",
+                    sub);
+    return graph_object(n, node, a, "pod",
+                        sub[0] ? (sub[0] == 's' ? "pods/status" : "pods/eviction") : "pod", reason,
+                        len);
 }
 
 static enum tri_authz_decision decide_core(node_authz_t *n, const char *node,
@@ -464,7 +462,8 @@ static enum tri_authz_decision decide_core(node_authz_t *n, const char *node,
         bool ok = (sub[0] == '\0' && strcmp(a->verb, "get") == 0) ||
                   (strcmp(sub, "status") == 0 && verb_in(a->verb, status_write));
         if (!ok)
-            return deny(reason, len, "node '%s' can only get persistentvolumeclaims (and update their status)",
+            return deny(reason, len,
+                        "node '%s' can only get persistentvolumeclaims (and update their status)",
                         node);
         return graph_object(n, node, a, "pvc", "persistentvolumeclaim", reason, len);
     }
@@ -478,8 +477,7 @@ static enum tri_authz_decision decide_core(node_authz_t *n, const char *node,
     if (strcmp(res, "serviceaccounts") == 0) {
         if (strcmp(a->verb, "create") != 0 || strcmp(sub, "token") != 0)
             return deny(reason, len,
-                        "node '%s' can only create tokens for individual service accounts",
-                        node);
+                        "node '%s' can only create tokens for individual service accounts", node);
         return graph_object(n, node, a, "sa", "serviceaccount token", reason, len);
     }
     *decided = false;

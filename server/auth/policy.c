@@ -18,10 +18,10 @@
 
 typedef struct prule {
     const char *verbs;
-    const char *groups;    /* "-" is the core group "" */
+    const char *groups; /* "-" is the core group "" */
     const char *resources;
-    const char *names;     /* resourceNames, or NULL */
-    const char *urls;      /* nonResourceURLs (then groups and resources are NULL) */
+    const char *names; /* resourceNames, or NULL */
+    const char *urls;  /* nonResourceURLs (then groups and resources are NULL) */
 } prule_t;
 
 typedef struct prole {
@@ -40,7 +40,10 @@ typedef struct pbinding {
 #define READ "get list watch"
 #define WRITE "create delete deletecollection patch update"
 #define ALL_RW "create delete deletecollection get list patch update watch"
-#define END {NULL, NULL, NULL, NULL, NULL}
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, NULL                                                               \
+    }
 
 static const prule_t cluster_admin[] = {
     {"*", "*", "*", NULL, NULL},
@@ -324,8 +327,8 @@ static json_t *binding_json(const pbinding_t *p)
     for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
         char *eq = strchr(w, '=');
         *eq = '\0';
-        json_array_append_new(subjects, json_pack("{s:s, s:s, s:s}", "apiGroup", RBAC_GROUP,
-                                                  "kind", w, "name", eq + 1));
+        json_array_append_new(subjects, json_pack("{s:s, s:s, s:s}", "apiGroup", RBAC_GROUP, "kind",
+                                                  w, "name", eq + 1));
     }
     return json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s}, s:o}", "apiVersion", RBAC_GROUP "/v1",
                      "kind", "ClusterRoleBinding", "metadata", metadata(p->name), "roleRef",

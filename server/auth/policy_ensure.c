@@ -220,8 +220,8 @@ static bool merge_binding(json_t *obj, const json_t *want)
 
 static void plan_add(json_t *plan, const char *op, const char *resource, json_t *obj)
 {
-    json_array_append_new(plan, json_pack("{s:s, s:s, s:o}", "op", op, "resource", resource,
-                                          "object", obj));
+    json_array_append_new(
+        plan, json_pack("{s:s, s:s, s:o}", "op", op, "resource", resource, "object", obj));
 }
 
 /* Aggregated role obj: set its computed rules; true if they changed. */
@@ -327,8 +327,7 @@ static void on_written(tri_api_op_t *op)
         tri_info("authz", "wrote default RBAC policy object", "object=%s", e->what);
     else if (op->status.code != 409) /* 409: another round or a user got there first */
         tri_warn("authz", "could not write default RBAC policy object",
-                 "object=%s code=%d message=\"%s\"", e->what, op->status.code,
-                 op->status.message);
+                 "object=%s code=%d message=\"%s\"", e->what, op->status.code, op->status.message);
     tri_api_op_release(op);
     free(e);
 }

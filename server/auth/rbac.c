@@ -307,8 +307,8 @@ static void reload(rbac_t *r)
         size_t end_len = tri_prefix_end(r->prefix[k].data, r->prefix[k].len, end);
         tri_kvs_t kvs = {0};
         bool more = false;
-        if (tri_store_range(r->store, r->prefix[k].data, r->prefix[k].len, end, end_len, 0, 0,
-                            &kvs, &more) == 0)
+        if (tri_store_range(r->store, r->prefix[k].data, r->prefix[k].len, end, end_len, 0, 0, &kvs,
+                            &more) == 0)
             for (size_t i = 0; i < kvs.n; i++)
                 apply_kv(r, k, kvs.items[i].key, kvs.items[i].val);
         tri_kvs_free(&kvs);
@@ -658,8 +658,8 @@ static role_t *binding_role(rbac_t *r, const binding_t *b, tri_buf_t *errors)
     return role;
 }
 
-static int entry_add_binding(rbac_t *r, cache_entry_t *e, const binding_t *b,
-                             const tri_user_t *u, size_t *cap)
+static int entry_add_binding(rbac_t *r, cache_entry_t *e, const binding_t *b, const tri_user_t *u,
+                             size_t *cap)
 {
     role_t *role = binding_role(r, b, &e->errors);
     if (role == NULL)
@@ -692,8 +692,7 @@ static int entry_add_binding(rbac_t *r, cache_entry_t *e, const binding_t *b,
 /* "user\x1egroup\x1fgroup...\x1ens": groups in the order authentication gave them
  * (a different order only costs a second entry). Fits CACHE_KEY_MAX by the
  * fixed sizes of tri_user_t; false if ns is absurdly long. */
-#define CACHE_KEY_MAX                                                                              \
-    (TRI_USER_NAME_MAX + TRI_USER_MAX_GROUPS * TRI_USER_GROUP_MAX + KEY_MAX)
+#define CACHE_KEY_MAX (TRI_USER_NAME_MAX + TRI_USER_MAX_GROUPS * TRI_USER_GROUP_MAX + KEY_MAX)
 static bool key_append(char *key, size_t *off, const char *s, char sep)
 {
     size_t n = strlen(s);

@@ -56,7 +56,8 @@ static void fx_put(tri_store_t *s, const tri_resource_t *r, const char *ns, cons
     fx_put_raw(s, r, ns, name, json);
 }
 
-static __attribute__((unused)) void fx_del(tri_store_t *s, const tri_resource_t *r, const char *ns, const char *name)
+static __attribute__((unused)) void fx_del(tri_store_t *s, const tri_resource_t *r, const char *ns,
+                                           const char *name)
 {
     tri_buf_t key = {0};
     tri_registry_key(r, ns, name, &key);
@@ -105,7 +106,8 @@ static int fx_can(tri_authz_t *a, const tri_user_t *u, const char *verb, const c
     return tri_authz_check(a, &at, fx_reason, sizeof fx_reason);
 }
 
-static __attribute__((unused)) int fx_can_url(tri_authz_t *a, const tri_user_t *u, const char *verb, const char *path)
+static __attribute__((unused)) int fx_can_url(tri_authz_t *a, const tri_user_t *u, const char *verb,
+                                              const char *path)
 {
     tri_authz_attrs_t at = {.user = u,
                             .verb = verb,

@@ -34,8 +34,10 @@ static void populate(tri_store_t *s)
     fx_put(s, R_POD, "ns1", "pending",
            "\"spec\":{\"volumes\":[{\"name\":\"v\",\"secret\":{\"secretName\":\"su\"}}],"
            "\"containers\":[{\"name\":\"c\"}]}");
-    fx_put(s, &tri_res_persistentvolumeclaims, "ns1", "claim1", "\"spec\":{\"volumeName\":\"pv1\"}");
-    fx_put(s, &tri_res_persistentvolumeclaims, "ns1", "claimb", "\"spec\":{\"volumeName\":\"pvb\"}");
+    fx_put(s, &tri_res_persistentvolumeclaims, "ns1", "claim1",
+           "\"spec\":{\"volumeName\":\"pv1\"}");
+    fx_put(s, &tri_res_persistentvolumeclaims, "ns1", "claimb",
+           "\"spec\":{\"volumeName\":\"pvb\"}");
     fx_put(s, &tri_res_persistentvolumes, NULL, "pv1",
            "\"spec\":{\"claimRef\":{\"namespace\":\"ns1\",\"name\":\"claim1\"}}");
     fx_put(s, &tri_res_persistentvolumes, NULL, "pvb",
@@ -176,7 +178,8 @@ static void test_node_matrix(void)
            "\"rbac.authorization.k8s.io\",\"name\":\"system:nodes\"}]");
     EXPECT(fx_can(a, &na, "get", "", "secrets", "ns1", "sb"), DENY, "RBAC cannot widen secrets");
     EXPECT(fx_can(a, &na, "update", "", "nodes", "", "node-b"), DENY, "RBAC cannot widen nodes");
-    EXPECT(fx_can(a, &na, "list", "apps", "deployments", "ns1", ""), ALLOW, "RBAC decides the rest");
+    EXPECT(fx_can(a, &na, "list", "apps", "deployments", "ns1", ""), ALLOW,
+           "RBAC decides the rest");
     /* system:masters comes first */
     tri_user_t master_node = fx_user("system:node:node-a", "system:nodes system:masters");
     EXPECT(fx_can(a, &master_node, "get", "", "secrets", "ns1", "sb"), ALLOW, "masters first");
@@ -197,10 +200,11 @@ static void test_graph_follows_pods(void)
 
     EXPECT(fx_can(a, &na, "get", "", "secrets", "ns1", "s1"), ALLOW, "s1 before");
     /* a second pod on node-a shares s1 and brings sb */
-    fx_put(s, R_POD, "ns1", "a2",
-           "\"spec\":{\"nodeName\":\"node-a\",\"volumes\":["
-           "{\"name\":\"v\",\"secret\":{\"secretName\":\"s1\"}},"
-           "{\"name\":\"w\",\"secret\":{\"secretName\":\"sb\"}}],\"containers\":[{\"name\":\"c\"}]}");
+    fx_put(
+        s, R_POD, "ns1", "a2",
+        "\"spec\":{\"nodeName\":\"node-a\",\"volumes\":["
+        "{\"name\":\"v\",\"secret\":{\"secretName\":\"s1\"}},"
+        "{\"name\":\"w\",\"secret\":{\"secretName\":\"sb\"}}],\"containers\":[{\"name\":\"c\"}]}");
     EXPECT(fx_can(a, &na, "get", "", "secrets", "ns1", "sb"), ALLOW, "sb via new pod a2");
     fx_del(s, R_POD, "ns1", "a1");
     EXPECT(fx_can(a, &na, "get", "", "secrets", "ns1", "s1"), ALLOW, "s1 still via a2");
@@ -209,9 +213,10 @@ static void test_graph_follows_pods(void)
     EXPECT(fx_can(a, &na, "get", "", "persistentvolumes", "", "pv1"), DENY, "pv1 gone with a1");
     EXPECT(fx_can(a, &na, "delete", "", "pods", "ns1", "a1"), DENY, "a1 gone");
     /* an update that drops a reference revokes it */
-    fx_put(s, R_POD, "ns1", "a2",
-           "\"spec\":{\"nodeName\":\"node-a\",\"volumes\":["
-           "{\"name\":\"v\",\"secret\":{\"secretName\":\"s1\"}}],\"containers\":[{\"name\":\"c\"}]}");
+    fx_put(
+        s, R_POD, "ns1", "a2",
+        "\"spec\":{\"nodeName\":\"node-a\",\"volumes\":["
+        "{\"name\":\"v\",\"secret\":{\"secretName\":\"s1\"}}],\"containers\":[{\"name\":\"c\"}]}");
     EXPECT(fx_can(a, &na, "get", "", "secrets", "ns1", "sb"), DENY, "sb dropped by update");
     EXPECT(fx_can(a, &na, "get", "", "secrets", "ns1", "s1"), ALLOW, "s1 kept by update");
     fx_del(s, R_POD, "ns1", "a2");

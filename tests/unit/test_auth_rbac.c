@@ -17,16 +17,21 @@
 #define R_RB (&tri_res_rolebindings)
 #define R_CRB (&tri_res_clusterrolebindings)
 
-#define SUBJ_USER(n) "{\"kind\":\"User\",\"apiGroup\":\"rbac.authorization.k8s.io\",\"name\":\"" n "\"}"
-#define SUBJ_GROUP(n) "{\"kind\":\"Group\",\"apiGroup\":\"rbac.authorization.k8s.io\",\"name\":\"" n "\"}"
-#define REF(kind, n) "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"" kind "\",\"name\":\"" n "\"}"
+#define SUBJ_USER(n)                                                                               \
+    "{\"kind\":\"User\",\"apiGroup\":\"rbac.authorization.k8s.io\",\"name\":\"" n "\"}"
+#define SUBJ_GROUP(n)                                                                              \
+    "{\"kind\":\"Group\",\"apiGroup\":\"rbac.authorization.k8s.io\",\"name\":\"" n "\"}"
+#define REF(kind, n)                                                                               \
+    "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"" kind "\",\"name\":\"" n  \
+    "\"}"
 
 static void populate(tri_store_t *s)
 {
     fx_put(s, R_ROLE, "ns1", "pod-reader",
            "\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\",\"pods/log\"],"
            "\"verbs\":[\"get\",\"list\",\"watch\"]}]");
-    fx_put(s, R_RB, "ns1", "alice-reads", REF("Role", "pod-reader") ",\"subjects\":[" SUBJ_USER("alice") "]");
+    fx_put(s, R_RB, "ns1", "alice-reads",
+           REF("Role", "pod-reader") ",\"subjects\":[" SUBJ_USER("alice") "]");
     /* a Role of the same name in another namespace grants nothing through ns1's binding */
     fx_put(s, R_ROLE, "ns2", "pod-reader",
            "\"rules\":[{\"apiGroups\":[\"*\"],\"resources\":[\"*\"],\"verbs\":[\"*\"]}]");
@@ -34,7 +39,8 @@ static void populate(tri_store_t *s)
     fx_put(s, R_CROLE, NULL, "secret-one",
            "\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"secrets\"],"
            "\"resourceNames\":[\"one\"],\"verbs\":[\"get\"]}]");
-    fx_put(s, R_RB, "ns2", "devs-secret", REF("ClusterRole", "secret-one") ",\"subjects\":[" SUBJ_GROUP("devs") "]");
+    fx_put(s, R_RB, "ns2", "devs-secret",
+           REF("ClusterRole", "secret-one") ",\"subjects\":[" SUBJ_GROUP("devs") "]");
 
     fx_put(s, R_CROLE, NULL, "scaler",
            "\"rules\":[{\"apiGroups\":[\"apps\"],\"resources\":[\"deployments/scale\"],"
@@ -42,20 +48,23 @@ static void populate(tri_store_t *s)
            "{\"apiGroups\":[\"*\"],\"resources\":[\"*/status\"],\"verbs\":[\"get\"]}]");
     fx_put(s, R_CRB, NULL, "builder-scales",
            REF("ClusterRole", "scaler") ",\"subjects\":[{\"kind\":\"ServiceAccount\","
-           "\"namespace\":\"ns1\",\"name\":\"builder\"}]");
+                                        "\"namespace\":\"ns1\",\"name\":\"builder\"}]");
 
     fx_put(s, R_CROLE, NULL, "metrics",
            "\"rules\":[{\"nonResourceURLs\":[\"/metrics\",\"/logs/*\"],\"verbs\":[\"get\"]}]");
-    fx_put(s, R_CRB, NULL, "devs-metrics", REF("ClusterRole", "metrics") ",\"subjects\":[" SUBJ_GROUP("devs") "]");
+    fx_put(s, R_CRB, NULL, "devs-metrics",
+           REF("ClusterRole", "metrics") ",\"subjects\":[" SUBJ_GROUP("devs") "]");
 
     fx_put(s, R_CROLE, NULL, "everything",
            "\"rules\":[{\"apiGroups\":[\"*\"],\"resources\":[\"*\"],\"verbs\":[\"*\"]}]");
     /* a ServiceAccount subject without a namespace means the RoleBinding's own */
     fx_put(s, R_RB, "ns3", "ns3-builder",
-           REF("ClusterRole", "everything") ",\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"builder\"}]");
+           REF("ClusterRole",
+               "everything") ",\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"builder\"}]");
     /* ... and in a ClusterRoleBinding it means nobody */
     fx_put(s, R_CRB, NULL, "sa-without-ns",
-           REF("ClusterRole", "everything") ",\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"builder\"}]");
+           REF("ClusterRole",
+               "everything") ",\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"builder\"}]");
 
     /* aggregation: parent <- child (by label); grand <- parent (by label) */
     fx_put(s, R_CROLE, NULL, "agg-parent",
@@ -63,16 +72,20 @@ static void populate(tri_store_t *s)
            "\"aggregationRule\":{\"clusterRoleSelectors\":[{\"matchLabels\":"
            "{\"x/aggregate-to-parent\":\"true\"}}]},"
            "\"rules\":[{\"apiGroups\":[\"*\"],\"resources\":[\"*\"],\"verbs\":[\"*\"]}]");
-    fx_put(s, R_CROLE, NULL, "agg-child",
-           "\"metadata\":{\"name\":\"agg-child\",\"labels\":{\"x/aggregate-to-parent\":\"true\"}},"
-           "\"rules\":[{\"apiGroups\":[\"batch\"],\"resources\":[\"jobs\"],\"verbs\":[\"create\"]}]");
+    fx_put(
+        s, R_CROLE, NULL, "agg-child",
+        "\"metadata\":{\"name\":\"agg-child\",\"labels\":{\"x/aggregate-to-parent\":\"true\"}},"
+        "\"rules\":[{\"apiGroups\":[\"batch\"],\"resources\":[\"jobs\"],\"verbs\":[\"create\"]}]");
     fx_put(s, R_CROLE, NULL, "agg-grand",
            "\"aggregationRule\":{\"clusterRoleSelectors\":[{\"matchExpressions\":[{\"key\":"
            "\"x/aggregate-to-grand\",\"operator\":\"Exists\"}]}]}");
-    fx_put(s, R_CRB, NULL, "carol-parent", REF("ClusterRole", "agg-parent") ",\"subjects\":[" SUBJ_USER("carol") "]");
-    fx_put(s, R_RB, "ns1", "dave-grand", REF("ClusterRole", "agg-grand") ",\"subjects\":[" SUBJ_USER("dave") "]");
+    fx_put(s, R_CRB, NULL, "carol-parent",
+           REF("ClusterRole", "agg-parent") ",\"subjects\":[" SUBJ_USER("carol") "]");
+    fx_put(s, R_RB, "ns1", "dave-grand",
+           REF("ClusterRole", "agg-grand") ",\"subjects\":[" SUBJ_USER("dave") "]");
 
-    fx_put(s, R_RB, "ns1", "dangling", REF("Role", "missing") ",\"subjects\":[" SUBJ_USER("erin") "]");
+    fx_put(s, R_RB, "ns1", "dangling",
+           REF("Role", "missing") ",\"subjects\":[" SUBJ_USER("erin") "]");
 }
 
 /* fx_put puts the metadata itself; objects that need labels pass their own
@@ -94,10 +107,12 @@ static void test_matrix(void)
 
     tri_user_t alice = fx_user("alice", "system:authenticated");
     tri_user_t bob = fx_user("bob", "system:authenticated devs");
-    tri_user_t sa = fx_user("system:serviceaccount:ns1:builder",
-                            "system:serviceaccounts system:serviceaccounts:ns1 system:authenticated");
-    tri_user_t sa3 = fx_user("system:serviceaccount:ns3:builder",
-                             "system:serviceaccounts system:serviceaccounts:ns3 system:authenticated");
+    tri_user_t sa =
+        fx_user("system:serviceaccount:ns1:builder",
+                "system:serviceaccounts system:serviceaccounts:ns1 system:authenticated");
+    tri_user_t sa3 =
+        fx_user("system:serviceaccount:ns3:builder",
+                "system:serviceaccounts system:serviceaccounts:ns3 system:authenticated");
     tri_user_t carol = fx_user("carol", "system:authenticated");
     tri_user_t dave = fx_user("dave", "system:authenticated");
     tri_user_t root = fx_user("root", "system:masters system:authenticated");
@@ -115,7 +130,8 @@ static void test_matrix(void)
         {&alice, "create", "", "pods/exec", "ns1", "p", DENY},
         {&alice, "delete", "", "pods", "ns1", "p", DENY},
         {&alice, "get", "", "pods", "ns2", "p", DENY},
-        {&alice, "list", "", "pods", "", "", DENY}, /* all namespaces: a RoleBinding is not enough */
+        {&alice, "list", "", "pods", "", "",
+         DENY}, /* all namespaces: a RoleBinding is not enough */
         {&alice, "get", "apps", "pods", "ns1", "p", DENY},
         {&alice, "get", "", "secrets", "ns1", "x", DENY},
         /* RoleBinding to a ClusterRole with resourceNames, by group */
@@ -206,10 +222,12 @@ static void test_changes_take_effect_at_once(void)
     tri_user_t carol = fx_user("carol", "system:authenticated");
 
     EXPECT(fx_can(a, &mallory, "create", "", "configmaps", "ns1", ""), DENY, "before binding");
-    fx_put(s, R_CROLE, NULL, "cm-writer",
-           "\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"configmaps\"],\"verbs\":[\"create\"]}]");
+    fx_put(
+        s, R_CROLE, NULL, "cm-writer",
+        "\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"configmaps\"],\"verbs\":[\"create\"]}]");
     EXPECT(fx_can(a, &mallory, "create", "", "configmaps", "ns1", ""), DENY, "role alone");
-    fx_put(s, R_RB, "ns1", "mallory-cm", REF("ClusterRole", "cm-writer") ",\"subjects\":[" SUBJ_USER("mallory") "]");
+    fx_put(s, R_RB, "ns1", "mallory-cm",
+           REF("ClusterRole", "cm-writer") ",\"subjects\":[" SUBJ_USER("mallory") "]");
     EXPECT(fx_can(a, &mallory, "create", "", "configmaps", "ns1", ""), ALLOW, "new binding");
     EXPECT(fx_can(a, &mallory, "create", "", "configmaps", "ns2", ""), DENY, "other ns");
     fx_del(s, R_RB, "ns1", "mallory-cm");
@@ -229,17 +247,20 @@ static void test_changes_take_effect_at_once(void)
     fx_put(s, R_ROLE, "ns1", "pod-reader",
            "\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\"],\"verbs\":[\"get\"]}]");
     fx_put(s, R_RB, "ns1", "alice-reads",
-           REF("Role", "pod-reader") ",\"subjects\":[" SUBJ_USER("alice") "," SUBJ_USER("mallory") "]");
+           REF("Role",
+               "pod-reader") ",\"subjects\":[" SUBJ_USER("alice") "," SUBJ_USER("mallory") "]");
     EXPECT(fx_can(a, &mallory, "get", "", "pods", "ns1", "p"), ALLOW, "subject added");
 
     /* aggregation follows labels as they come and go */
     EXPECT(fx_can(a, &carol, "create", "batch", "cronjobs", "ns1", ""), DENY, "no cronjobs yet");
     fx_put(s, R_CROLE, NULL, "agg-child2",
            "\"metadata\":{\"name\":\"agg-child2\",\"labels\":{\"x/aggregate-to-parent\":\"true\"}},"
-           "\"rules\":[{\"apiGroups\":[\"batch\"],\"resources\":[\"cronjobs\"],\"verbs\":[\"create\"]}]");
+           "\"rules\":[{\"apiGroups\":[\"batch\"],\"resources\":[\"cronjobs\"],\"verbs\":["
+           "\"create\"]}]");
     EXPECT(fx_can(a, &carol, "create", "batch", "cronjobs", "ns1", ""), ALLOW, "child2 labelled");
     fx_put(s, R_CROLE, NULL, "agg-child2",
-           "\"rules\":[{\"apiGroups\":[\"batch\"],\"resources\":[\"cronjobs\"],\"verbs\":[\"create\"]}]");
+           "\"rules\":[{\"apiGroups\":[\"batch\"],\"resources\":[\"cronjobs\"],\"verbs\":["
+           "\"create\"]}]");
     EXPECT(fx_can(a, &carol, "create", "batch", "cronjobs", "ns1", ""), DENY, "label removed");
     EXPECT(fx_can(a, &carol, "create", "batch", "jobs", "ns1", ""), ALLOW, "child1 still");
 
@@ -268,7 +289,8 @@ static void test_lagging_watch_rebuilds(void)
         snprintf(name, sizeof name, "cm%d", i);
         fx_put(s, &tri_res_configmaps, "ns1", name, "\"data\":{}");
     }
-    fx_put(s, R_CRB, NULL, "mallory-reads", REF("ClusterRole", "reader") ",\"subjects\":[" SUBJ_USER("mallory") "]");
+    fx_put(s, R_CRB, NULL, "mallory-reads",
+           REF("ClusterRole", "reader") ",\"subjects\":[" SUBJ_USER("mallory") "]");
     for (int i = 0; i < 40; i++) {
         char name[32];
         snprintf(name, sizeof name, "cm%d", i);
@@ -310,32 +332,37 @@ static void test_reviews(void)
     CHECK_JSON(st, "{\"allowed\":true,\"reason\":\"RBAC: allowed by RoleBinding "
                    "\\\"alice-reads/ns1\\\" of Role \\\"pod-reader\\\" to User \\\"alice\\\"\"}");
     json_decref(st);
-    st = review(a, "{\"user\":\"alice\",\"resourceAttributes\":{\"namespace\":\"ns2\",\"verb\":"
-                   "\"get\",\"resource\":\"pods\"}}",
+    st = review(a,
+                "{\"user\":\"alice\",\"resourceAttributes\":{\"namespace\":\"ns2\",\"verb\":"
+                "\"get\",\"resource\":\"pods\"}}",
                 NULL);
     CHECK_JSON(st, "{\"allowed\":false}");
     json_decref(st);
-    st = review(a, "{\"groups\":[\"devs\"],\"nonResourceAttributes\":{\"path\":\"/metrics\","
-                   "\"verb\":\"get\"}}",
+    st = review(a,
+                "{\"groups\":[\"devs\"],\"nonResourceAttributes\":{\"path\":\"/metrics\","
+                "\"verb\":\"get\"}}",
                 NULL);
     CHECK(json_is_true(json_object_get(st, "allowed")));
     json_decref(st);
-    st = review(a, "{\"groups\":[\"system:masters\"],\"resourceAttributes\":{\"verb\":\"delete\","
-                   "\"resource\":\"nodes\"}}",
+    st = review(a,
+                "{\"groups\":[\"system:masters\"],\"resourceAttributes\":{\"verb\":\"delete\","
+                "\"resource\":\"nodes\"}}",
                 NULL);
     CHECK(json_is_true(json_object_get(st, "allowed")));
     json_decref(st);
 
     /* SelfSubjectAccessReview: spec.user and groups are ignored */
     tri_user_t mallory = fx_user("mallory", "system:authenticated");
-    st = review(a, "{\"user\":\"alice\",\"groups\":[\"system:masters\"],\"resourceAttributes\":"
-                   "{\"namespace\":\"ns1\",\"verb\":\"get\",\"resource\":\"pods\"}}",
+    st = review(a,
+                "{\"user\":\"alice\",\"groups\":[\"system:masters\"],\"resourceAttributes\":"
+                "{\"namespace\":\"ns1\",\"verb\":\"get\",\"resource\":\"pods\"}}",
                 &mallory);
     CHECK_JSON(st, "{\"allowed\":false}");
     json_decref(st);
     tri_user_t alice = fx_user("alice", "system:authenticated");
-    st = review(a, "{\"resourceAttributes\":{\"namespace\":\"ns1\",\"verb\":\"list\","
-                   "\"resource\":\"pods\"}}",
+    st = review(a,
+                "{\"resourceAttributes\":{\"namespace\":\"ns1\",\"verb\":\"list\","
+                "\"resource\":\"pods\"}}",
                 &alice);
     CHECK(json_is_true(json_object_get(st, "allowed")));
     json_decref(st);
@@ -400,7 +427,8 @@ static size_t apply_plan(tri_store_t *s, json_t *plan)
     {
         json_t *obj = json_object_get(step, "object");
         const char *res = json_string_value(json_object_get(step, "resource"));
-        const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+        const char *name =
+            json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
         json_object_del(json_object_get(obj, "metadata"), "resourceVersion");
         char *text = json_dumps(obj, JSON_COMPACT);
         fx_put_raw(s, strcmp(res, "clusterroles") == 0 ? R_CROLE : R_CRB, NULL, name, text);
@@ -436,9 +464,11 @@ static void test_default_policy(void)
     CHECK_EQ(json_array_size(plan), json_array_size(roles) + json_array_size(bindings));
     CHECK(find_step(plan, "create", "cluster-admin") != NULL);
     CHECK(find_step(plan, "create", "system:node") != NULL);
-    CHECK(find_step(plan, "create", "system:certificates.k8s.io:certificatesigningrequests:"
-                                   "selfnodeclient") != NULL);
-    const json_t *meta = json_object_get(json_object_get(find_step(plan, "create", "view"), "object"), "metadata");
+    CHECK(find_step(plan, "create",
+                    "system:certificates.k8s.io:certificatesigningrequests:"
+                    "selfnodeclient") != NULL);
+    const json_t *meta =
+        json_object_get(json_object_get(find_step(plan, "create", "view"), "object"), "metadata");
     CHECK_JSON(json_object_get(meta, "labels"),
                "{\"kubernetes.io/bootstrapping\":\"rbac-defaults\","
                "\"rbac.authorization.k8s.io/aggregate-to-edit\":\"true\"}");
@@ -475,7 +505,8 @@ static void test_default_policy(void)
     EXPECT(fx_can(a, &proxy, "watch", "discovery.k8s.io", "endpointslices", "", ""), ALLOW,
            "kube-proxy endpointslices");
     EXPECT(fx_can(a, &proxy, "get", "", "secrets", "default", "x"), DENY, "kube-proxy secrets");
-    tri_user_t boot = fx_user("system:bootstrap:abcdef", "system:bootstrappers system:authenticated");
+    tri_user_t boot =
+        fx_user("system:bootstrap:abcdef", "system:bootstrappers system:authenticated");
     EXPECT(fx_can(a, &boot, "create", "certificates.k8s.io", "certificatesigningrequests", "", ""),
            ALLOW, "bootstrapper CSR");
     EXPECT(fx_can(a, &boot, "create", "certificates.k8s.io",
@@ -486,7 +517,8 @@ static void test_default_policy(void)
     /* view / edit / admin through RoleBindings: aggregated, transitively */
     fx_put(s, R_RB, "team", "v", REF("ClusterRole", "view") ",\"subjects\":[" SUBJ_USER("vic") "]");
     fx_put(s, R_RB, "team", "e", REF("ClusterRole", "edit") ",\"subjects\":[" SUBJ_USER("ed") "]");
-    fx_put(s, R_RB, "team", "a", REF("ClusterRole", "admin") ",\"subjects\":[" SUBJ_USER("ada") "]");
+    fx_put(s, R_RB, "team", "a",
+           REF("ClusterRole", "admin") ",\"subjects\":[" SUBJ_USER("ada") "]");
     tri_user_t vic = fx_user("vic", "system:authenticated");
     tri_user_t ed = fx_user("ed", "system:authenticated");
     tri_user_t ada = fx_user("ada", "system:authenticated");
@@ -534,12 +566,16 @@ static void test_default_policy(void)
     json_t *step = find_step(plan, "update", "system:basic-user");
     CHECK(step != NULL);
     json_t *rules = json_object_get(json_object_get(step, "object"), "rules");
-    CHECK_EQ(json_array_size(rules), 4); /* kept 2, added selfsubjectrulesreviews and selfsubjectreviews */
+    CHECK_EQ(json_array_size(rules),
+             4); /* kept 2, added selfsubjectrulesreviews and selfsubjectreviews */
     CHECK_JSON(json_array_get(rules, 1), "{\"apiGroups\":[\"\"],\"resources\":[\"configmaps\"],"
                                          "\"verbs\":[\"get\"]}");
-    CHECK(json_object_get(json_object_get(json_object_get(json_object_get(step, "object"), "metadata"), "labels"),
-                          "kubernetes.io/bootstrapping") != NULL);
-    CHECK(json_object_get(json_object_get(json_object_get(step, "object"), "metadata"), "resourceVersion") != NULL);
+    CHECK(
+        json_object_get(
+            json_object_get(json_object_get(json_object_get(step, "object"), "metadata"), "labels"),
+            "kubernetes.io/bootstrapping") != NULL);
+    CHECK(json_object_get(json_object_get(json_object_get(step, "object"), "metadata"),
+                          "resourceVersion") != NULL);
     CHECK(find_step(plan, "create", "cluster-admin") != NULL);
     apply_plan(s, plan);
     json_decref(plan);
