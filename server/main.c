@@ -15,6 +15,7 @@
 #include "config.h"
 #include "triarch/api.h"
 #include "triarch/authn.h"
+#include "triarch/authz.h"
 #include "triarch/controllers.h"
 #include "triarch/errors.h"
 #include "triarch/http.h"
@@ -42,6 +43,7 @@ typedef struct daemon {
     tri_http_t *http;
     tri_ctrl_manager_t *ctrl; /* leader loops: GC, namespaces, Events TTL */
     tri_sa_keys_t *sa_keys;   /* service-account token keys (NULL: none configured) */
+    tri_authz_t *authz;       /* Node + RBAC authorizer; the leader keeps its default policy */
     uv_signal_t sigterm, sigint;
     uv_timer_t compact;
     uv_timer_t drain;
@@ -91,6 +93,7 @@ static void on_leadership(tri_node_t *n, bool is_leader, void *data)
     d->leading = is_leader;
     if (is_leader) {
         tri_api_ensure_defaults(d->api);
+        tri_authz_ensure_defaults(d->authz, d->api);
         tri_ctrl_manager_start(d->ctrl);
     } else {
         tri_ctrl_manager_stop(d->ctrl);
@@ -101,8 +104,10 @@ static void on_compact(uv_timer_t *t)
 {
     daemon_t *d = t->data;
     tri_store_compact_auto(d->store);
-    if (d->leading && d->api != NULL && ++d->ticks % DEFAULTS_EVERY_TICKS == 0)
+    if (d->leading && d->api != NULL && ++d->ticks % DEFAULTS_EVERY_TICKS == 0) {
         tri_api_ensure_defaults(d->api);
+        tri_authz_ensure_defaults(d->authz, d->api);
+    }
 }
 
 static void write_api_addr(daemon_t *d)
@@ -157,6 +162,10 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         shutdown_daemon(d, 2);
         return;
     }
+    if (tri_authz_new(d->store, &d->authz) != 0) {
+        shutdown_daemon(d, 1);
+        return;
+    }
     tri_http_config_t hc = {
         .name = d->cfg.name,
         .listen = d->cfg.api_listen,
@@ -165,6 +174,7 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         .key_file = d->cfg.tls_key_file,
         .ca_file = d->cfg.client_ca_file ? d->cfg.client_ca_file : d->cfg.trusted_ca_file,
         .sa_keys = d->sa_keys,
+        .authz = d->authz,
         .sa_issuer = d->cfg.sa_issuer ? d->cfg.sa_issuer : TRI_DEFAULT_SA_ISSUER,
         .api_audiences = d->cfg.api_audiences
                              ? d->cfg.api_audiences
@@ -326,6 +336,7 @@ int main(int argc, char **argv)
     tri_ctrl_manager_free(d->ctrl);
     tri_api_free(d->api);
     tri_sa_keys_free(d->sa_keys);
+    tri_authz_free(d->authz); /* its watches go before the store */
     if (d->node)
         tri_node_free(d->node);
     tri_store_free(d->store);

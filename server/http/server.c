@@ -209,6 +209,12 @@ int tri_http_new(uv_loop_t *loop, tri_api_t *api, const tri_http_config_t *cfg,
     h->loop = loop;
     h->api = api;
     h->cfg = *cfg;
+    h->authz = cfg->authz;
+    if (h->authz == NULL) {
+        snprintf(err, errlen, "no authorizer: every request must be authorized");
+        free(h);
+        return -1;
+    }
     apply_defaults(&h->cfg);
     if (cfg->listen) {
         h->ssl = make_ssl(cfg, err, errlen);
