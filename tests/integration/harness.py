@@ -20,6 +20,7 @@ its path printed, with every process's log inside (D/<name>/triarchd.log).
 """
 
 import argparse
+import base64
 import ctypes
 import http.client
 import json
@@ -368,13 +369,120 @@ class Cluster:
         return False
 
 
+
+class TestPKI:
+    """Certificates for tests: signed by the cluster CA with chosen subjects, usages
+    and dates (openssl ca), or by a CA of their own; and HTTPS requests with them."""
+
+    CONF = """[ca]
+default_ca = d
+[d]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = any
+copy_extensions = none
+[any]
+commonName = supplied
+organizationName = optional
+[client]
+extendedKeyUsage = clientAuth
+[server]
+extendedKeyUsage = serverAuth
+"""
+
+    def __init__(self, c):
+        self.c = c
+        self.work = os.path.join(c.dir, "test-pki")
+        os.makedirs(self.work, exist_ok=True)
+        with open(os.path.join(self.work, "ca.cnf"), "w") as f:
+            f.write(self.CONF)
+        open(os.path.join(self.work, "index.txt"), "w").close()
+        with open(os.path.join(self.work, "serial"), "w") as f:
+            f.write("1000\n")
+
+    def openssl(self, *argv):
+        r = subprocess.run(["openssl", *argv], cwd=self.work, capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode != 0:
+            raise TestFailure(f"openssl {' '.join(argv)}: {r.stderr}")
+        return r.stdout
+
+    def issue(self, name, subj, ext="client", start=None, end=None, days=30):
+        """(cert, key) paths of a certificate signed by the cluster CA."""
+        pki = os.path.join(self.c.dir, "pki")
+        self.openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-nodes", "-keyout", f"{name}.key", "-subj", subj, "-out", f"{name}.csr")
+        dates = ["-startdate", start, "-enddate", end] if start else ["-days", str(days)]
+        self.openssl("ca", "-batch", "-config", "ca.cnf", "-cert", os.path.join(pki, "ca.crt"),
+                     "-keyfile", os.path.join(pki, "ca.key"), "-in", f"{name}.csr", "-out",
+                     f"{name}.crt", "-extensions", ext, "-notext", *dates)
+        return os.path.join(self.work, f"{name}.crt"), os.path.join(self.work, f"{name}.key")
+
+    def self_signed(self, name, subj):
+        self.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.crt", "-days", "30",
+                     "-subj", subj)
+        return os.path.join(self.work, f"{name}.crt"), os.path.join(self.work, f"{name}.key")
+
+    def context(self, cert=None):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.c.dir, "pki", "ca.crt"))
+        if cert:
+            ctx.load_cert_chain(*cert)
+        return ctx
+
+    def request(self, url, method, path, cert=None, token=None, body=None, headers=None):
+        """(status, parsed JSON or raw bytes) of one HTTPS request."""
+        u = urllib.parse.urlsplit(url)
+        conn = http.client.HTTPSConnection(u.hostname, u.port, context=self.context(cert),
+                                           timeout=10)
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        try:
+            return r.status, json.loads(data)
+        except ValueError:
+            return r.status, data
+
+    def kubeconfig(self, name, cert):
+        """A kubeconfig for the load balancer that authenticates with cert."""
+        path = os.path.join(self.work, f"{name}.kubeconfig")
+        with open(self.c.kubeconfig) as f:
+            text = f.read()
+        with open(cert[0], "rb") as f:
+            crt = base64.b64encode(f.read()).decode()
+        with open(cert[1], "rb") as f:
+            key = base64.b64encode(f.read()).decode()
+        lines = []
+        for line in text.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("client-certificate-data:"):
+                line = line.split(":")[0] + ": " + crt
+            elif stripped.startswith("client-key-data:"):
+                line = line.split(":")[0] + ": " + key
+            elif stripped.startswith("client-certificate:") or stripped.startswith("client-key:"):
+                raise TestFailure("kubeconfig with certificate paths: expected inline data")
+            lines.append(line)
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(path, 0o600)
+        return path
+
 class Kube:
     """Runs /usr/bin/kubectl with the cluster's kubeconfig and a private cache dir
     (discovery caches are keyed by host:port, which another test may have reused)."""
 
-    def __init__(self, c):
+    def __init__(self, c, kubeconfig=None):
         self.c = c
-        self.cfg = c.kubeconfig
+        self.cfg = kubeconfig or c.kubeconfig
         self.cache = os.path.join(c.dir, "kube-cache")
 
     def run(self, *argv, timeout=60, input=None):
