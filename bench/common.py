@@ -108,8 +108,10 @@ def percentile(sorted_vals, q):
 
 # ---------------------------------------------------------------- h2load
 
-def h2load(url, body_path, n, c, m=1, h1=False, log_path=None, timeout=H2LOAD_TIMEOUT_S):
-    """Runs h2load POSTing body_path n times over c connections with m streams each.
+def h2load(url, body_path, n, c, m=1, h1=False, log_path=None, timeout=H2LOAD_TIMEOUT_S,
+           headers=()):
+    """Runs h2load POSTing body_path (None: GETs) n times over c connections with m
+    streams each, with extra headers ("Name: value" strings).
 
     Returns a dict: n, ok (2xx), failed (everything else), other_codes ({status:
     count} of the non-2xx in the log, -1 = failed stream), rps (h2load's figure),
@@ -122,8 +124,11 @@ def h2load(url, body_path, n, c, m=1, h1=False, log_path=None, timeout=H2LOAD_TI
         fd, log_path = tempfile.mkstemp(prefix="h2load-", suffix=".log")
         os.close(fd)
     argv = [H2LOAD, "-n", str(n), "-c", str(c), "-m", str(m), "-t", "1",
-            "-d", body_path, "-H", "Content-Type: application/json",
             "--log-file", log_path, url]
+    if body_path is not None:
+        argv[1:1] = ["-d", body_path, "-H", "Content-Type: application/json"]
+    for h in headers:
+        argv[1:1] = ["-H", h]
     if h1:
         argv.insert(1, "--h1")
     try:

@@ -1032,6 +1032,8 @@ static void test_rbac(void)
 static void test_registry(void)
 {
     static const char *const groups[] = {"apps",
+                                         "authentication.k8s.io",
+                                         "authorization.k8s.io",
                                          "autoscaling",
                                          "batch",
                                          "coordination.k8s.io",
