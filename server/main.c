@@ -34,6 +34,22 @@
 #define DRAIN_MS 500
 
 
+/* A small text file's contents (new string), or NULL. */
+static char *read_text_file(const char *path)
+{
+    if (path == NULL)
+        return NULL;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    char *buf = malloc(65536);
+    size_t n = buf ? fread(buf, 1, 65535, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
 typedef struct daemon {
     tri_config_t cfg;
     uv_loop_t loop;
@@ -192,8 +208,14 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         return;
     }
     tri_ctrl_config_t cc = {.event_ttl_ms = d->cfg.event_ttl_s * 1000};
-    if (tri_ctrl_manager_new(&d->loop, d->api, &cc, &d->ctrl) != 0 ||
-        tri_ctrl_add_defaults(d->ctrl) != 0) {
+    char *root_ca = read_text_file(d->cfg.trusted_ca_file);
+    int crc = tri_ctrl_manager_new(&d->loop, d->api, &cc, &d->ctrl);
+    if (crc == 0)
+        crc = tri_ctrl_add_defaults(d->ctrl);
+    if (crc == 0)
+        crc = tri_ctrl_serviceaccounts_add(d->ctrl, root_ca);
+    free(root_ca);
+    if (crc != 0) {
         shutdown_daemon(d, 1);
         return;
     }

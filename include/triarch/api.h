@@ -258,6 +258,9 @@ struct tri_api_op {
     /* Set by leader loops: propose with a local raft_apply only (TRI_ENOTLEADER /
      * 503 on a replica that is not leader), never through the forwarding path. */
     bool leader_only;
+    /* Set by the caller: who asks (admission: NodeRestriction); NULL for the
+     * server's own writes (leader loops). */
+    const struct tri_user *user;
     /* Set by the caller: the field manager for managedFields (fieldManager). */
     const char *field_manager;
     bool force;             /* server-side apply: take ownership of conflicting fields */
@@ -278,6 +281,7 @@ struct tri_api_op {
     char name[256];
     int kind;
     int attempts;
+    int admit_waits;        /* create: waits for a default service account so far */
     json_t *input;          /* body for create/update, patch document */
     enum tri_patch_type patch_type;
     bool dry_run;

@@ -103,6 +103,9 @@ int tri_ctrl_gc_add(tri_ctrl_manager_t *m);
 int tri_ctrl_namespace_add(tri_ctrl_manager_t *m);
 int tri_ctrl_events_ttl_add(tri_ctrl_manager_t *m);
 int tri_ctrl_add_defaults(tri_ctrl_manager_t *m);
+/* The per-namespace `default` ServiceAccount and `kube-root-ca.crt` ConfigMap
+ * (root_ca_pem: the cluster CA; NULL publishes no ConfigMap). */
+int tri_ctrl_serviceaccounts_add(tri_ctrl_manager_t *m, const char *root_ca_pem);
 
 /* ---------- loops ---------- */
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admission.h"
 #include "lifecycle.h"
 #include "meta.h"
 #include "op.h"
@@ -590,10 +591,62 @@ static void managed_fields(tri_api_op_t *op, json_t *obj, const json_t *old)
     tri_managed_fields_update(obj, old, op->field_manager, apiv);
 }
 
+static tri_admit_t admit_of(tri_api_op_t *op, bool create)
+{
+    return (tri_admit_t){.api = op->api, .r = op->res, .ns = op->ns, .name = op->name,
+                         .subresource = op->subresource, .user = op->user, .create = create};
+}
+
+#define ADMIT_WAIT_MS 100 /* between looks for a namespace's default service account */
+#define ADMIT_WAITS 30    /* then admission answers 403, as kube-apiserver after its retries */
+
+typedef struct admit_wait {
+    uv_timer_t timer;
+    tri_api_op_t *op;
+    bool from_apply;
+} admit_wait_t;
+
+static void create_begin(tri_api_op_t *op, bool from_apply);
+
+static void free_wait(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_admit_wait(uv_timer_t *t)
+{
+    admit_wait_t *w = t->data;
+    tri_api_op_t *op = w->op;
+    bool from_apply = w->from_apply;
+    uv_close((uv_handle_t *)t, free_wait);
+    create_begin(op, from_apply);
+}
+
+/* A pod created the moment its namespace is: its default service account is on
+ * its way from the leader's loop; look again shortly instead of refusing. */
+static bool wait_for_admission(tri_api_op_t *op, bool from_apply)
+{
+    tri_admit_t a = admit_of(op, true);
+    if (op->canceled || op->admit_waits >= ADMIT_WAITS || !tri_admit_should_wait(&a, op->input))
+        return false;
+    admit_wait_t *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return false;
+    op->admit_waits++;
+    w->op = op;
+    w->from_apply = from_apply;
+    uv_timer_init(op->api->loop, &w->timer);
+    w->timer.data = w;
+    uv_timer_start(&w->timer, on_admit_wait, ADMIT_WAIT_MS, 0);
+    return true;
+}
+
 /* The create pipeline on op->input (a body, or the result of an apply). */
 static void create_begin(tri_api_op_t *op, bool from_apply)
 {
     const tri_resource_t *r = op->res;
+    if (wait_for_admission(op, from_apply))
+        return;
     op->kind = OP_CREATE;
     op->http_code = 201;
     tri_meta_prune_unknown(r, op->input, op->strict_fields, &op->warnings, &op->status);
@@ -606,9 +659,14 @@ static void create_begin(tri_api_op_t *op, bool from_apply)
     const char *name = json_string_value(json_object_get(json_object_get(op->input, "metadata"),
                                                          "name"));
     snprintf(op->name, sizeof op->name, "%s", name ? name : "");
+    tri_admit_t adm = admit_of(op, true);
+    if (op->status.code == 0)
+        tri_admit_mutate(&adm, op->input, NULL, &op->status);
     if (op->status.code == 0)
         tri_meta_validate(r, op->input, NULL, &op->status);
-    if (tri_meta_finish_invalid(r, op->name, &op->status)) {
+    if (!tri_meta_finish_invalid(r, op->name, &op->status))
+        tri_admit_validate(&adm, op->input, NULL, &op->status);
+    if (op->status.code != 0) {
         op_finish(op);
         return;
     }
@@ -940,10 +998,14 @@ static void update_step(tri_api_op_t *op)
     }
     tri_life_status_strategy(op->res, obj, op->current, op->subresource);
     tri_meta_prepare_update(op->res, op->ns, op->name, obj, op->current, &op->status);
+    tri_admit_t adm = admit_of(op, false);
+    if (op->status.code == 0)
+        tri_admit_mutate(&adm, obj, op->current, &op->status);
     if (op->status.code == 0)
         tri_meta_validate(op->res, obj, op->current, &op->status);
-    if (tri_meta_finish_invalid(op->res, op->name, &op->status) ||
-        !run_hook(op, obj, op->current)) {
+    if (!tri_meta_finish_invalid(op->res, op->name, &op->status))
+        tri_admit_validate(&adm, obj, op->current, &op->status);
+    if (op->status.code != 0 || !run_hook(op, obj, op->current)) {
         json_decref(obj);
         tri_val_unref(stored);
         op_finish(op);

@@ -451,6 +451,7 @@ int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tr
     ctx->rt = *rt;
     ctx->p = p;
     ctx->user = *u;
+    ctx->op.user = &ctx->user;
     ctx->accept = tri_req_accept(req);
     ctx->limited = true;
     ctx->op.strict_fields = p.field_validation && strcmp(p.field_validation, "Strict") == 0;

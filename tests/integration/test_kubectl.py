@@ -27,6 +27,10 @@ LARGE_TRIES = 6  # large uploads through haproxy have lost their connection now 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
+# Every namespace has it (the root CA publisher, controllers/serviceaccounts.c),
+# as in Kubernetes.
+ROOT_CA = "kube-root-ca.crt"
+
 def fixture(name):
     return os.path.join(FIXTURES, name)
 
@@ -129,7 +133,8 @@ def step_get_formats(c, k):
         check(f"-o yaml has the line {field!r}", True, field in y.splitlines(), c)
     lst = k.obj("get", "cm", "-n", NS)
     check("-o json of a list: kind List", "List", lst.get("kind"), c)
-    check("-o json of a list: items", ["c1", "c2"],
+    check("-o json of a list: items (and the CA bundle every namespace has)",
+          ["c1", "c2", ROOT_CA],
           sorted(i["metadata"]["name"] for i in lst.get("items", [])), c)
 
 
@@ -186,8 +191,9 @@ def step_labels(c, k):
     check("get -l x=y", ["configmap/c1"], k.names("get", "cm", "-n", NS, "-l", "x=y"), c)
     check("get -l 'x in (y)'", ["configmap/c1"],
           k.names("get", "cm", "-n", NS, "-l", "x in (y)"), c)
-    check("get -l '!x'", ["configmap/c3"], k.names("get", "cm", "-n", NS, "-l", "!x"), c)
-    check("get -l 'x notin (y)'", ["configmap/c2", "configmap/c3"],
+    check("get -l '!x'", ["configmap/c3", f"configmap/{ROOT_CA}"],
+          k.names("get", "cm", "-n", NS, "-l", "!x"), c)
+    check("get -l 'x notin (y)'", ["configmap/c2", "configmap/c3", f"configmap/{ROOT_CA}"],
           k.names("get", "cm", "-n", NS, "-l", "x notin (y)"), c)
     check("get -l x,tier=web", ["configmap/c2"],
           k.names("get", "cm", "-n", NS, "-l", "x,tier=web"), c)
@@ -204,7 +210,8 @@ def step_labels(c, k):
 def step_field_selector(c, k):
     check("--field-selector metadata.name=c1", ["configmap/c1"],
           k.names("get", "cm", "-n", NS, "--field-selector", "metadata.name=c1"), c)
-    check("--field-selector metadata.name!=c1", ["configmap/c2", "configmap/c3"],
+    check("--field-selector metadata.name!=c1",
+          ["configmap/c2", "configmap/c3", f"configmap/{ROOT_CA}"],
           k.names("get", "cm", "-n", NS, "--field-selector", "metadata.name!=c1"), c)
     check("--field-selector metadata.namespace across namespaces", ["configmap/c1"],
           k.names("get", "cm", "-A", "--field-selector",
@@ -248,19 +255,20 @@ def step_chunks(c, k):
         k.ok("create", "configmap", f"k{i}", f"--from-literal=i={i}", "-n", ns)
     r = k.ok_full("get", "cm", "-n", ns, "--chunk-size=2", "-o", "name", "-v=6")
     check("get --chunk-size=2: every item once, in order",
-          [f"configmap/k{i}" for i in range(1, 6)], r.stdout.split(), c)
+          [f"configmap/k{i}" for i in range(1, 6)] + [f"configmap/{ROOT_CA}"],
+          r.stdout.split(), c)
     pages = re.findall(r"GET https://\S+/configmaps\?(\S*limit=2\S*) 200", r.stderr)
     check("get --chunk-size=2: three pages", 3, len(pages), c)
     check("get --chunk-size=2: pages 2 and 3 follow a continue token", [False, True, True],
           ["continue=" in p for p in pages], c)
     header, rows = table(k.ok("get", "cm", "-n", ns, "--chunk-size=2"))
-    check("get --chunk-size=2 (table): header once, five rows",
-          (["NAME", "DATA", "AGE"], [f"k{i}" for i in range(1, 6)]),
+    check("get --chunk-size=2 (table): header once, six rows",
+          (["NAME", "DATA", "AGE"], [f"k{i}" for i in range(1, 6)] + [ROOT_CA]),
           (header, [r[0] for r in rows]), c)
     # The same through the API: a continue token ends the list exactly.
     url = c.api_url(c.names[0]) + f"/api/v1/namespaces/{ns}/configmaps?limit=2"
     seen, cont = [], None
-    for _ in range(5):
+    for _ in range(6):
         st, _, body = c.request("GET", url + (f"&continue={cont}" if cont else ""))
         check("list page status", 200, st, c)
         page = json.loads(body)
@@ -268,7 +276,7 @@ def step_chunks(c, k):
         cont = page["metadata"].get("continue")
         if not cont:
             break
-    check("raw pages: all items, in order", [f"k{i}" for i in range(1, 6)], seen, c)
+    check("raw pages: all items, in order", [f"k{i}" for i in range(1, 6)] + [ROOT_CA], seen, c)
 
 
 def step_delete(c, k):
@@ -284,8 +292,8 @@ def step_delete(c, k):
     out = k.ok("delete", "cm", "-l", "x=y", "-n", NS)
     check("delete -l x=y", ['configmap "c2" deleted', 'configmap "c3" deleted'],
           sorted(out.strip().splitlines()), c)
-    r = k.run("get", "cm", "-n", NS)
-    check("get cm in an empty namespace", (0, "", f"No resources found in {NS} namespace."),
+    r = k.run("get", "cm", "-n", NS, "--field-selector", f"metadata.name!={ROOT_CA}")
+    check("get cm in an empty namespace (but for the CA bundle)", (0, "", f"No resources found in {NS} namespace."),
           (r.returncode, r.stdout, r.stderr.strip()), c)
 
 
@@ -305,7 +313,8 @@ def step_all_namespaces(c, k):
     header, rows = table(k.ok("get", "cm", "-A"))
     check("get cm -A: columns", ["NAMESPACE", "NAME", "DATA", "AGE"], header, c)
     got = sorted((r[0], r[1]) for r in rows if r[0] in (NS, "chunky"))
-    want = sorted([(NS, "c1"), (NS, "c2")] + [("chunky", f"k{i}") for i in range(1, 6)])
+    want = sorted([(NS, "c1"), (NS, "c2"), (NS, ROOT_CA), ("chunky", ROOT_CA)] +
+                  [("chunky", f"k{i}") for i in range(1, 6)])
     check("get cm -A: rows of team-a and chunky", want, got, c)
 
 

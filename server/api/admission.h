@@ -1,0 +1,47 @@
+/* Private to server/api: admission, as kube-apiserver orders it. A create or an
+ * update runs, after defaulting: the mutating plugins (ServiceAccount, Priority,
+ * then LimitRanger's defaults), validation, the validating plugins
+ * (NodeRestriction, LimitRanger's limits), and last ResourceQuota, whose usage is
+ * charged in the write's own txn. NamespaceLifecycle is the create path's own check
+ * (client.c). Every plugin reads the replica's local store. */
+#ifndef TRIARCH_API_ADMISSION_H
+#define TRIARCH_API_ADMISSION_H
+
+#include "triarch/api.h"
+#include "triarch/auth.h"
+
+typedef struct tri_admit {
+    tri_api_t *api;
+    const tri_resource_t *r;
+    const char *ns;
+    const char *name;
+    const char *subresource;  /* "status", "scale", ... or NULL */
+    const tri_user_t *user;   /* NULL: the server itself (leader loops) */
+    bool create;              /* else an update */
+} tri_admit_t;
+
+/* Before a create starts: true when it should wait a little for something a
+ * leader loop is about to make (a namespace's default service account, as
+ * kube-apiserver's ServiceAccount admission retries for it). */
+bool tri_admit_should_wait(const tri_admit_t *a, const json_t *obj);
+
+void tri_admit_mutate(const tri_admit_t *a, json_t *obj, const json_t *old, tri_status_t *st);
+void tri_admit_validate(const tri_admit_t *a, const json_t *obj, const json_t *old,
+                        tri_status_t *st);
+
+/* ---------- plugins (admission_*.c) ---------- */
+
+void tri_admit_service_account(const tri_admit_t *a, json_t *pod, tri_status_t *st);
+void tri_admit_priority(const tri_admit_t *a, json_t *pod, tri_status_t *st);
+void tri_admit_node_restriction(const tri_admit_t *a, const json_t *obj, const json_t *old,
+                                tri_status_t *st);
+
+/* Shared: the object at (r, ns, name) in the local store, parsed (new reference),
+ * or NULL. */
+json_t *tri_admit_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
+                         const char *name);
+/* 403 Forbidden as admission words it: `<plural> "<name>" is forbidden: <why>`. */
+void tri_admit_forbid(const tri_admit_t *a, tri_status_t *st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
