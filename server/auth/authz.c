@@ -50,6 +50,8 @@ static enum tri_authz_decision chain(tri_authz_t *a, const tri_authz_attrs_t *at
 {
     if (len)
         reason[0] = '\0';
+    if (attrs->user == NULL)
+        return TRI_AUTHZ_NO_OPINION; /* no one asked: nothing to allow */
     if (tri_user_in_group(attrs->user, MASTERS_GROUP)) {
         if (len)
             snprintf(reason, len, "allowed: member of group \"%s\"", MASTERS_GROUP);
