@@ -135,7 +135,7 @@ static void remove_backup(const tri_audit_writer_t *w, const char *name, const c
     char p[PATH_MAX + NAME_MAX + 2];
     snprintf(p, sizeof p, "%s/%s", w->dir, name);
     if (unlink(p) == 0)
-        tri_info("audit", "removed an old audit log backup", "file=\"%s\" reason=%s", p, why);
+        tri_debug("audit", "removed an old audit log backup", "file=\"%s\" reason=%s", p, why);
     else if (errno != ENOENT)
         tri_warn("audit", "cannot remove an old audit log backup", "file=\"%s\" err=\"%s\"", p,
                  strerror(errno));
