@@ -148,6 +148,10 @@ const tri_audit_policy_t *tri_audit_get_policy(const tri_audit_t *a);
 bool tri_audit_enabled(const tri_audit_t *a);
 bool tri_audit_wants_bodies(const tri_audit_t *a);
 
+/* A fresh random (version 4) UUID for an event's auditID, from a buffer of
+ * getrandom bytes refilled every 256 IDs (one syscall per request adds up). */
+void tri_audit_new_id(tri_audit_t *a, char out[37]);
+
 /* Formats and queues an event; never blocks on the disk. Returns 0, or TRI_EUNAVAIL
  * when the queue was full and the event was dropped (counted, warned about at most
  * every 10 s). */

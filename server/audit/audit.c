@@ -29,6 +29,8 @@ struct tri_audit {
     uint64_t events, dropped;     /* the caller's thread only */
     uint64_t last_warn_ms, dropped_at_warn;
     tri_buf_t line;               /* reused for every event */
+    uint8_t rnd[4096];            /* random bytes for audit IDs, used from rnd_off */
+    size_t rnd_off;
 };
 
 static int parse_level(const char *s, tri_audit_level_t *out)
@@ -117,6 +119,7 @@ int tri_audit_new(const tri_audit_config_t *cfg, tri_audit_t **out, char *err, s
         free(a);
         return rc;
     }
+    a->rnd_off = sizeof a->rnd;
     a->wopts = (tri_audit_writer_opts_t){
         .path = a->path,
         .max_size = max_size,
@@ -155,6 +158,30 @@ bool tri_audit_enabled(const tri_audit_t *a)
 bool tri_audit_wants_bodies(const tri_audit_t *a)
 {
     return tri_audit_enabled(a) && tri_audit_policy_max_level(a->policy) >= TRI_AUDIT_REQUEST;
+}
+
+void tri_audit_new_id(tri_audit_t *a, char out[37])
+{
+    if (a->rnd_off + 16 > sizeof a->rnd) {
+        if (tri_random_bytes(a->rnd, sizeof a->rnd) != 0) {
+            tri_uuid_v4(out);
+            return;
+        }
+        a->rnd_off = 0;
+    }
+    uint8_t *b = a->rnd + a->rnd_off;
+    a->rnd_off += 16;
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* RFC 4122 version 4, variant 1 */
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
 }
 
 static void warn_dropped(tri_audit_t *a)

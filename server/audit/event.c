@@ -116,7 +116,7 @@ static void name_from_selector(const char *q, size_t qlen, tri_audit_reqinfo_t *
     else if (!strncmp(fs, "metadata.name=", 14))
         v = fs + 14;
     if (v && v[0] && !strchr(v, ',') && !strchr(v, '/') && strcmp(v, ".") && strcmp(v, ".."))
-        snprintf(out->name, sizeof out->name, "%s", v);
+        snprintf(out->name, sizeof out->name, "%.*s", (int)sizeof out->name - 1, v);
 }
 
 static void resource_info(const char *method, size_t mlen, const parts_t *all, const char *q,
@@ -182,6 +182,21 @@ void tri_audit_reqinfo_parse(const char *method, size_t mlen, const char *path, 
 }
 
 /* ---------- JSON ---------- */
+
+/* Constant pieces: no format string to interpret (this runs for every request). */
+#define LIT(b, s) tri_buf_append((b), (s), sizeof(s) - 1)
+
+/* Decimal digits of v, zero-padded to at least `width`. */
+static void put_uint(tri_buf_t *b, uint64_t v, int width)
+{
+    char d[24];
+    int n = 0;
+    do {
+        d[sizeof d - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0 || n < width);
+    tri_buf_append(b, d + sizeof d - n, (size_t)n);
+}
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
 static size_t utf8_len(const unsigned char *s, size_t n)
@@ -250,34 +265,51 @@ static void put_str(tri_buf_t *b, const char *s)
 
 static void put_kv(tri_buf_t *b, const char *key, const char *value)
 {
-    tri_buf_appendf(b, "\"%s\":", key);
+    LIT(b, "\"");
+    tri_buf_append(b, key, strlen(key));
+    LIT(b, "\":");
     put_str(b, value);
 }
 
+/* ,"key":"2006-01-02T15:04:05.000000Z" */
 static void put_time(tri_buf_t *b, const char *key, int64_t us)
 {
     time_t s = (time_t)(us / 1000000);
     struct tm tm;
-    char t[32];
     gmtime_r(&s, &tm);
-    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
-    tri_buf_appendf(b, ",\"%s\":\"%s.%06lldZ\"", key, t, (long long)(us % 1000000));
+    LIT(b, ",\"");
+    tri_buf_append(b, key, strlen(key));
+    LIT(b, "\":\"");
+    put_uint(b, (uint64_t)tm.tm_year + 1900, 4);
+    LIT(b, "-");
+    put_uint(b, (uint64_t)tm.tm_mon + 1, 2);
+    LIT(b, "-");
+    put_uint(b, (uint64_t)tm.tm_mday, 2);
+    LIT(b, "T");
+    put_uint(b, (uint64_t)tm.tm_hour, 2);
+    LIT(b, ":");
+    put_uint(b, (uint64_t)tm.tm_min, 2);
+    LIT(b, ":");
+    put_uint(b, (uint64_t)tm.tm_sec, 2);
+    LIT(b, ".");
+    put_uint(b, (uint64_t)(us % 1000000), 6);
+    LIT(b, "Z\"");
 }
 
 static void put_user(tri_buf_t *b, const tri_user_t *u)
 {
     if (u == NULL || u->name[0] == '\0') {
-        tri_buf_appendf(b, ",\"user\":{\"username\":\"system:anonymous\","
+        LIT(b, ",\"user\":{\"username\":\"system:anonymous\","
                            "\"groups\":[\"system:unauthenticated\"]}");
         return;
     }
-    tri_buf_appendf(b, ",\"user\":{");
+    LIT(b, ",\"user\":{");
     put_kv(b, "username", u->name);
     if (u->uid[0]) {
         tri_buf_append(b, ",", 1);
         put_kv(b, "uid", u->uid);
     }
-    tri_buf_appendf(b, ",\"groups\":[");
+    LIT(b, ",\"groups\":[");
     for (size_t i = 0; i < u->n_groups && i < TRI_USER_MAX_GROUPS; i++) {
         if (i)
             tri_buf_append(b, ",", 1);
@@ -285,9 +317,9 @@ static void put_user(tri_buf_t *b, const tri_user_t *u)
     }
     tri_buf_append(b, "]", 1);
     if (u->pod_name[0] || u->node_name[0]) {
-        tri_buf_appendf(b, ",\"extra\":{");
+        LIT(b, ",\"extra\":{");
         if (u->pod_name[0]) {
-            tri_buf_appendf(b, "\"authentication.kubernetes.io/pod-name\":[");
+            LIT(b, "\"authentication.kubernetes.io/pod-name\":[");
             put_str(b, u->pod_name);
             tri_buf_append(b, "]", 1);
         }
@@ -304,7 +336,7 @@ static void put_user(tri_buf_t *b, const tri_user_t *u)
 
 static void put_object_ref(tri_buf_t *b, const tri_audit_reqinfo_t *in)
 {
-    tri_buf_appendf(b, ",\"objectRef\":{");
+    LIT(b, ",\"objectRef\":{");
     put_kv(b, "resource", in->resource);
     static const struct {
         const char *key;
@@ -328,9 +360,9 @@ static void put_object_ref(tri_buf_t *b, const tri_audit_reqinfo_t *in)
 
 static void put_status(tri_buf_t *b, const tri_audit_event_t *ev)
 {
-    tri_buf_appendf(b, ",\"responseStatus\":{\"metadata\":{}");
+    LIT(b, ",\"responseStatus\":{\"metadata\":{}");
     if (ev->code >= 400) {
-        tri_buf_appendf(b, ",\"status\":\"Failure\"");
+        LIT(b, ",\"status\":\"Failure\"");
         if (ev->message && ev->message[0]) {
             tri_buf_append(b, ",", 1);
             put_kv(b, "message", ev->message);
@@ -340,23 +372,29 @@ static void put_status(tri_buf_t *b, const tri_audit_event_t *ev)
             put_kv(b, "reason", ev->reason);
         }
     }
-    tri_buf_appendf(b, ",\"code\":%d}", ev->code);
+    LIT(b, ",\"code\":");
+    put_uint(b, ev->code > 0 ? (uint64_t)ev->code : 0, 1);
+    LIT(b, "}");
 }
 
 int tri_audit_event_format(const tri_audit_event_t *ev, tri_buf_t *b)
 {
     size_t start = b->len;
     const tri_audit_reqinfo_t *in = ev->info;
-    tri_buf_appendf(b, "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"%s\","
-                       "\"auditID\":",
-                    tri_audit_level_name(ev->level));
+    LIT(b, "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"");
+    const char *lv = tri_audit_level_name(ev->level);
+    tri_buf_append(b, lv, strlen(lv));
+    LIT(b, "\",\"auditID\":");
     put_str(b, ev->audit_id);
-    tri_buf_appendf(b, ",\"stage\":\"%s\",", tri_audit_stage_name(ev->stage));
+    LIT(b, ",\"stage\":\"");
+    const char *sn = tri_audit_stage_name(ev->stage);
+    tri_buf_append(b, sn, strlen(sn));
+    LIT(b, "\",");
     put_kv(b, "requestURI", ev->request_uri);
     tri_buf_append(b, ",", 1);
     put_kv(b, "verb", in->verb);
     put_user(b, ev->user);
-    tri_buf_appendf(b, ",\"sourceIPs\":[");
+    LIT(b, ",\"sourceIPs\":[");
     if (ev->source_ip && ev->source_ip[0])
         put_str(b, ev->source_ip);
     tri_buf_append(b, "]", 1);
@@ -371,15 +409,20 @@ int tri_audit_event_format(const tri_audit_event_t *ev, tri_buf_t *b)
     if (ev->level >= TRI_AUDIT_REQUEST && ev->request_object != NULL) {
         char *js = json_dumps(ev->request_object, JSON_COMPACT | JSON_ENCODE_ANY);
         if (js != NULL) {
-            tri_buf_appendf(b, ",\"requestObject\":");
+            LIT(b, ",\"requestObject\":");
             tri_buf_append(b, js, strlen(js));
             free(js);
         }
     }
     put_time(b, "requestReceivedTimestamp", ev->received_us);
     put_time(b, "stageTimestamp", ev->stage_us);
-    double lat = ev->latency_ms > 0 && isfinite(ev->latency_ms) ? ev->latency_ms : 0;
-    tri_buf_appendf(b, ",\"annotations\":{\"triarch.io/latency-ms\":\"%.3f\"}}\n", lat);
+    double lat = ev->latency_ms > 0 && ev->latency_ms < 1e12 ? ev->latency_ms : 0;
+    uint64_t lat_us = (uint64_t)(lat * 1000.0 + 0.5);
+    LIT(b, ",\"annotations\":{\"triarch.io/latency-ms\":\"");
+    put_uint(b, lat_us / 1000, 1);
+    LIT(b, ".");
+    put_uint(b, lat_us % 1000, 3);
+    LIT(b, "\"}}\n");
     /* tri_buf_* fail only without memory: then no half line is left behind */
     if (b->data == NULL || b->len == start || b->data[b->len - 1] != '\n') {
         b->len = start;

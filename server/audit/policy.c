@@ -202,7 +202,7 @@ static int only_keys(const json_t *o, const char *const *keys, const char *where
 static int parse_group_res(const json_t *o, const char *where, group_res_t *g, perr_t *e)
 {
     static const char *const keys[] = {"group", "resources", "resourceNames", NULL};
-    char w[96];
+    char w[192];
     if (!json_is_object(o))
         FAIL(e, "%s: must be a mapping with group, resources, resourceNames", where);
     if (only_keys(o, keys, where, e) != 0)
@@ -238,7 +238,7 @@ static int parse_rule(const json_t *o, size_t idx, rule_t *r, perr_t *e)
     static const char *const keys[] = {"level", "users", "userGroups", "verbs", "resources",
                                        "namespaces", "nonResourceURLs", "omitStages",
                                        "omitManagedFields", NULL};
-    char w[64], f[96];
+    char w[64], f[128];
     snprintf(w, sizeof w, "rules[%zu]", idx);
     r->omit_mf = -1;
     if (!json_is_object(o))

@@ -28,7 +28,6 @@
 
 #define TAB_SIZE 1024         /* buckets; records live as long as their requests */
 #define MAX_URI 8192          /* longer request URIs are cut */
-#define MAX_MESSAGE 2048
 
 struct tri_audit_rec {
     tri_audit_rec_t *hnext;
@@ -36,7 +35,7 @@ struct tri_audit_rec {
     h2o_req_t *req;           /* NULL once h2o disposed of it */
     unsigned holds;
     tri_audit_reqinfo_t info;
-    tri_user_t user;          /* name "" until someone says who asks */
+    tri_user_t *user;         /* NULL until someone says who asks */
     char audit_id[37];
     char ip[INET6_ADDRSTRLEN];
     char *uri, *user_agent;
@@ -90,6 +89,7 @@ static void unlink_rec(tri_audit_rec_t *rec)
 
 static void rec_free(tri_audit_rec_t *rec)
 {
+    free(rec->user);
     free(rec->uri);
     free(rec->user_agent);
     free(rec->message);
@@ -106,14 +106,23 @@ static int64_t unix_us(void)
     return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-static const tri_user_t *user_of(const tri_audit_rec_t *rec, tri_user_t *anon)
+/* Who a request is from before (or without) authentication, as Kubernetes names it. */
+static const tri_user_t anonymous = {
+    .name = "system:anonymous",
+    .groups = {"system:unauthenticated"},
+    .n_groups = 1,
+};
+
+static const tri_user_t *user_of(const tri_audit_rec_t *rec)
 {
-    if (rec->user.name[0])
-        return &rec->user;
-    memset(anon, 0, sizeof *anon);
-    snprintf(anon->name, sizeof anon->name, "system:anonymous");
-    tri_user_add_group(anon, "system:unauthenticated");
-    return anon;
+    return rec->user && rec->user->name[0] ? rec->user : &anonymous;
+}
+
+static void set_user(tri_audit_rec_t *rec, const tri_user_t *user)
+{
+    if (rec->user == NULL && (rec->user = malloc(sizeof *rec->user)) == NULL)
+        return;
+    *rec->user = *user;
 }
 
 static tri_audit_level_t level_of(const tri_audit_rec_t *rec, const tri_user_t *u,
@@ -153,8 +162,7 @@ static json_t *decode_body(const tri_audit_rec_t *rec, bool omit_mf)
 
 static void emit(tri_audit_rec_t *rec, enum tri_audit_stage stage, int code)
 {
-    tri_user_t anon;
-    const tri_user_t *u = user_of(rec, &anon);
+    const tri_user_t *u = user_of(rec);
     unsigned omit = 0;
     bool omit_mf = false;
     tri_audit_level_t level = level_of(rec, u, &omit, &omit_mf);
@@ -287,7 +295,7 @@ void tri_http_audit_begin(tri_http_t *h, h2o_req_t *req)
     rec->h = h;
     rec->req = req;
     stamp(rec, req);
-    tri_uuid_v4(rec->audit_id);
+    tri_audit_new_id(h->audit, rec->audit_id);
     h2o_iovec_t path = req->input.path;
     rec->uri = strndup(path.base, path.len < MAX_URI ? path.len : MAX_URI);
     rec->user_agent = header_dup(req, H2O_TOKEN_USER_AGENT, 1024);
@@ -306,7 +314,7 @@ void tri_http_audit_user(h2o_req_t *req, const tri_user_t *user)
 {
     tri_audit_rec_t *rec = rec_of(req);
     if (rec != NULL && user != NULL)
-        rec->user = *user;
+        set_user(rec, user);
 }
 
 static void note_status(tri_audit_rec_t *rec, const tri_status_t *st)
@@ -315,7 +323,7 @@ static void note_status(tri_audit_rec_t *rec, const tri_status_t *st)
         return;
     snprintf(rec->reason, sizeof rec->reason, "%s", st->reason ? st->reason : "");
     free(rec->message);
-    rec->message = strndup(st->message, MAX_MESSAGE);
+    rec->message = strndup(st->message, sizeof st->message);
 }
 
 void tri_http_audit_status(h2o_req_t *req, const tri_status_t *st)
@@ -352,8 +360,8 @@ void tri_http_audit_release(tri_audit_rec_t *rec, const tri_user_t *user, int co
 {
     if (rec == NULL)
         return;
-    if (user != NULL && user->name[0] && rec->user.name[0] == '\0')
-        rec->user = *user;
+    if (user != NULL && user->name[0] && (rec->user == NULL || rec->user->name[0] == '\0'))
+        set_user(rec, user);
     rec->holds--;
     if (rec->req != NULL || rec->holds > 0)
         return; /* the response is still on its way: disposal emits */

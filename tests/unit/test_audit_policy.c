@@ -531,6 +531,24 @@ static void test_full_disk(void)
     tri_audit_free(a);
 }
 
+static void test_audit_ids(void)
+{
+    tri_audit_config_t c = {.path = "-"};
+    tri_audit_t *a = NULL;
+    char err[200];
+    CHECK_EQ(tri_audit_new(&c, &a, err, sizeof err), 0);
+    static char ids[600][37];
+    for (int i = 0; i < 600; i++) { /* past two refills of the random buffer */
+        tri_audit_new_id(a, ids[i]);
+        CHECK_EQ(strlen(ids[i]), 36);
+        CHECK(ids[i][8] == '-' && ids[i][13] == '-' && ids[i][14] == '4' && ids[i][18] == '-' &&
+              strchr("89ab", ids[i][19]) != NULL && ids[i][23] == '-');
+        for (int j = 0; j < i; j++)
+            CHECK(strcmp(ids[i], ids[j]) != 0);
+    }
+    tri_audit_free(a);
+}
+
 static void test_settings(void)
 {
     tri_audit_t *a = NULL;
@@ -564,6 +582,7 @@ int main(void)
     test_event_format();
     test_sizes();
     test_settings();
+    test_audit_ids();
     test_rotation();
     test_stalled_disk_drops();
     test_full_disk();
