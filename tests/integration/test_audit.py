@@ -220,6 +220,32 @@ def test_policy_file():
                   SECRET_VALUE.encode() in f.read(), c)
 
 
+def test_client_gone_before_answer():
+    """An HTTP/2 client that resets its stream before the answer: the event waits
+    for the operation's outcome (here the 504 of a read at a future
+    resourceVersion, which waits ~3 s) instead of recording no status."""
+    with Cluster(n=1) as c:
+        c.start("r1", "--api-listen-plain", "127.0.0.1:0")
+        c.wait_ready(30)
+        plain = [u for u in c.api_urls("r1") if u.startswith("http://")][0]
+        path = "/api/v1/namespaces/default/configmaps/later?resourceVersion=999999999"
+        r = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "--max-time", "0.5",
+                            plain + path], capture_output=True, timeout=30)
+        check("curl gave up before the answer (exit 28)", 28, r.returncode, c)
+
+        def recorded():
+            st, _, m = c.request("GET", c.api_url("r1") + "/metrics")
+            got = re.search(rb"^triarch_audit_events_total (\d+)$", m, re.M)
+            return got is not None and any(
+                e["requestURI"] == path for e in c.audit_events("r1")) if st == 200 else False
+        # the event is queued when the read gives up, then written within a batch wait
+        wait_until("the abandoned request is in the audit log", recorded, 30, c)
+        stop_all(c)
+        ev = [e for e in c.audit_events("r1") if e["requestURI"] == path]
+        check("one event, with the operation's outcome", [(504, "get")],
+              [(e["responseStatus"]["code"], e["verb"]) for e in ev], c)
+
+
 def run_triarchd(c, *flags):
     return subprocess.run([binary("triarchd"), "--config",
                            os.path.join(c.dir, "r1", "triarchd.yaml"), *flags],
@@ -325,6 +351,7 @@ def test_cis_1_2_17_maxage():
 def test_audit():
     test_cis_1_2_16_audit_log_on()
     test_policy_file()
+    test_client_gone_before_answer()
     test_bad_policy_refused()
     test_cis_1_2_18_and_1_2_19_maxbackup_maxsize()
     test_cis_1_2_17_maxage()
