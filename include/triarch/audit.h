@@ -112,7 +112,7 @@ typedef struct tri_audit_event {
     int code;               /* response status code */
     const char *reason;     /* failures (code >= 400): the Status reason and message */
     const char *message;
-    int64_t received_us;    /* Unix time, microseconds */
+    int64_t received_us; /* Unix time, microseconds */
     int64_t stage_us;
     double latency_ms;
     const json_t *request_object; /* level Request only; NULL: none */

@@ -16,7 +16,7 @@
 #define DEFAULT_MAX_SIZE (100ull * 1024 * 1024) /* kube-apiserver / CIS 1.2.19: 100 MB */
 #define DEFAULT_MAX_AGE_DAYS 30                 /* CIS 1.2.17 */
 #define DEFAULT_MAX_BACKUPS 10                  /* CIS 1.2.18 */
-#define DEFAULT_QUEUE_EVENTS 10000 /* kube-apiserver --audit-log-batch-buffer-size */
+#define DEFAULT_QUEUE_EVENTS 10000              /* kube-apiserver --audit-log-batch-buffer-size */
 #define DEFAULT_QUEUE_BYTES (64u * 1024 * 1024)
 #define MAX_POLICY_BYTES (1024 * 1024)
 #define WARN_EVERY_MS 10000
@@ -26,10 +26,10 @@ struct tri_audit {
     char *path;
     tri_audit_writer_opts_t wopts;
     tri_audit_writer_t *w;
-    uint64_t events, dropped;     /* the caller's thread only */
+    uint64_t events, dropped; /* the caller's thread only */
     uint64_t last_warn_ms, dropped_at_warn;
-    tri_buf_t line;               /* reused for every event */
-    uint8_t rnd[4096];            /* random bytes for audit IDs, used from rnd_off */
+    tri_buf_t line;    /* reused for every event */
+    uint8_t rnd[4096]; /* random bytes for audit IDs, used from rnd_off */
     size_t rnd_off;
 };
 
@@ -72,8 +72,9 @@ static int make_policy(const tri_audit_config_t *cfg, tri_audit_policy_t **out, 
                        size_t errlen)
 {
     if (cfg->policy_file && cfg->level) {
-        snprintf(err, errlen, "audit-level and audit-policy-file cannot both be set: the "
-                              "policy's rules decide the level");
+        snprintf(err, errlen,
+                 "audit-level and audit-policy-file cannot both be set: the "
+                 "policy's rules decide the level");
         return TRI_EINVAL;
     }
     if (cfg->policy_file)
@@ -97,14 +98,16 @@ int tri_audit_new(const tri_audit_config_t *cfg, tri_audit_t **out, char *err, s
     *out = NULL;
     uint64_t max_size = DEFAULT_MAX_SIZE;
     if (cfg->max_size && tri_audit_parse_size(cfg->max_size, &max_size) != 0) {
-        snprintf(err, errlen, "audit-log-maxsize must be a positive number of megabytes (\"100\", "
-                              "\"0.5\") or a size with a unit (\"64KiB\", \"10MB\"), got \"%s\"",
+        snprintf(err, errlen,
+                 "audit-log-maxsize must be a positive number of megabytes (\"100\", "
+                 "\"0.5\") or a size with a unit (\"64KiB\", \"10MB\"), got \"%s\"",
                  cfg->max_size);
         return TRI_EINVAL;
     }
     if (cfg->path == NULL || cfg->path[0] == '\0') {
-        snprintf(err, errlen, "audit-log-path must name a file or \"-\" (stdout); to record "
-                              "nothing, set audit-level: None");
+        snprintf(err, errlen,
+                 "audit-log-path must name a file or \"-\" (stdout); to record "
+                 "nothing, set audit-level: None");
         return TRI_EINVAL;
     }
     tri_audit_t *a = calloc(1, sizeof *a);
@@ -139,9 +142,11 @@ int tri_audit_start(tri_audit_t *a, char *err, size_t errlen)
     int rc = tri_audit_writer_open(&a->wopts, &a->w, err, errlen);
     if (rc != 0)
         return rc;
-    tri_info("audit", "audit log open", "path=\"%s\" max_size_bytes=%llu max_age_days=%u "
-             "max_backups=%u rules=%zu", a->path, (unsigned long long)a->wopts.max_size,
-             a->wopts.max_age_days, a->wopts.max_backups, tri_audit_policy_rules(a->policy));
+    tri_info("audit", "audit log open",
+             "path=\"%s\" max_size_bytes=%llu max_age_days=%u "
+             "max_backups=%u rules=%zu",
+             a->path, (unsigned long long)a->wopts.max_size, a->wopts.max_age_days,
+             a->wopts.max_backups, tri_audit_policy_rules(a->policy));
     return 0;
 }
 
@@ -191,8 +196,7 @@ static void warn_dropped(tri_audit_t *a)
         return;
     tri_warn("audit", "audit queue full (the disk is not keeping up): events dropped",
              "path=\"%s\" dropped=%llu dropped_total=%llu", a->path,
-             (unsigned long long)(a->dropped - a->dropped_at_warn),
-             (unsigned long long)a->dropped);
+             (unsigned long long)(a->dropped - a->dropped_at_warn), (unsigned long long)a->dropped);
     a->last_warn_ms = now;
     a->dropped_at_warn = a->dropped;
 }

@@ -96,7 +96,7 @@ static const char *verb_of_method(const char *m, size_t n)
 {
     static const struct {
         const char *method, *verb;
-    } map[] = {{"POST", "create"}, {"GET", "get"},      {"HEAD", "get"},
+    } map[] = {{"POST", "create"}, {"GET", "get"},     {"HEAD", "get"},
                {"PUT", "update"},  {"PATCH", "patch"}, {"DELETE", "delete"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strlen(map[i].method) == n && memcmp(map[i].method, m, n) == 0)
@@ -138,7 +138,8 @@ static void resource_info(const char *method, size_t mlen, const parts_t *all, c
     }
     if (part_is(all, i, "namespaces") && i + 1 < all->count) {
         copy_part(out->namespace_, sizeof out->namespace_, all, i + 1);
-        if (i + 2 < all->count && !part_is(all, i + 2, "status") && !part_is(all, i + 2, "finalize"))
+        if (i + 2 < all->count && !part_is(all, i + 2, "status") &&
+            !part_is(all, i + 2, "finalize"))
             i += 2;
     }
     size_t left = all->count - (i < all->count ? i : all->count);
@@ -300,7 +301,7 @@ static void put_user(tri_buf_t *b, const tri_user_t *u)
 {
     if (u == NULL || u->name[0] == '\0') {
         LIT(b, ",\"user\":{\"username\":\"system:anonymous\","
-                           "\"groups\":[\"system:unauthenticated\"]}");
+               "\"groups\":[\"system:unauthenticated\"]}");
         return;
     }
     LIT(b, ",\"user\":{");
@@ -439,10 +440,9 @@ int tri_audit_parse_size(const char *s, uint64_t *bytes)
         const char *unit;
         double mult;
     } units[] = {
-        {"", 1024.0 * 1024},  {"K", 1024.0},         {"KB", 1024.0},
-        {"KiB", 1024.0},      {"M", 1024.0 * 1024},  {"MB", 1024.0 * 1024},
-        {"MiB", 1024.0 * 1024}, {"G", 1073741824.0}, {"GB", 1073741824.0},
-        {"GiB", 1073741824.0},
+        {"", 1024.0 * 1024},  {"K", 1024.0},         {"KB", 1024.0},         {"KiB", 1024.0},
+        {"M", 1024.0 * 1024}, {"MB", 1024.0 * 1024}, {"MiB", 1024.0 * 1024}, {"G", 1073741824.0},
+        {"GB", 1073741824.0}, {"GiB", 1073741824.0},
     };
     if (s == NULL || !isdigit((unsigned char)s[0]))
         return TRI_EINVAL;

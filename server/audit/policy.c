@@ -52,10 +52,14 @@ const char *tri_audit_level_name(tri_audit_level_t l)
 const char *tri_audit_stage_name(enum tri_audit_stage s)
 {
     switch (s) {
-    case TRI_AUDIT_STAGE_REQUEST_RECEIVED: return "RequestReceived";
-    case TRI_AUDIT_STAGE_RESPONSE_STARTED: return "ResponseStarted";
-    case TRI_AUDIT_STAGE_RESPONSE_COMPLETE: return "ResponseComplete";
-    default: return "Panic";
+    case TRI_AUDIT_STAGE_REQUEST_RECEIVED:
+        return "RequestReceived";
+    case TRI_AUDIT_STAGE_RESPONSE_STARTED:
+        return "ResponseStarted";
+    case TRI_AUDIT_STAGE_RESPONSE_COMPLETE:
+        return "ResponseComplete";
+    default:
+        return "Panic";
     }
 }
 
@@ -117,7 +121,8 @@ static int parse_strlist(const json_t *v, const char *where, strlist_t *out, per
         FAIL(e, "out of memory");
     size_t i;
     json_t *s;
-    json_array_foreach(v, i, s) {
+    json_array_foreach(v, i, s)
+    {
         if (!json_is_string(s))
             FAIL(e, "%s[%zu]: must be a string", where, i);
         out->v[out->n] = strdup(json_string_value(s));
@@ -139,8 +144,10 @@ static int parse_level(const json_t *v, const char *where, tri_audit_level_t *ou
         }
     }
     if (strcmp(s, "RequestResponse") == 0)
-        FAIL(e, "%s: level RequestResponse is not supported (triarch does not record response "
-                "bodies): use Request", where);
+        FAIL(e,
+             "%s: level RequestResponse is not supported (triarch does not record response "
+             "bodies): use Request",
+             where);
     FAIL(e, "%s: Unsupported value \"%s\": must be None, Metadata or Request", where, s);
 }
 
@@ -161,14 +168,17 @@ static int parse_stages(const json_t *v, const char *where, unsigned *out, perr_
         FAIL(e, "%s: must be a list of stages", where);
     size_t i;
     json_t *s;
-    json_array_foreach(v, i, s) {
+    json_array_foreach(v, i, s)
+    {
         const char *name = json_string_value(s);
         size_t k = 0;
         while (k < 4 && (name == NULL || strcmp(name, stages[k].name) != 0))
             k++;
         if (k == 4)
-            FAIL(e, "%s[%zu]: Unsupported value: must be RequestReceived, ResponseStarted, "
-                    "ResponseComplete or Panic", where, i);
+            FAIL(e,
+                 "%s[%zu]: Unsupported value: must be RequestReceived, ResponseStarted, "
+                 "ResponseComplete or Panic",
+                 where, i);
         *out |= stages[k].bit;
     }
     return 0;
@@ -189,7 +199,8 @@ static int only_keys(const json_t *o, const char *const *keys, const char *where
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)o, k, v) {
+    json_object_foreach((json_t *)o, k, v)
+    {
         size_t i = 0;
         while (keys[i] && strcmp(keys[i], k) != 0)
             i++;
@@ -235,9 +246,9 @@ static int check_urls(const strlist_t *urls, const char *where, perr_t *e)
 
 static int parse_rule(const json_t *o, size_t idx, rule_t *r, perr_t *e)
 {
-    static const char *const keys[] = {"level", "users", "userGroups", "verbs", "resources",
-                                       "namespaces", "nonResourceURLs", "omitStages",
-                                       "omitManagedFields", NULL};
+    static const char *const keys[] = {
+        "level",           "users",      "userGroups",        "verbs", "resources", "namespaces",
+        "nonResourceURLs", "omitStages", "omitManagedFields", NULL};
     char w[64], f[128];
     snprintf(w, sizeof w, "rules[%zu]", idx);
     r->omit_mf = -1;
@@ -252,8 +263,8 @@ static int parse_rule(const json_t *o, size_t idx, rule_t *r, perr_t *e)
         const char *key;
         size_t off;
     } lists[] = {
-        {"users", offsetof(rule_t, users)},           {"userGroups", offsetof(rule_t, groups)},
-        {"verbs", offsetof(rule_t, verbs)},           {"namespaces", offsetof(rule_t, namespaces)},
+        {"users", offsetof(rule_t, users)},          {"userGroups", offsetof(rule_t, groups)},
+        {"verbs", offsetof(rule_t, verbs)},          {"namespaces", offsetof(rule_t, namespaces)},
         {"nonResourceURLs", offsetof(rule_t, urls)},
     };
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
@@ -288,8 +299,8 @@ static int parse_rule(const json_t *o, size_t idx, rule_t *r, perr_t *e)
 
 static int parse_policy(const json_t *doc, tri_audit_policy_t *p, perr_t *e)
 {
-    static const char *const keys[] = {"apiVersion", "kind", "metadata", "rules", "omitStages",
-                                       "omitManagedFields", NULL};
+    static const char *const keys[] = {
+        "apiVersion", "kind", "metadata", "rules", "omitStages", "omitManagedFields", NULL};
     if (!json_is_object(doc))
         FAIL(e, "the policy must be a mapping (kind: Policy)");
     if (only_keys(doc, keys, "policy", e) != 0)
@@ -361,8 +372,8 @@ tri_audit_policy_t *tri_audit_policy_default(tri_audit_level_t level)
     /* Load balancers probe every replica several times a second; a log of probes
      * would bury the requests that matter (GCE's and most published policies start
      * the same way). */
-    static const char *const probes[] = {"/livez", "/livez/*", "/readyz", "/readyz/*",
-                                         "/healthz", "/healthz/*"};
+    static const char *const probes[] = {"/livez",    "/livez/*", "/readyz",
+                                         "/readyz/*", "/healthz", "/healthz/*"};
     tri_audit_policy_t *p = calloc(1, sizeof *p);
     if (p == NULL || (p->rules = calloc(2, sizeof *p->rules)) == NULL) {
         free(p);
@@ -407,14 +418,14 @@ static bool res_matches(const group_res_t *g, const tri_authz_attrs_t *a)
         if (strcmp(r, "*") == 0)
             return true;
         if (a->subresource[0] == '\0') {
-            if (strcmp(r, a->resource) == 0 || (n == rl + 2 && !strncmp(r, a->resource, rl) &&
-                                                 !strcmp(r + rl, "/*")))
+            if (strcmp(r, a->resource) == 0 ||
+                (n == rl + 2 && !strncmp(r, a->resource, rl) && !strcmp(r + rl, "/*")))
                 return true;
             continue;
         }
         /* a subresource request matches "res/sub", "*\/sub" and "res/(any)" */
-        if (n == rl + 1 + strlen(a->subresource) && !strncmp(r, a->resource, rl) &&
-            r[rl] == '/' && !strcmp(r + rl + 1, a->subresource))
+        if (n == rl + 1 + strlen(a->subresource) && !strncmp(r, a->resource, rl) && r[rl] == '/' &&
+            !strcmp(r + rl + 1, a->subresource))
             return true;
         if (!strncmp(r, "*/", 2) && !strcmp(r + 2, a->subresource))
             return true;
@@ -475,8 +486,7 @@ bool tri_audit_capped(const char *api_group, const char *resource, const char *s
     if (api_group[0] == '\0' && strcmp(resource, "serviceaccounts") == 0 &&
         strcmp(subresource, "token") == 0)
         return true;
-    return strcmp(api_group, "authentication.k8s.io") == 0 &&
-           strcmp(resource, "tokenreviews") == 0;
+    return strcmp(api_group, "authentication.k8s.io") == 0 && strcmp(resource, "tokenreviews") == 0;
 }
 
 tri_audit_level_t tri_audit_policy_eval(const tri_audit_policy_t *p, const tri_authz_attrs_t *a,

@@ -127,8 +127,8 @@ static bool backup_name(const tri_audit_writer_t *w, uint64_t ms, char *out, siz
     char ts[32];
     gmtime_r(&t, &tm);
     strftime(ts, sizeof ts, BACKUP_TS_FMT, &tm);
-    int n = snprintf(out, cap, "%s/%s-%s.%03u%s", w->dir, w->base, ts, (unsigned)(ms % 1000),
-                     w->ext);
+    int n =
+        snprintf(out, cap, "%s/%s-%s.%03u%s", w->dir, w->base, ts, (unsigned)(ms % 1000), w->ext);
     return n > 0 && (size_t)n < cap;
 }
 
@@ -340,8 +340,7 @@ static void wait_for_batch(tri_audit_writer_t *w)
             until.tv_nsec -= 1000000000L;
         }
         w->state = WAIT_BATCH;
-        while (!w->closing && !batch_due(w) &&
-               pthread_cond_timedwait(&w->cv, &w->mu, &until) == 0)
+        while (!w->closing && !batch_due(w) && pthread_cond_timedwait(&w->cv, &w->mu, &until) == 0)
             ;
     }
     w->state = BUSY;

@@ -26,26 +26,26 @@
 #include "triarch/log.h"
 #include "triarch/util.h"
 
-#define TAB_SIZE 1024         /* buckets; records live as long as their requests */
-#define MAX_URI 8192          /* longer request URIs are cut */
+#define TAB_SIZE 1024 /* buckets; records live as long as their requests */
+#define MAX_URI 8192  /* longer request URIs are cut */
 
 struct tri_audit_rec {
     tri_audit_rec_t *hnext;
     tri_http_t *h;
-    h2o_req_t *req;           /* NULL once h2o disposed of it */
+    h2o_req_t *req; /* NULL once h2o disposed of it */
     unsigned holds;
     tri_audit_reqinfo_t info;
-    tri_user_t *user;         /* NULL until someone says who asks */
+    tri_user_t *user; /* NULL until someone says who asks */
     char audit_id[37];
     char ip[INET6_ADDRSTRLEN];
     char *uri, *user_agent;
     int64_t received_us;
-    uint64_t t0_ns;           /* monotonic, at begin */
-    uint64_t waited_ns;       /* between receipt and begin (body upload, queueing) */
+    uint64_t t0_ns;     /* monotonic, at begin */
+    uint64_t waited_ns; /* between receipt and begin (body upload, queueing) */
     int code;
     char reason[64];
     char *message;
-    char *body;               /* only when the policy records bodies */
+    char *body; /* only when the policy records bodies */
     size_t body_len;
     char ctype[128];
 };
@@ -125,8 +125,8 @@ static void set_user(tri_audit_rec_t *rec, const tri_user_t *user)
     *rec->user = *user;
 }
 
-static tri_audit_level_t level_of(const tri_audit_rec_t *rec, const tri_user_t *u,
-                                  unsigned *omit, bool *omit_mf)
+static tri_audit_level_t level_of(const tri_audit_rec_t *rec, const tri_user_t *u, unsigned *omit,
+                                  bool *omit_mf)
 {
     const tri_audit_reqinfo_t *in = &rec->info;
     tri_authz_attrs_t at = {
@@ -285,8 +285,8 @@ void tri_http_audit_begin(tri_http_t *h, h2o_req_t *req)
     if (h->audit_tab == NULL && (h->audit_tab = calloc(TAB_SIZE, sizeof *h->audit_tab)) == NULL)
         return;
     tri_audit_rec_t *rec = calloc(1, sizeof *rec);
-    struct rec_handle *hd = rec ? h2o_mem_alloc_shared(&req->pool, sizeof *hd, on_req_disposed)
-                                : NULL;
+    struct rec_handle *hd =
+        rec ? h2o_mem_alloc_shared(&req->pool, sizeof *hd, on_req_disposed) : NULL;
     if (hd == NULL) {
         free(rec);
         return;

@@ -15,10 +15,16 @@ static tri_audit_level_t eval(const tri_audit_policy_t *p, const char *method, c
 {
     tri_audit_reqinfo_t in;
     tri_audit_reqinfo_parse(method, strlen(method), url, strlen(url), &in);
-    tri_authz_attrs_t a = {.user = u, .verb = in.verb, .resource_request = in.resource_request,
-                           .namespace_ = in.namespace_, .api_group = in.api_group,
-                           .api_version = in.api_version, .resource = in.resource,
-                           .subresource = in.subresource, .name = in.name, .path = in.path};
+    tri_authz_attrs_t a = {.user = u,
+                           .verb = in.verb,
+                           .resource_request = in.resource_request,
+                           .namespace_ = in.namespace_,
+                           .api_group = in.api_group,
+                           .api_version = in.api_version,
+                           .resource = in.resource,
+                           .subresource = in.subresource,
+                           .name = in.name,
+                           .path = in.path};
     unsigned omit = 0;
     bool mf = false;
     tri_audit_level_t l = tri_audit_policy_eval(p, &a, &omit, &mf);

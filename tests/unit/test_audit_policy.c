@@ -31,8 +31,8 @@ static void parse_fails(const char *text, const char *want)
     tri_audit_policy_t *p = NULL;
     int rc = tri_audit_policy_parse(text, strlen(text), &p, err, sizeof err);
     if (rc == 0 || p != NULL || strstr(err, want) == NULL) {
-        fprintf(stderr, "expected refusal mentioning \"%s\", got rc=%d err=\"%s\" for:\n%s\n",
-                want, rc, err, text);
+        fprintf(stderr, "expected refusal mentioning \"%s\", got rc=%d err=\"%s\" for:\n%s\n", want,
+                rc, err, text);
         exit(1);
     }
 }
@@ -70,36 +70,35 @@ static tri_audit_level_t eval(const tri_audit_policy_t *p, const tri_user_t *u, 
     return l;
 }
 
-static const char *POLICY =
-    "apiVersion: audit.k8s.io/v1\n"
-    "kind: Policy\n"
-    "omitStages: [RequestReceived]\n"
-    "rules:\n"
-    "- level: None\n"
-    "  nonResourceURLs: [/healthz*, /version]\n"
-    "- level: None\n"
-    "  users: [system:kube-proxy]\n"
-    "  verbs: [watch]\n"
-    "- level: None\n"
-    "  namespaces: [quiet]\n"
-    "  resources: [{group: \"\", resources: [configmaps]}]\n"
-    "- level: Request\n"
-    "  userGroups: [auditors]\n"
-    "  resources: [{group: \"\", resources: [secrets]}]\n"
-    "- level: Request\n"
-    "  resources:\n"
-    "  - group: apps\n"
-    "    resources: [deployments/scale, \"*/status\"]\n"
-    "  - group: \"\"\n"
-    "    resources: [configmaps]\n"
-    "    resourceNames: [loud]\n"
-    "  - group: \"\"\n"
-    "    resources: [pods/*]\n"
-    "  omitStages: [ResponseStarted]\n"
-    "- level: Metadata\n"
-    "  nonResourceURLs: [\"/api*\"]\n"
-    "- level: Metadata\n"
-    "  resources: [{group: \"\"}]\n";
+static const char *POLICY = "apiVersion: audit.k8s.io/v1\n"
+                            "kind: Policy\n"
+                            "omitStages: [RequestReceived]\n"
+                            "rules:\n"
+                            "- level: None\n"
+                            "  nonResourceURLs: [/healthz*, /version]\n"
+                            "- level: None\n"
+                            "  users: [system:kube-proxy]\n"
+                            "  verbs: [watch]\n"
+                            "- level: None\n"
+                            "  namespaces: [quiet]\n"
+                            "  resources: [{group: \"\", resources: [configmaps]}]\n"
+                            "- level: Request\n"
+                            "  userGroups: [auditors]\n"
+                            "  resources: [{group: \"\", resources: [secrets]}]\n"
+                            "- level: Request\n"
+                            "  resources:\n"
+                            "  - group: apps\n"
+                            "    resources: [deployments/scale, \"*/status\"]\n"
+                            "  - group: \"\"\n"
+                            "    resources: [configmaps]\n"
+                            "    resourceNames: [loud]\n"
+                            "  - group: \"\"\n"
+                            "    resources: [pods/*]\n"
+                            "  omitStages: [ResponseStarted]\n"
+                            "- level: Metadata\n"
+                            "  nonResourceURLs: [\"/api*\"]\n"
+                            "- level: Metadata\n"
+                            "  resources: [{group: \"\"}]\n";
 
 static void test_policy_matching(void)
 {
@@ -220,7 +219,8 @@ static void test_reqinfo(void)
           !strcmp(in.resource, "configmaps") && !strcmp(in.name, "a") && !in.api_group[0] &&
           !strcmp(in.api_version, "v1"));
     RI("GET", "/api/v1/namespaces/d/configmaps?limit=500");
-    CHECK(!strcmp(in.verb, "list") && !in.name[0] && !strcmp(in.path, "/api/v1/namespaces/d/configmaps"));
+    CHECK(!strcmp(in.verb, "list") && !in.name[0] &&
+          !strcmp(in.path, "/api/v1/namespaces/d/configmaps"));
     RI("GET", "/api/v1/namespaces/d/configmaps?fieldSelector=metadata.name%3Da&watch=true");
     CHECK(!strcmp(in.verb, "watch") && !strcmp(in.name, "a"));
     RI("GET", "/api/v1/watch/namespaces/d/pods");
@@ -253,7 +253,8 @@ static json_t *format(const tri_audit_event_t *ev)
 {
     tri_buf_t b = {0};
     CHECK_EQ(tri_audit_event_format(ev, &b), 0);
-    CHECK(b.len > 0 && b.data[b.len - 1] == '\n' && memchr(b.data, '\n', b.len) == b.data + b.len - 1);
+    CHECK(b.len > 0 && b.data[b.len - 1] == '\n' &&
+          memchr(b.data, '\n', b.len) == b.data + b.len - 1);
     json_error_t je;
     json_t *o = json_loadb(b.data, b.len, 0, &je);
     if (o == NULL) {
@@ -307,12 +308,14 @@ static void test_event_format(void)
     CHECK_EQ(json_array_size(json_object_get(json_object_get(o, "user"), "groups")), 2);
     CHECK(!strcmp(json_string_value(json_array_get(json_object_get(o, "sourceIPs"), 0)),
                   "127.0.0.1"));
-    CHECK(!strcmp(str_at(o, "userAgent", NULL), "kubectl \"quoted\" \x01 \xef\xbf\xbd\xef\xbf\xbd caf\xc3\xa9"));
+    CHECK(!strcmp(str_at(o, "userAgent", NULL),
+                  "kubectl \"quoted\" \x01 \xef\xbf\xbd\xef\xbf\xbd caf\xc3\xa9"));
     CHECK(!strcmp(str_at(o, "objectRef", "resource"), "configmaps"));
     CHECK(!strcmp(str_at(o, "objectRef", "namespace"), "d"));
     CHECK(json_object_get(json_object_get(o, "objectRef"), "apiGroup") == NULL);
     CHECK(json_object_get(json_object_get(o, "objectRef"), "name") == NULL);
-    CHECK_EQ(json_integer_value(json_object_get(json_object_get(o, "responseStatus"), "code")), 409);
+    CHECK_EQ(json_integer_value(json_object_get(json_object_get(o, "responseStatus"), "code")),
+             409);
     CHECK(!strcmp(str_at(o, "responseStatus", "status"), "Failure"));
     CHECK(!strcmp(str_at(o, "responseStatus", "reason"), "AlreadyExists"));
     CHECK(!strcmp(str_at(o, "requestReceivedTimestamp", NULL), "2023-11-14T22:13:20.123456Z"));
@@ -397,8 +400,8 @@ static void test_rotation(void)
     strftime(ts, sizeof ts, "%Y-%m-%dT%H-%M-%S", &tm);
     snprintf(recent, sizeof recent, "%s/logs/audit-%s.000.log", dir, ts);
     CHECK(fclose(fopen(recent, "w")) == 0);
-    tri_audit_config_t cfg = {.path = path, .max_size = "2KiB", .max_backups = 3,
-                              .max_age_days = 30};
+    tri_audit_config_t cfg = {
+        .path = path, .max_size = "2KiB", .max_backups = 3, .max_age_days = 30};
     tri_audit_t *a = NULL;
     char err[256] = "";
     CHECK_EQ(tri_audit_new(&cfg, &a, err, sizeof err), 0);
