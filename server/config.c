@@ -60,6 +60,12 @@ static const opt_t opts[] = {
     U("min-request-timeout", min_request_timeout_s, "watch lifetime floor, s (default 1800)"),
     U("bootstrap-wait-ms", bootstrap_wait_ms, "wait for all peers at bootstrap (default 60000)"),
     U("event-ttl", event_ttl_s, "seconds an Event is kept (default 3600)"),
+    S("audit-log-path", audit_log_path, "audit log file, \"-\" = stdout (default DATA-DIR/audit.log)"),
+    S("audit-policy-file", audit_policy_file, "audit.k8s.io/v1 Policy (default: audit-level)"),
+    S("audit-level", audit_level, "None | Metadata | Request without a policy (default Metadata)"),
+    S("audit-log-maxsize", audit_log_maxsize, "rotate at this size: MB, or 64KiB, 10MB (default 100)"),
+    U("audit-log-maxage", audit_log_maxage, "days audit backups are kept (default 30)"),
+    U("audit-log-maxbackup", audit_log_maxbackup, "audit backups kept (default 10)"),
 };
 
 static const opt_t *find_opt(const char *name)

@@ -40,6 +40,13 @@ typedef struct tri_config {
     uint64_t min_request_timeout_s;
     uint64_t bootstrap_wait_ms;
     uint64_t event_ttl_s;
+    /* audit log (docs/security.md#audit) */
+    char *audit_log_path;
+    char *audit_policy_file;
+    char *audit_level;
+    char *audit_log_maxsize;
+    uint64_t audit_log_maxage;
+    uint64_t audit_log_maxbackup;
 } tri_config_t;
 
 /* Parses argv (and the YAML file it names). On error prints a message naming the

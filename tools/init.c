@@ -287,6 +287,9 @@ static int member_yaml_write(const tri_cluster_t *c, const tri_member_t *m)
     KVPATH("client-ca-file", "%s/pki/ca.crt", c->dir);
     KVPATH("service-account-signing-key-file", "%s/pki/sa.key", c->dir);
     KVPATH("service-account-key-file", "%s/pki/sa.pub", c->dir);
+    /* CIS 1.2.16: the audit log is on, outside the data dir (backups and wipes of
+     * the data dir leave it alone); size/age/count retention use the defaults. */
+    KVPATH("audit-log-path", "%s/%s/audit/audit.log", c->dir, m->name);
 #undef KV
 #undef KVPATH
     if (rc == 0)

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "triarch/api.h"
+#include "triarch/audit.h"
 
 typedef struct tri_http tri_http_t;
 
@@ -33,6 +34,7 @@ typedef struct tri_http_config {
     unsigned watch_heartbeat_ms;   /* 0: 15000 */
     unsigned watch_bookmark_ms;    /* 0: 60000 */
     unsigned min_request_timeout_s; /* watch lifetime is random in [t, 2t]; 0: 1800 */
+    tri_audit_t *audit;        /* the audit log (borrowed, started); NULL: none */
 } tri_http_config_t;
 
 int tri_http_new(uv_loop_t *loop, tri_api_t *api, const tri_http_config_t *cfg,

@@ -254,6 +254,7 @@ int tri_authenticate(tri_http_t *h, h2o_req_t *req, const char *path, size_t len
 {
     if (!is_tls(req)) {
         unsecured_user(u);
+        tri_http_audit_user(req, u);
         return 0;
     }
     char why[640] = "no client certificate or bearer token";
@@ -265,9 +266,12 @@ int tri_authenticate(tri_http_t *h, h2o_req_t *req, const char *path, size_t len
     size_t tlen;
     if (rc != 0 && bearer(req, &tok, &tlen))
         rc = tri_authn_token(h, tok, tlen, u, why, sizeof why);
-    if (rc == 0)
+    if (rc == 0) {
+        tri_http_audit_user(req, u);
         return 0;
+    }
     anonymous_user(u);
+    tri_http_audit_user(req, u);
     if (anonymous_allowed(path, len))
         return 0;
     h->metrics.authn_failures++;

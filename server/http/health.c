@@ -117,6 +117,7 @@ static void send_metrics(tri_http_t *h, h2o_req_t *req)
                     (unsigned long long)h->metrics.rejected_inflight,
                     tri_api_watch_count(h->api), (unsigned long long)h->metrics.watch_events_sent);
     metrics_histograms(h, &b);
+    tri_http_audit_metrics(h, &b);
     tri_send_body(req, 200, "text/plain; version=0.0.4", b.data, b.len);
     tri_buf_free(&b);
 }

@@ -60,6 +60,8 @@ struct tri_http {
     int closing;
     tri_http_close_cb close_cb;
     void *close_data;
+    tri_audit_t *audit;                 /* cfg.audit */
+    struct tri_audit_rec **audit_tab;   /* open requests' audit records (audit.c) */
 };
 
 /* ---------- routes ---------- */
@@ -109,6 +111,7 @@ typedef struct tri_req {
     char field_manager[129]; /* a copy: the op may outlive the request's pool */
     tri_user_t user;         /* who is asking (set by authentication) */
     json_t *aux;             /* a body kept across the steps of a request (token.c) */
+    struct tri_audit_rec *audit; /* held until the operation ends (audit.c) */
     tri_api_op_t op;
 } tri_req_t;
 
@@ -162,5 +165,27 @@ int tri_handle_openapi(tri_http_t *h, h2o_req_t *req, const char *path, size_t l
 int tri_handle_openapi_v2(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
 int tri_handle_health(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
 void tri_streams_end_all(tri_http_t *h);
+
+/* ---------- audit (audit.c) ----------
+ * tri_http_audit_begin opens the request's audit record at dispatch; its
+ * ResponseComplete event is emitted when h2o disposes of the request, with the
+ * status code sent. The others add what only a handler knows; each is a no-op
+ * for a request without a record (auditing off, or not dispatched). */
+typedef struct tri_audit_rec tri_audit_rec_t;
+void tri_http_audit_begin(tri_http_t *h, h2o_req_t *req);
+/* Who is asking, once authentication knows (or whatever it knows when it refuses
+ * with 401/403). Without it the event says system:anonymous. Resource requests
+ * also pick up ctx->user when their operation ends. */
+void tri_http_audit_user(h2o_req_t *req, const tri_user_t *user);
+void tri_http_audit_status(h2o_req_t *req, const tri_status_t *st); /* reason, message */
+void tri_http_audit_name(h2o_req_t *req, const char *name);         /* a create's object */
+void tri_http_audit_started(h2o_req_t *req, int code);              /* long-running: started */
+/* A tri_req_t holds the record so that a client leaving early does not emit the
+ * event before the operation's outcome is known; release gives that outcome. */
+tri_audit_rec_t *tri_http_audit_hold(h2o_req_t *req);
+void tri_http_audit_release(tri_audit_rec_t *rec, const tri_user_t *user, int code,
+                            const tri_status_t *st);
+void tri_http_audit_metrics(tri_http_t *h, tri_buf_t *b);
+void tri_http_audit_free(tri_http_t *h);
 
 #endif

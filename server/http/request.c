@@ -33,11 +33,15 @@ tri_req_t *tri_req_new(tri_http_t *h, h2o_req_t *req, enum tri_verb verb)
     ctx->op.data = ctx;
     ctx->handle = h2o_mem_alloc_shared(&req->pool, sizeof *ctx->handle, on_req_disposed);
     ctx->handle->ctx = ctx;
+    ctx->audit = tri_http_audit_hold(req);
     return ctx;
 }
 
 void tri_req_free(tri_req_t *ctx)
 {
+    tri_http_audit_release(ctx->audit, &ctx->user,
+                           ctx->op.status.code ? ctx->op.status.code : ctx->op.http_code,
+                           &ctx->op.status);
     if (ctx->req != NULL)
         ctx->handle->ctx = NULL;
     if (ctx->limited)
@@ -211,6 +215,7 @@ void tri_send_json(h2o_req_t *req, int code, json_t *obj)
 
 void tri_send_status(h2o_req_t *req, const tri_status_t *st)
 {
+    tri_http_audit_status(req, st);
     if (st->retry_after > 0 && (st->code == 429 || st->code >= 500)) {
         char *ra = h2o_mem_alloc_pool(&req->pool, 16);
         int n = snprintf(ra, 16, "%d", st->retry_after);

@@ -319,6 +319,8 @@ static int do_write_with_body(tri_req_t *ctx, h2o_req_t *req, bool create)
         return -1;
     }
     if (create) {
+        tri_http_audit_name(req, json_string_value(json_object_get(json_object_get(obj, "metadata"),
+                                                                   "name")));
         tri_api_create(ctx->http->api, &ctx->op, ctx->rt.res, ctx->rt.ns, obj,
                        is_dry_run(&ctx->p), on_op_done);
     } else {

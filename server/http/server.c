@@ -34,6 +34,7 @@ static bool has_prefix(const char *p, size_t len, const char *lit)
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     tri_http_t *h = ((tri_handler_t *)self)->h;
+    tri_http_audit_begin(h, req);
     size_t len = req->query_at == SIZE_MAX ? req->path.len : req->query_at;
     const char *p = req->path.base;
     if (h->closing) {
@@ -215,6 +216,7 @@ int tri_http_new(uv_loop_t *loop, tri_api_t *api, const tri_http_config_t *cfg,
         free(h);
         return -1;
     }
+    h->audit = cfg->audit;
     apply_defaults(&h->cfg);
     if (cfg->listen) {
         h->ssl = make_ssl(cfg, err, errlen);
@@ -295,6 +297,7 @@ void tri_http_free(tri_http_t *h)
     if (h == NULL)
         return;
     h2o_context_dispose(&h->ctx);
+    tri_http_audit_free(h);
     h2o_config_dispose(&h->config);
     if (h->ssl)
         SSL_CTX_free(h->ssl);

@@ -310,6 +310,7 @@ int tri_handle_watch(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_p
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-cache, private"));
     h2o_start_response(req, &s->gen);
+    tri_http_audit_started(req, 200);
     /* Send the headers with a first heartbeat so clients see the watch open. */
     s->cur = 0;
     tri_buf_t *b = &s->bufs[0];

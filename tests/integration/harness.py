@@ -323,6 +323,26 @@ class Cluster:
     def wait_leader(self, timeout=30):
         return wait_until("a leader", self.leader, timeout, self)
 
+    # ---- audit log ----
+
+    def audit_log_path(self, name):
+        """Where `triarch init` points the replica's audit log (audit-log-path)."""
+        return os.path.join(self.dir, name, "audit", "audit.log")
+
+    def audit_events(self, name):
+        """The replica's audit events (audit.k8s.io/v1 Event dicts), backups first."""
+        path = self.audit_log_path(name)
+        d = os.path.dirname(path)
+        files = sorted(f for f in os.listdir(d) if f != "audit.log") if os.path.isdir(d) else []
+        events = []
+        for f in files + ["audit.log"]:
+            try:
+                with open(os.path.join(d, f)) as fh:
+                    events += [json.loads(line) for line in fh if line.strip()]
+            except FileNotFoundError:
+                pass
+        return events
+
     # ---- kubectl ----
 
     @property
