@@ -42,7 +42,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     tri_user_t user;
-    if (tri_authenticate(h, req, p, len, &user) != 0)
+    if (tri_authenticate(h, req, p, len, &user) != 0 || tri_impersonate(h, req, &user) != 0)
         return 0;
     tri_route_t rt;
     tri_status_t st = {0};

@@ -132,6 +132,37 @@ def test_node(c, k, pki, url):
           req(url, "GET", "/api/v1/namespaces/default/secrets", n1)[0], c)
 
 
+def test_impersonation(c, k, pki, url, jane):
+    """kubectl --as (system:masters may impersonate anyone); jane may not; a hollow-node
+    agent may act as exactly the nodes RBAC names for it."""
+    check("kubectl --as jane (no bindings now) cannot list pods", "no",
+          k.run("auth", "can-i", "list", "pods", "--as", "jane").stdout.strip(), c)
+    check("kubectl --as jane --as-group dev can list deployments (view)", "yes",
+          k.run("auth", "can-i", "list", "deployments", "--as", "jane", "--as-group", "dev")
+          .stdout.strip(), c)
+    st, body = pki.request(url, "GET", "/api/v1/namespaces", jane,
+                           headers={"Impersonate-User": "admin"})
+    check(f"jane may not impersonate ({body})", 403, st, c)
+    check("...and is told", True, 'cannot impersonate resource "users"' in body.get("message", ""), c)
+    k.ok("create", "clusterrole", "hollow-nodes", "--verb=impersonate", "--resource=users",
+         "--resource-name=system:node:n1")
+    k.ok("create", "clusterrole", "hollow-groups", "--verb=impersonate", "--resource=groups",
+         "--resource-name=system:nodes")
+    k.ok("create", "clusterrolebinding", "hollow-nodes", "--clusterrole=hollow-nodes", "--user=hollow")
+    k.ok("create", "clusterrolebinding", "hollow-groups", "--clusterrole=hollow-groups",
+         "--user=hollow")
+    hollow = pki.issue("hollow", "/CN=hollow")
+    as_n1 = {"Impersonate-User": "system:node:n1", "Impersonate-Group": "system:nodes"}
+    check("the hollow agent acts as node n1", 200,
+          pki.request(url, "GET", "/api/v1/nodes/n1", hollow, headers=as_n1)[0], c)
+    check("...and gets n1's rights only: n2's secret stays closed", 403,
+          pki.request(url, "GET", "/api/v1/namespaces/default/secrets/s3", hollow,
+                      headers=as_n1)[0], c)
+    as_n2 = {"Impersonate-User": "system:node:n2", "Impersonate-Group": "system:nodes"}
+    check("the hollow agent may not act as node n2", 403,
+          pki.request(url, "GET", "/api/v1/nodes/n2", hollow, headers=as_n2)[0], c)
+
+
 def test_authz():
     with Cluster(n=1, extra_flags=FLAGS) as c:
         c.start_all()
@@ -149,6 +180,7 @@ def test_authz():
         test_bindings(c, k, kj, pki, url, jane)
         test_groups_and_accounts(c, k, kj, pki, url, jane)
         test_node(c, k, pki, url)
+        test_impersonation(c, k, pki, url, jane)
         check("discovery for any authenticated user", 200, pki.request(url, "GET", "/apis", jane)[0], c)
         check("/version for any authenticated user", 200,
               pki.request(url, "GET", "/version", jane)[0], c)
