@@ -51,6 +51,9 @@ static const opt_t opts[] = {
     U("min-request-timeout", min_request_timeout_s, "watch lifetime floor, s (default 1800)"),
     U("bootstrap-wait-ms", bootstrap_wait_ms, "wait for all peers at bootstrap (default 60000)"),
     U("event-ttl", event_ttl_s, "seconds an Event is kept (default 3600)"),
+    /* encryption at rest */
+    S("encryption-provider-config", encryption_provider_config,
+      "EncryptionConfiguration file: encrypts Secrets at rest (AES-256-GCM)"),
 };
 
 static const opt_t *find_opt(const char *name)

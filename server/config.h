@@ -35,6 +35,8 @@ typedef struct tri_config {
     uint64_t min_request_timeout_s;
     uint64_t bootstrap_wait_ms;
     uint64_t event_ttl_s;
+    /* encryption at rest */
+    char *encryption_provider_config;
 } tri_config_t;
 
 /* Parses argv (and the YAML file it names). On error prints a message naming the

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "triarch/api.h"
 #include "triarch/controllers.h"
+#include "triarch/encrypt.h"
 #include "triarch/errors.h"
 #include "triarch/http.h"
 #include "triarch/log.h"
@@ -40,6 +41,7 @@ typedef struct daemon {
     tri_api_t *api;
     tri_http_t *http;
     tri_ctrl_manager_t *ctrl; /* leader loops: GC, namespaces, Events TTL */
+    tri_encrypt_t *encryption; /* encryption at rest, NULL when not configured */
     uv_signal_t sigterm, sigint;
     uv_timer_t compact;
     uv_timer_t drain;
@@ -79,6 +81,28 @@ static int parse_members(daemon_t *d)
     fprintf(stderr, "triarchd: initial-cluster does not list this replica's name \"%s\"\n",
             d->cfg.name);
     return -1;
+}
+
+/* Reads encryption-provider-config before anything starts: a replica that cannot
+ * read its keys must not serve (it would store Secrets in plaintext, or fail
+ * every read of them). */
+static int load_encryption(daemon_t *d)
+{
+    if (d->cfg.encryption_provider_config == NULL) {
+        tri_warn("triarchd", "encryption at rest is off: Secrets are stored in plaintext",
+                 "hint=\"set encryption-provider-config (triarch init writes one)\"");
+        return 0;
+    }
+    char err[768];
+    if (tri_encrypt_load(d->cfg.encryption_provider_config, &d->encryption, err, sizeof err) != 0) {
+        fprintf(stderr, "triarchd: encryption-provider-config: %s\n", err);
+        return -1;
+    }
+    char desc[512];
+    tri_encrypt_describe(d->encryption, desc, sizeof desc);
+    tri_info("triarchd", "encryption at rest", "file=%s providers=\"%s\"",
+             d->cfg.encryption_provider_config, desc);
+    return 0;
 }
 
 static void on_leadership(tri_node_t *n, bool is_leader, void *data)
@@ -144,7 +168,7 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         return;
     }
     /* The namespace controller (controllers/namespace.c) empties Terminating namespaces. */
-    tri_api_config_t acfg = {.namespace_lifecycle = true};
+    tri_api_config_t acfg = {.namespace_lifecycle = true, .encryption = d->encryption};
     tri_api_new(&d->loop, d->node, d->store, &acfg, &d->api);
     tri_http_config_t hc = {
         .name = d->cfg.name,
@@ -273,7 +297,7 @@ int main(int argc, char **argv)
             if (!strcmp(d->cfg.log_level, lv[i]))
                 tri_log_set_level((enum tri_log_level)i);
     }
-    if (parse_members(d) != 0) {
+    if (parse_members(d) != 0 || load_encryption(d) != 0) {
         tri_config_free(&d->cfg);
         free(d);
         return 2;
@@ -313,6 +337,7 @@ int main(int argc, char **argv)
     if (d->node)
         tri_node_free(d->node);
     tri_store_free(d->store);
+    tri_encrypt_free(d->encryption);
     tri_config_free(&d->cfg);
     return code;
 }
