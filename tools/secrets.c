@@ -29,16 +29,16 @@
 #include "cli.h"
 #include "triarch/errors.h"
 
-#define PAGE_SIZE 250          /* secrets per list page (kubectl's default chunk is 500) */
-#define CONFLICT_RETRIES 8     /* re-reads after a 409 before giving up on one secret */
+#define PAGE_SIZE 250      /* secrets per list page (kubectl's default chunk is 500) */
+#define CONFLICT_RETRIES 8 /* re-reads after a 409 before giving up on one secret */
 #define REQUEST_TIMEOUT_MS 30000
 #define RESPONSE_MAX (64 << 20) /* a page of 250 secrets of up to 1 MiB each is less */
-#define PROGRESS_STEPS 20      /* lines of progress when stderr is not a terminal */
+#define PROGRESS_STEPS 20       /* lines of progress when stderr is not a terminal */
 
 typedef struct kube {
     CURL *h;
     char server[1024];
-    tri_buf_t ca, cert, key;   /* PEM bytes (from *-data or files) */
+    tri_buf_t ca, cert, key; /* PEM bytes (from *-data or files) */
     char token[4096];
     struct curl_slist *headers;
 } kube_t;
@@ -297,8 +297,8 @@ static int list_all(kube_t *kc, json_t *items)
         }
         json_t *page = json_object_get(resp, "items");
         json_array_extend(items, json_is_array(page) ? page : json_array());
-        const char *c = json_string_value(json_object_get(json_object_get(resp, "metadata"),
-                                                          "continue"));
+        const char *c =
+            json_string_value(json_object_get(json_object_get(resp, "metadata"), "continue"));
         cont = c && c[0] ? strdup(c) : NULL;
         json_decref(resp);
         if (cont == NULL)
@@ -313,8 +313,8 @@ static void progress(tally_t *t, const char *ns, const char *name)
         fprintf(stderr, "\rsecrets reencrypt: %zu/%zu %s/%s\033[K", t->done, t->total, ns, name);
         if (t->done == t->total)
             fputc('\n', stderr);
-    } else if (t->done == t->total || t->done % ((t->total + PROGRESS_STEPS - 1) /
-                                                  PROGRESS_STEPS) == 0) {
+    } else if (t->done == t->total ||
+               t->done % ((t->total + PROGRESS_STEPS - 1) / PROGRESS_STEPS) == 0) {
         fprintf(stderr, "secrets reencrypt: %zu/%zu\n", t->done, t->total);
     }
 }
@@ -339,8 +339,8 @@ static void rewrite_one(kube_t *kc, json_t *item, tally_t *t)
     for (int attempt = 0;; attempt++) {
         json_object_set_new(obj, "apiVersion", json_string("v1"));
         json_object_set_new(obj, "kind", json_string("Secret"));
-        const char *rv0 = json_string_value(
-            json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+        const char *rv0 =
+            json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
         char before[32];
         snprintf(before, sizeof before, "%s", rv0 ? rv0 : "");
         char *body = json_dumps(obj, JSON_COMPACT);
@@ -451,8 +451,8 @@ int tri_cmd_secrets(int argc, char **argv)
         }
     }
     if (optind < argc - 1 || kubeconfig == NULL || kubeconfig[0] == '\0') {
-        tri_cli_err(optind < argc - 1 ? "secrets reencrypt: unexpected argument" :
-                                        "secrets reencrypt needs --kubeconfig (or $KUBECONFIG)");
+        tri_cli_err(optind < argc - 1 ? "secrets reencrypt: unexpected argument"
+                                      : "secrets reencrypt needs --kubeconfig (or $KUBECONFIG)");
         secrets_usage(stderr);
         return 2;
     }

@@ -45,8 +45,7 @@ typedef struct tri_encrypt tri_encrypt_t;
 /* Parses an EncryptionConfiguration (YAML or JSON). On error returns TRI_EINVAL
  * (TRI_ENOMEM) and writes a message naming the offending field into err. The
  * caller frees *out with tri_encrypt_free. */
-int tri_encrypt_parse(const char *text, size_t len, tri_encrypt_t **out, char *err,
-                      size_t errlen);
+int tri_encrypt_parse(const char *text, size_t len, tri_encrypt_t **out, char *err, size_t errlen);
 /* Reads and parses a file (the message names the file). */
 int tri_encrypt_load(const char *path, tri_encrypt_t **out, char *err, size_t errlen);
 /* Wipes key material and frees. NULL-safe. */
@@ -64,9 +63,9 @@ bool tri_encrypt_seals(const tri_encrypt_t *e, const char *resource);
  * false and appends nothing when the resource is stored as plaintext (no rule, or
  * identity first): the caller stores the plaintext. Returns 0, or TRI_EIO when
  * the cipher failed (message in err). */
-int tri_encrypt_seal(const tri_encrypt_t *e, const char *resource, const void *aad,
-                     size_t aadlen, const void *plain, size_t len, tri_buf_t *out, bool *sealed,
-                     char *err, size_t errlen);
+int tri_encrypt_seal(const tri_encrypt_t *e, const char *resource, const void *aad, size_t aadlen,
+                     const void *plain, size_t len, tri_buf_t *out, bool *sealed, char *err,
+                     size_t errlen);
 
 /* Flags out of tri_encrypt_open. */
 enum {
@@ -82,8 +81,8 @@ enum {
  * unknown key name, failed authentication tag (wrong key material, tampering, value
  * moved to another store key), unsupported provider, truncated value, plaintext
  * where the configuration lists no identity provider. Never returns garbage. */
-int tri_encrypt_open(const tri_encrypt_t *e, const char *resource, const void *aad,
-                     size_t aadlen, const void *val, size_t len, tri_buf_t *out, unsigned *flags,
-                     char *err, size_t errlen);
+int tri_encrypt_open(const tri_encrypt_t *e, const char *resource, const void *aad, size_t aadlen,
+                     const void *val, size_t len, tri_buf_t *out, unsigned *flags, char *err,
+                     size_t errlen);
 
 #endif

@@ -187,8 +187,9 @@ static int decode_secret(parser_t *p, const yaml_node_t *n, const char *where, u
     size_t got = (size_t)n_out - pad;
     if (got != TRI_ENC_KEY_BYTES) {
         OPENSSL_cleanse(buf, sizeof buf);
-        return fail(p, n, "%s.secret decodes to %zu bytes; aesgcm here is AES-256-GCM and needs "
-                          "exactly %d (e.g. `head -c 32 /dev/urandom | base64`)",
+        return fail(p, n,
+                    "%s.secret decodes to %zu bytes; aesgcm here is AES-256-GCM and needs "
+                    "exactly %d (e.g. `head -c 32 /dev/urandom | base64`)",
                     where, got, TRI_ENC_KEY_BYTES);
     }
     memcpy(out, buf, TRI_ENC_KEY_BYTES);
@@ -205,8 +206,9 @@ static int key_name_check(parser_t *p, const yaml_node_t *n, const char *where, 
                     KEY_NAME_MAX);
     for (const char *c = name; *c; c++)
         if (*c == ':' || (unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
-            return fail(p, n, "%s.name \"%s\" may not contain ':', spaces or control characters "
-                              "(it is part of every stored value's prefix)",
+            return fail(p, n,
+                        "%s.name \"%s\" may not contain ':', spaces or control characters "
+                        "(it is part of every stored value's prefix)",
                         where, name);
     return 0;
 }
@@ -279,8 +281,9 @@ static int parse_provider(parser_t *p, const yaml_node_t *n, const char *where, 
         pv->kind = P_IDENTITY;
         return 0;
     }
-    return fail(p, n, "%s: provider \"%s\" is not supported by triarch (supported: aesgcm, "
-                      "identity)",
+    return fail(p, n,
+                "%s: provider \"%s\" is not supported by triarch (supported: aesgcm, "
+                "identity)",
                 where, name ? name : "?");
 }
 
@@ -315,13 +318,14 @@ static int parse_resources(parser_t *p, tri_encrypt_t *e, const yaml_node_t *lis
     r->resources = calloc(seq_len(list), sizeof *r->resources);
     if (r->resources == NULL)
         return TRI_ENOMEM;
-    for (yaml_node_item_t *it = list->data.sequence.items.start;
-         it < list->data.sequence.items.top; it++) {
+    for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top;
+         it++) {
         yaml_node_t *n = node(p, *it);
         const char *s = scalar(n);
         if (s == NULL || !resource_name_ok(s))
-            return fail(p, n, "%s.resources[%zu] must be a resource name such as secrets, "
-                              "deployments.apps, *.apps or *.*",
+            return fail(p, n,
+                        "%s.resources[%zu] must be a resource name such as secrets, "
+                        "deployments.apps, *.apps or *.*",
                         where, r->n_resources);
         if (rules_name(e, s))
             return fail(p, n, "%s: resource \"%s\" is listed twice", where, s);
@@ -345,8 +349,9 @@ static int check_key_names(parser_t *p, const yaml_node_t *at, const char *where
             for (size_t b = a; b < r->n_providers; b++)
                 for (size_t j = b == a ? i + 1 : 0; j < r->providers[b].n_keys; j++)
                     if (strcmp(r->providers[a].keys[i].name, r->providers[b].keys[j].name) == 0)
-                        return fail(p, at, "%s: key name \"%s\" is used twice; every key needs "
-                                           "its own name",
+                        return fail(p, at,
+                                    "%s: key name \"%s\" is used twice; every key needs "
+                                    "its own name",
                                     where, r->providers[a].keys[i].name);
     return 0;
 }
@@ -371,8 +376,8 @@ static int parse_rule(parser_t *p, tri_encrypt_t *e, const yaml_node_t *n, enc_r
     r->providers = calloc(seq_len(prov), sizeof *r->providers);
     if (r->providers == NULL)
         return TRI_ENOMEM;
-    for (yaml_node_item_t *it = prov->data.sequence.items.start;
-         it < prov->data.sequence.items.top; it++) {
+    for (yaml_node_item_t *it = prov->data.sequence.items.start; it < prov->data.sequence.items.top;
+         it++) {
         snprintf(w, sizeof w, "%s.providers[%zu]", where, r->n_providers);
         rc = parse_provider(p, node(p, *it), w, &r->providers[r->n_providers]);
         r->n_providers++;
@@ -550,8 +555,8 @@ static int gcm_seal(const enc_key_t *k, const void *aad, size_t aadlen, const vo
                     size_t len, tri_buf_t *out)
 {
     size_t name_len = strlen(k->name);
-    size_t total = sizeof AESGCM_PREFIX - 1 + name_len + 1 + TRI_ENC_NONCE_BYTES + len +
-                   TRI_ENC_TAG_BYTES;
+    size_t total =
+        sizeof AESGCM_PREFIX - 1 + name_len + 1 + TRI_ENC_NONCE_BYTES + len + TRI_ENC_TAG_BYTES;
     if (len > (size_t)INT32_MAX || aadlen > (size_t)INT32_MAX || tri_buf_reserve(out, total) != 0)
         return TRI_ENOMEM;
     size_t start = out->len;
@@ -658,8 +663,9 @@ static int open_plaintext(const enc_rule_t *r, const char *resource, unsigned *f
         return 0;
     }
     if (!has_identity(r, &pos)) {
-        snprintf(err, errlen, "the stored value is not encrypted and the "
-                              "encryption-provider-config lists no identity provider for %s",
+        snprintf(err, errlen,
+                 "the stored value is not encrypted and the "
+                 "encryption-provider-config lists no identity provider for %s",
                  resource);
         return TRI_ECORRUPT;
     }
@@ -705,8 +711,9 @@ static int open_aesgcm(const enc_rule_t *r, const char *resource, const void *aa
     }
     size_t body = len - plen - name_len - 1;
     if (body < TRI_ENC_NONCE_BYTES + TRI_ENC_TAG_BYTES) {
-        snprintf(err, errlen, "the stored value encrypted with aesgcm key \"%s\" is truncated "
-                              "(%zu bytes after its prefix)",
+        snprintf(err, errlen,
+                 "the stored value encrypted with aesgcm key \"%s\" is truncated "
+                 "(%zu bytes after its prefix)",
                  k->name, body);
         return TRI_ECORRUPT;
     }
@@ -716,9 +723,10 @@ static int open_aesgcm(const enc_rule_t *r, const char *resource, const void *aa
         return TRI_ECORRUPT;
     }
     if (rc != 0) {
-        snprintf(err, errlen, "aesgcm key \"%s\" failed to authenticate the stored value (the "
-                              "key's secret differs from the one that encrypted it, or the value "
-                              "was altered or copied from another key)",
+        snprintf(err, errlen,
+                 "aesgcm key \"%s\" failed to authenticate the stored value (the "
+                 "key's secret differs from the one that encrypted it, or the value "
+                 "was altered or copied from another key)",
                  k->name);
         return TRI_ECORRUPT;
     }
@@ -741,8 +749,9 @@ int tri_encrypt_open(const tri_encrypt_t *e, const char *resource, const void *a
     const char *end = memchr(prov, ':', len - (sizeof TRI_ENC_PREFIX - 1));
     char shown[33];
     printable(prov, end ? (size_t)(end - prov) : 0, shown, sizeof shown);
-    snprintf(err, errlen, "the stored value was encrypted by provider \"%s\", which triarch does "
-                          "not support (supported: aesgcm, identity)",
+    snprintf(err, errlen,
+             "the stored value was encrypted by provider \"%s\", which triarch does "
+             "not support (supported: aesgcm, identity)",
              shown);
     return TRI_ECORRUPT;
 }

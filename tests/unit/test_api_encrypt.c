@@ -39,9 +39,10 @@ static tri_encrypt_t *config(const char *providers)
     return parse_ok(y);
 }
 
-#define AESGCM(name, key) "      - aesgcm:\n          keys:\n            - {name: " name ", secret: " key "}\n"
+#define AESGCM(name, key)                                                                          \
+    "      - aesgcm:\n          keys:\n            - {name: " name ", secret: " key "}\n"
 #define AESGCM2(n1, k1, n2, k2)                                                                    \
-    "      - aesgcm:\n          keys:\n            - {name: " n1 ", secret: " k1 "}\n"           \
+    "      - aesgcm:\n          keys:\n            - {name: " n1 ", secret: " k1 "}\n"             \
     "            - {name: " n2 ", secret: " k2 "}\n"
 #define IDENTITY "      - identity: {}\n"
 
@@ -119,7 +120,8 @@ static void test_aad_and_tampering(void)
     expect_err(err, "failed to authenticate");
     CHECK(out.len == 0);
     /* a flipped tag bit, a flipped ciphertext bit, a flipped nonce bit */
-    size_t at[] = {v.len - 1, v.len - TRI_ENC_TAG_BYTES - 1, v.len - TRI_ENC_TAG_BYTES - strlen(PLAIN) - 1};
+    size_t at[] = {v.len - 1, v.len - TRI_ENC_TAG_BYTES - 1,
+                   v.len - TRI_ENC_TAG_BYTES - strlen(PLAIN) - 1};
     for (size_t i = 0; i < 3; i++) {
         v.data[at[i]] ^= 0x01;
         CHECK_EQ(open_val(e, AAD, &v, &out, &flags, err, sizeof err), TRI_ECORRUPT);
@@ -225,16 +227,16 @@ static void test_identity(void)
 
 static void test_wildcards(void)
 {
-    tri_encrypt_t *e = parse_ok(HEAD "resources:\n"
-                                     "  - resources: [configmaps, deployments.apps]\n"
-                                     "    providers: [{identity: {}}]\n"
-                                     "  - resources: ['*.apps', '*.']\n"
-                                     "    providers: [{aesgcm: {keys: [{name: k, secret: " K1
-                                     "}]}}]\n");
-    CHECK(!tri_encrypt_seals(e, "configmaps"));       /* exact name wins */
+    tri_encrypt_t *e =
+        parse_ok(HEAD "resources:\n"
+                      "  - resources: [configmaps, deployments.apps]\n"
+                      "    providers: [{identity: {}}]\n"
+                      "  - resources: ['*.apps', '*.']\n"
+                      "    providers: [{aesgcm: {keys: [{name: k, secret: " K1 "}]}}]\n");
+    CHECK(!tri_encrypt_seals(e, "configmaps")); /* exact name wins */
     CHECK(!tri_encrypt_seals(e, "deployments.apps"));
-    CHECK(tri_encrypt_seals(e, "replicasets.apps"));  /* *.apps */
-    CHECK(tri_encrypt_seals(e, "secrets"));           /* *. (core) */
+    CHECK(tri_encrypt_seals(e, "replicasets.apps")); /* *.apps */
+    CHECK(tri_encrypt_seals(e, "secrets"));          /* *. (core) */
     CHECK(!tri_encrypt_seals(e, "jobs.batch"));
     tri_encrypt_free(e);
 }
@@ -268,10 +270,12 @@ static void test_parse_errors(void)
                        "resources[0].providers is required");
     expect_parse_error(HEAD "resources:\n  - resources: [secrets]\n    providers: []\n",
                        "resources[0].providers must not be empty");
-    expect_parse_error(HEAD "resources:\n  - resources: [Secrets]\n" "    providers: [{identity: {}}]\n",
+    expect_parse_error(HEAD "resources:\n  - resources: [Secrets]\n"
+                            "    providers: [{identity: {}}]\n",
                        "resources[0].resources[0] must be a resource name");
-    expect_parse_error(HEAD "resources:\n  - resources: [secrets]\n    providers: [{identity: {}}]\n"
-                            "  - resources: [secrets]\n    providers: [{identity: {}}]\n",
+    expect_parse_error(HEAD
+                       "resources:\n  - resources: [secrets]\n    providers: [{identity: {}}]\n"
+                       "  - resources: [secrets]\n    providers: [{identity: {}}]\n",
                        "resource \"secrets\" is listed twice");
     expect_parse_error(HEAD "resources:\n  - resources: [secrets]\n"
                             "    providers: [{aescbc: {keys: [{name: k, secret: " K1 "}]}}]\n",
@@ -289,8 +293,9 @@ static void test_parse_errors(void)
                             "    providers: [{aesgcm: {keys: [{name: k, secret: "
                             "AAECAwQFBgcICQoLDA0ODw==}]}}]\n",
                        "decodes to 16 bytes");
-    expect_parse_error(HEAD "resources:\n  - resources: [secrets]\n"
-                            "    providers: [{aesgcm: {keys: [{name: k, secret: 'not base64!'}]}}]\n",
+    expect_parse_error(HEAD
+                       "resources:\n  - resources: [secrets]\n"
+                       "    providers: [{aesgcm: {keys: [{name: k, secret: 'not base64!'}]}}]\n",
                        "not valid base64");
     expect_parse_error(HEAD "resources:\n  - resources: [secrets]\n"
                             "    providers: [{aesgcm: {keys: [{name: k}]}}]\n",
@@ -303,7 +308,8 @@ static void test_parse_errors(void)
                             " {aesgcm: {keys: [{name: k, secret: " K2 "}]}}]\n",
                        "key name \"k\" is used twice");
     expect_parse_error(HEAD "resources:\n  - resources: [secrets]\n"
-                            "    providers: [{aesgcm: {keys: [{name: k, secret: " K1 ", x: 1}]}}]\n",
+                            "    providers: [{aesgcm: {keys: [{name: k, secret: " K1
+                            ", x: 1}]}}]\n",
                        "unknown field \"x\"");
     /* a file that is not there names itself */
     tri_encrypt_t *e = NULL;
