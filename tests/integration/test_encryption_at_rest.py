@@ -58,14 +58,19 @@ def b64(s):
 
 
 def data_dir_bytes(c):
-    """{path: bytes} of every file in every replica's data dir."""
+    """{path: bytes} of every file in every replica's data dir. A file that libraft
+    removes between the listing and the read (a segment compacted away) is gone:
+    nothing of it can be found later either."""
     out = {}
     for name in c.names:
         for root, _, files in os.walk(c.data_dir(name)):
             for f in files:
                 p = os.path.join(root, f)
-                with open(p, "rb") as fh:
-                    out[p] = fh.read()
+                try:
+                    with open(p, "rb") as fh:
+                        out[p] = fh.read()
+                except FileNotFoundError:
+                    pass
     return out
 
 
