@@ -341,6 +341,17 @@ def test_wrong_key_answers_500(c, key2):
     c.start(victim, "--encryption-provider-config", alt)
     c.wait_ready(READY_TIMEOUT_S, names=[victim])
     expect_500(c, victim, "unknown key", 'key "key2"')
+    # reencrypt through that replica fails, and says why
+    with open(c.kubeconfig) as f:
+        text = f.read().replace(f"server: {c.api_url(c.names[0])}",
+                                f"server: {c.api_url(victim)}")
+    kc = os.path.join(c.dir, "victim.kubeconfig")
+    with open(kc, "w") as f:
+        f.write(text)
+    r = harness.triarch("secrets", "reencrypt", "--kubeconfig", kc, timeout=120)
+    check("reencrypt through a replica without the key: exit code", 1, r.returncode, c)
+    for n in ("listing secrets: HTTP 500", 'key "key2"'):
+        check(f"reencrypt's message mentions {n!r} (got {r.stderr!r})", True, n in r.stderr, c)
     # the other replicas were never affected
     st, obj = get(c, c.names[0], f"{SECRETS}/s1")
     check("a replica with the right key still reads s1", 200, st, c)
