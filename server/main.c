@@ -18,6 +18,7 @@
 #include "triarch/authz.h"
 #include "triarch/audit.h"
 #include "triarch/controllers.h"
+#include "triarch/encrypt.h"
 #include "triarch/errors.h"
 #include "triarch/http.h"
 #include "triarch/log.h"
@@ -62,6 +63,7 @@ typedef struct daemon {
     tri_sa_keys_t *sa_keys;   /* service-account token keys (NULL: none configured) */
     tri_authz_t *authz;       /* Node + RBAC authorizer; the leader keeps its default policy */
     tri_audit_t *audit;
+    tri_encrypt_t *encryption; /* encryption at rest, NULL when not configured */
     uv_signal_t sigterm, sigint;
     uv_timer_t compact;
     uv_timer_t drain;
@@ -101,6 +103,28 @@ static int parse_members(daemon_t *d)
     fprintf(stderr, "triarchd: initial-cluster does not list this replica's name \"%s\"\n",
             d->cfg.name);
     return -1;
+}
+
+/* Reads encryption-provider-config before anything starts: a replica that cannot
+ * read its keys must not serve (it would store Secrets in plaintext, or fail
+ * every read of them). */
+static int load_encryption(daemon_t *d)
+{
+    if (d->cfg.encryption_provider_config == NULL) {
+        tri_warn("triarchd", "encryption at rest is off: Secrets are stored in plaintext",
+                 "hint=\"set encryption-provider-config (triarch init writes one)\"");
+        return 0;
+    }
+    char err[768];
+    if (tri_encrypt_load(d->cfg.encryption_provider_config, &d->encryption, err, sizeof err) != 0) {
+        fprintf(stderr, "triarchd: encryption-provider-config: %s\n", err);
+        return -1;
+    }
+    char desc[512];
+    tri_encrypt_describe(d->encryption, desc, sizeof desc);
+    tri_info("triarchd", "encryption at rest", "file=%s providers=\"%s\"",
+             d->cfg.encryption_provider_config, desc);
+    return 0;
 }
 
 static void on_leadership(tri_node_t *n, bool is_leader, void *data)
@@ -169,7 +193,7 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         return;
     }
     /* The namespace controller (controllers/namespace.c) empties Terminating namespaces. */
-    tri_api_config_t acfg = {.namespace_lifecycle = true};
+    tri_api_config_t acfg = {.namespace_lifecycle = true, .encryption = d->encryption};
     tri_api_new(&d->loop, d->node, d->store, &acfg, &d->api);
     char err[512] = "";
     const char *sa_sign = d->cfg.sa_signing_key_file, *sa_verify = d->cfg.sa_key_file;
@@ -352,7 +376,7 @@ int main(int argc, char **argv)
             if (!strcmp(d->cfg.log_level, lv[i]))
                 tri_log_set_level((enum tri_log_level)i);
     }
-    if (parse_members(d) != 0 || make_audit(d) != 0) {
+    if (parse_members(d) != 0 || make_audit(d) != 0 || load_encryption(d) != 0) {
         tri_config_free(&d->cfg);
         free(d);
         return 2;
@@ -396,6 +420,7 @@ int main(int argc, char **argv)
     tri_store_free(d->store);
     /* last: every request disposed of while the loop ran has queued its event */
     tri_audit_free(d->audit);
+    tri_encrypt_free(d->encryption);
     tri_config_free(&d->cfg);
     return code;
 }

@@ -8,6 +8,7 @@
  *   D/pki/<name>.{crt,key}      each replica's serving + peer certificate
  *   D/pki/admin.{crt,key}       admin client certificate (O=system:masters)
  *   D/pki/sa.{key,pub}          service-account token signing key (RSA; key 0600)
+ *   D/pki/encryption.yaml       encryption-at-rest keys (EncryptionConfiguration, 0600)
  *   D/<name>/triarchd.yaml      the replica's config; data in D/<name>/data
  *   D/<name>/triarchd.{log,pid} written by `cluster up`
  *   D/haproxy.{cfg,pid,log}     the load balancer, written by `cluster up`
@@ -70,6 +71,18 @@ int tri_cmd_init(int argc, char **argv);
 
 /* Writes pki/ca, pki/<member> and pki/admin certificates and keys under c->dir. */
 int tri_pki_create(const tri_cluster_t *c);
+
+/* ---- encryption.c: the encryption-at-rest key file ---- */
+
+/* An EncryptionConfiguration for secrets: one fresh aesgcm key named key_name,
+ * identity last. */
+int tri_encryption_config_render(const char *key_name, tri_buf_t *out);
+/* Writes it to D/pki/encryption.yaml, mode 0600. */
+int tri_encryption_config_create(const tri_cluster_t *c);
+
+/* ---- secrets.c: `triarch secrets reencrypt` ---- */
+
+int tri_cmd_secrets(int argc, char **argv);
 
 /* ---- http.c: HTTPS GET with libcurl, verifying with the cluster CA ---- */
 

@@ -290,6 +290,7 @@ static int member_yaml_write(const tri_cluster_t *c, const tri_member_t *m)
     /* CIS 1.2.16: the audit log is on, outside the data dir (backups and wipes of
      * the data dir leave it alone); size/age/count retention use the defaults. */
     KVPATH("audit-log-path", "%s/%s/audit/audit.log", c->dir, m->name);
+    KVPATH("encryption-provider-config", "%s/pki/encryption.yaml", c->dir);
 #undef KV
 #undef KVPATH
     if (rc == 0)
@@ -330,6 +331,8 @@ int tri_cluster_init(tri_cluster_t *c)
         c->members[i].id = tri_member_id(c->id, c->members[i].name);
     if (rc == 0 && (rc = tri_pki_create(c)) != 0)
         tri_cli_err("cannot create certificates in %s/pki: %s", c->dir, tri_strerror(rc));
+    if (rc == 0 && (rc = tri_encryption_config_create(c)) != 0)
+        tri_cli_err("cannot write %s/pki/encryption.yaml: %s", c->dir, tri_strerror(rc));
     for (size_t i = 0; rc == 0 && i < c->n_members; i++)
         if ((rc = member_yaml_write(c, &c->members[i])) != 0)
             tri_cli_err("cannot write %s/%s/triarchd.yaml", c->dir, c->members[i].name);
@@ -390,8 +393,9 @@ static void init_usage(FILE *f)
     fputs("Usage: triarch init --dir D --members NAME=IP:PORT,... [options]\n"
           "\n"
           "Makes a new cluster in D: cluster id, CA, replica and admin certificates,\n"
-          "D/cluster.json and D/<name>/triarchd.yaml per member. Refuses a D that\n"
-          "already holds a cluster.\n"
+          "the encryption-at-rest key file (D/pki/encryption.yaml: Secrets are\n"
+          "encrypted with AES-256-GCM), D/cluster.json and D/<name>/triarchd.yaml per\n"
+          "member. Refuses a D that already holds a cluster.\n"
           "\n"
           "  --dir D                 cluster directory (created if missing)\n"
           "  --members LIST          name=ip:port of each replica's Raft (peer) address\n"

@@ -61,6 +61,7 @@ static void usage(FILE *f)
           "  cluster down    stop a local cluster (keeps data unless --purge)\n"
           "  cluster status  show replicas, leader and load balancer\n"
           "  kubeconfig      print the admin kubeconfig\n"
+          "  secrets reencrypt  rewrite every Secret under the current encryption key\n"
           "\n"
           "`triarch COMMAND --help` shows a command's options.\n",
           f);
@@ -88,6 +89,8 @@ int main(int argc, char **argv)
         rc = tri_cmd_init(argc - 1, argv + 1);
     } else if (strcmp(cmd, "cluster") == 0) {
         rc = tri_cmd_cluster(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "secrets") == 0) {
+        rc = tri_cmd_secrets(argc - 1, argv + 1);
     } else if (strcmp(cmd, "kubeconfig") == 0) {
         rc = tri_cmd_kubeconfig(argc - 1, argv + 1);
     } else {

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "triarch/encrypt.h"
 #include "triarch/raft.h"
 #include "triarch/store.h"
 #include "triarch/util.h"
@@ -188,6 +189,9 @@ typedef struct tri_api_config {
     /* Namespaces go Terminating on delete and a leader loop empties them (set when the
      * namespace controller runs); false: a namespace and its content go in one txn. */
     bool namespace_lifecycle;
+    /* Encryption at rest (--encryption-provider-config), owned by the caller and
+     * kept alive as long as the api; NULL: values are stored as they are. */
+    const tri_encrypt_t *encryption;
 } tri_api_config_t;
 
 int tri_api_new(uv_loop_t *loop, tri_node_t *node, tri_store_t *store,
@@ -295,7 +299,8 @@ struct tri_api_op {
     tri_propose_t prop;
     tri_waiter_t waiter;
     tri_buf_t key;
-    tri_buf_t val;
+    tri_buf_t val;          /* the encoded object (plaintext) */
+    tri_buf_t sealed;       /* val as stored, when its resource is encrypted at rest */
     struct tri_list_run *list_run; /* a list being read in slices (list.c) */
     bool canceled;
     struct tri_api_op *next_pending;

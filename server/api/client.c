@@ -27,6 +27,7 @@
 #include "op.h"
 #include "scale.h"
 #include "resources.h"
+#include "storage.h"
 #include "triarch/api.h"
 #include "triarch/apply.h"
 #include "triarch/codec.h"
@@ -74,6 +75,11 @@ tri_node_t *tri_api_node(tri_api_t *api)
     return api->node;
 }
 
+const tri_encrypt_t *tri_api_encryption(const tri_api_t *api)
+{
+    return api->cfg.encryption;
+}
+
 size_t tri_api_watch_count(tri_api_t *api)
 {
     return api->watches;
@@ -117,6 +123,7 @@ void tri_api_op_release(tri_api_op_t *op)
     tri_buf_free(&op->body);
     tri_buf_free(&op->key);
     tri_buf_free(&op->val);
+    tri_buf_free(&op->sealed);
     tri_buf_free(&op->warnings);
     tri_txn_builder_reset(&op->builder);
     json_decref(op->obj);
@@ -238,8 +245,15 @@ static void get_step(tri_api_op_t *op)
         return;
     }
     op->revision = kv.mod_rev;
+    tri_val_t *plain = NULL;
+    if (tri_storage_open(op->api, op->res, kv.key, kv.key_len, kv.val, &plain, NULL,
+                         &op->status) != 0) {
+        tri_kv_release(&kv);
+        op_finish(op);
+        return;
+    }
     if (sub_is(op, "scale")) {
-        json_t *obj = tri_object_load_as(op->res, kv.val, kv.mod_rev);
+        json_t *obj = tri_object_load_as(op->res, plain, kv.mod_rev);
         json_t *scale = obj ? tri_scale_from(op->res, obj) : NULL;
         char *js = scale ? json_dumps(scale, JSON_COMPACT) : NULL;
         if (js)
@@ -248,8 +262,9 @@ static void get_step(tri_api_op_t *op)
         json_decref(scale);
         json_decref(obj);
     } else {
-        tri_object_render_as(op->res, kv.val->data, kv.val->len, kv.mod_rev, &op->body);
+        tri_object_render_as(op->res, plain->data, plain->len, kv.mod_rev, &op->body);
     }
+    tri_val_unref(plain);
     tri_kv_release(&kv);
     op_finish(op);
 }
@@ -499,9 +514,11 @@ static bool hook_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
            op->builder.n_cmps > 0 && op->builder.attempt + 1 < HOOK_ATTEMPTS;
 }
 
-/* Reads the current object into op->current (NULL if absent). Returns its
- * mod_revision, 0 if absent, or a negative error. */
-static int64_t read_current(tri_api_op_t *op, tri_val_t **stored)
+/* Reads the current object into op->current (NULL if absent) and its stored
+ * plaintext into *stored; *stale when a rewrite would store it differently (key
+ * rotation). Returns its mod_revision, 0 if absent, or a negative error (with
+ * op->status set when the value did not decrypt). */
+static int64_t read_current(tri_api_op_t *op, tri_val_t **stored, bool *stale)
 {
     tri_kv_t kv;
     json_decref(op->current);
@@ -511,12 +528,41 @@ static int64_t read_current(tri_api_op_t *op, tri_val_t **stored)
         return 0;
     if (rc != 0)
         return rc;
-    op->current = tri_object_load_as(op->res, kv.val, kv.mod_rev);
-    if (stored)
-        *stored = tri_val_ref(kv.val);
+    tri_val_t *plain = NULL;
+    rc = tri_storage_open(op->api, op->res, kv.key, kv.key_len, kv.val, &plain, stale,
+                          &op->status);
     int64_t mr = kv.mod_rev;
     tri_kv_release(&kv);
+    if (rc != 0)
+        return rc;
+    op->current = tri_object_load_as(op->res, plain, mr);
+    *stored = plain;
     return op->current ? mr : TRI_ECORRUPT;
+}
+
+/* Fails the op after read_current returned an error. */
+static void fail_read(tri_api_op_t *op, int64_t rc, tri_val_t *stored)
+{
+    tri_val_unref(stored);
+    if (op->status.code != 0)
+        op_finish(op);
+    else
+        fail_code(op, (int)rc);
+}
+
+/* The bytes to put for op->val (sealed when the resource is encrypted at rest);
+ * false when sealing failed (op finished with a 500). */
+static bool seal_val(tri_api_op_t *op, tri_op_t *put)
+{
+    const char *data;
+    size_t len;
+    if (tri_storage_seal(op->api, op->res, op->key.data, op->key.len, &op->val, &op->sealed,
+                         &data, &len, &op->status) != 0) {
+        op_finish(op);
+        return false;
+    }
+    *put = (tri_op_t){TRI_OP_PUT, op->key.data, op->key.len, data, len};
+    return true;
 }
 
 /* A local "absent" is confirmed at a linearizable read point before it counts. */
@@ -541,13 +587,20 @@ static bool namespace_terminating(tri_api_op_t *op)
      * that mentions the phase at all (we encode it compactly). */
     static const char tag[] = "\"phase\":\"Terminating\"";
     if (tri_store_get(op->api->store, k.data, k.len, 0, &kv) == 0) {
-        if (memmem(kv.val->data, kv.val->len, tag, sizeof tag - 1) != NULL) {
-            json_t *o = tri_object_load(kv.val, kv.mod_rev);
+        tri_status_t st = {0};
+        tri_val_t *v = NULL;
+        /* a namespace that does not decrypt is logged there; the create goes on */
+        if (tri_storage_open(op->api, &tri_res_namespaces, kv.key, kv.key_len, kv.val, &v, NULL,
+                             &st) == 0 &&
+            memmem(v->data, v->len, tag, sizeof tag - 1) != NULL) {
+            json_t *o = tri_object_load(v, kv.mod_rev);
             const char *ph =
                 json_string_value(json_object_get(json_object_get(o, "status"), "phase"));
             term = ph && strcmp(ph, "Terminating") == 0;
             json_decref(o);
         }
+        tri_val_unref(v);
+        tri_status_clear(&st);
         tri_kv_release(&kv);
     }
     tri_buf_free(&k);
@@ -579,8 +632,9 @@ static void create_propose(tri_api_op_t *op)
         cmps[1] = (tri_cmp_t){TRI_CMP_EXISTS, nskey.data, nskey.len, 0};
         n = 2;
     }
-    tri_op_t put = {TRI_OP_PUT, op->key.data, op->key.len, op->val.data, op->val.len};
-    propose(op, cmps, n, &put, 1);
+    tri_op_t put;
+    if (seal_val(op, &put))
+        propose(op, cmps, n, &put, 1);
     tri_buf_free(&nskey);
 }
 
@@ -959,9 +1013,10 @@ static bool patch_rv_conflict(tri_api_op_t *op, json_t *obj, int64_t cur_rev)
 static void update_step(tri_api_op_t *op)
 {
     tri_val_t *stored = NULL;
-    int64_t cur_rev = read_current(op, &stored);
+    bool stale = false;
+    int64_t cur_rev = read_current(op, &stored, &stale);
     if (cur_rev < 0) {
-        fail_code(op, (int)cur_rev);
+        fail_read(op, cur_rev, stored);
         return;
     }
     if (cur_rev == 0) {
@@ -1027,17 +1082,20 @@ static void update_step(tri_api_op_t *op)
         return;
     }
     /* An update that changes nothing is not written (apiserver does the same), so
-     * `kubectl apply` of an unchanged file keeps the resourceVersion. */
+     * `kubectl apply` of an unchanged file keeps the resourceVersion; unless the
+     * stored value is stale (another key or provider wrote it): then the write
+     * re-encrypts it with the current key, which is how rotation re-encrypts. */
     bool same = stored->len == op->val.len && memcmp(stored->data, op->val.data, op->val.len) == 0;
     tri_val_unref(stored);
-    if ((same && !release) || op->dry_run) {
+    if ((same && !release && !stale) || op->dry_run) {
         finish_update(op, cur_rev);
         return;
     }
     /* the write that empties the finalizers of an object being deleted removes it */
     tri_cmp_t cmp = {TRI_CMP_MODREV, op->key.data, op->key.len, cur_rev};
-    tri_op_t wr = {release ? TRI_OP_DELETE : TRI_OP_PUT, op->key.data, op->key.len,
-                   release ? NULL : op->val.data, release ? 0 : op->val.len};
+    tri_op_t wr = {TRI_OP_DELETE, op->key.data, op->key.len, NULL, 0};
+    if (!release && !seal_val(op, &wr))
+        return;
     propose(op, &cmp, 1, &wr, 1);
 }
 
@@ -1202,9 +1260,9 @@ static void delete_propose(tri_api_op_t *op, int64_t cur_rev)
 static void delete_step(tri_api_op_t *op)
 {
     tri_val_t *stored = NULL;
-    int64_t cur_rev = read_current(op, &stored);
+    int64_t cur_rev = read_current(op, &stored, NULL);
     if (cur_rev < 0) {
-        fail_code(op, (int)cur_rev);
+        fail_read(op, cur_rev, stored);
         return;
     }
     if (cur_rev == 0) {
@@ -1256,8 +1314,9 @@ static void delete_step(tri_api_op_t *op)
     if (what == TRI_LIFE_MARK) {
         tri_txn_builder_reset(&op->builder);
         tri_cmp_t cmp = {TRI_CMP_MODREV, op->key.data, op->key.len, cur_rev};
-        tri_op_t put = {TRI_OP_PUT, op->key.data, op->key.len, op->val.data, op->val.len};
-        propose(op, &cmp, 1, &put, 1);
+        tri_op_t put;
+        if (seal_val(op, &put))
+            propose(op, &cmp, 1, &put, 1);
         return;
     }
     delete_propose(op, cur_rev);
@@ -1333,9 +1392,14 @@ static void delcol_step(tri_api_op_t *op)
     tri_buf_reset(&op->body);
     json_decref(op->items);
     op->items = json_array();
-    for (size_t i = 0; i < kvs.n && cmps; i++) {
+    bool failed = false;
+    for (size_t i = 0; i < kvs.n && cmps && !failed; i++) {
         tri_kv_t *kv = &kvs.items[i];
-        json_t *obj = tri_object_load_as(op->res, kv->val, kv->mod_rev);
+        tri_val_t *plain = NULL;
+        failed = tri_storage_open(op->api, op->res, kv->key, kv->key_len, kv->val, &plain, NULL,
+                                  &op->status) != 0;
+        json_t *obj = plain ? tri_object_load_as(op->res, plain, kv->mod_rev) : NULL;
+        tri_val_unref(plain);
         const char *name =
             json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
         bool skip = namespaces && name && namespace_protected(name);
@@ -1361,7 +1425,9 @@ static void delcol_step(tri_api_op_t *op)
     char *items = json_dumps(op->items, JSON_COMPACT);
     tri_buf_appendf(&op->body, "%s}", items ? items : "[]");
     free(items);
-    if (n == 0 || op->dry_run || cmps == NULL || ops == NULL)
+    if (failed) /* nothing is deleted when any matching candidate cannot be read */
+        tri_buf_reset(&op->body);
+    if (n == 0 || op->dry_run || cmps == NULL || ops == NULL || failed)
         op_finish(op);
     else
         propose(op, cmps, n, ops, n + n_content);

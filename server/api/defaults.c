@@ -8,6 +8,7 @@
 
 #include "meta.h"
 #include "resources.h"
+#include "storage.h"
 #include "triarch/errors.h"
 #include "triarch/log.h"
 
@@ -15,6 +16,7 @@ typedef struct builtin_create {
     tri_propose_t prop;
     tri_buf_t key;
     tri_buf_t val;
+    tri_buf_t sealed; /* val as stored, when the resource is encrypted at rest */
 } builtin_create_t;
 
 static void on_created(tri_propose_t *req, int status, const tri_txn_result_t *res)
@@ -28,6 +30,7 @@ static void on_created(tri_propose_t *req, int status, const tri_txn_result_t *r
                  (int)c->key.len, c->key.data, tri_strerror(status));
     tri_buf_free(&c->key);
     tri_buf_free(&c->val);
+    tri_buf_free(&c->sealed);
     free(c);
 }
 
@@ -57,13 +60,18 @@ static void create_builtin(tri_api_t *api, const tri_resource_t *r, json_t *obj)
     tri_meta_prepare_create(r, NULL, obj, &st);
     tri_object_encode(obj, &c->val);
     json_decref(obj);
+    const char *data;
+    size_t len;
+    int rc = tri_storage_seal(api, r, c->key.data, c->key.len, &c->val,
+                              &c->sealed, &data, &len, &st);
     tri_status_clear(&st);
     tri_cmp_t cmp = {TRI_CMP_ABSENT, c->key.data, c->key.len, 0};
-    tri_op_t put = {TRI_OP_PUT, c->key.data, c->key.len, c->val.data, c->val.len};
+    tri_op_t put = {TRI_OP_PUT, c->key.data, c->key.len, data, len};
     tri_txn_t txn = {&cmp, 1, &put, 1};
-    if (tri_node_propose_local(tri_api_node(api), &c->prop, &txn, on_created) != 0) {
+    if (rc != 0 || tri_node_propose_local(tri_api_node(api), &c->prop, &txn, on_created) != 0) {
         tri_buf_free(&c->key);
         tri_buf_free(&c->val);
+        tri_buf_free(&c->sealed);
         free(c);
     }
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "op.h"
+#include "storage.h"
 #include "triarch/errors.h"
 #include "triarch/log.h"
 
@@ -64,19 +65,27 @@ static void run_free(uv_handle_t *h)
 }
 
 /* One stored object into the result: rendered as stored (with its
- * resourceVersion), or parsed to filter it and to make its Table row. */
-static void take(list_run_t *lr, const tri_kv_t *kv)
+ * resourceVersion), or parsed to filter it and to make its Table row. Encrypted
+ * values are opened first; one that does not open ends the list (op->status set),
+ * as in kube-apiserver. */
+static int take(list_run_t *lr, const tri_kv_t *kv)
 {
     tri_api_op_t *op = lr->op;
     json_t *obj = NULL;
+    tri_val_t *plain = NULL;
+    int rc = tri_storage_open(op->api, op->res, kv->key, kv->key_len, kv->val, &plain, NULL,
+                              &op->status);
+    if (rc != 0)
+        return rc;
     if (lr->decode) {
         /* leader loops (want_items) get whole objects; Tables and filters need no
          * managedFields */
-        obj = op->want_items ? tri_object_load_as(op->res, kv->val, kv->mod_rev)
-                             : tri_object_load_lean(op->res, kv->val, kv->mod_rev);
+        obj = op->want_items ? tri_object_load_as(op->res, plain, kv->mod_rev)
+                             : tri_object_load_lean(op->res, plain, kv->mod_rev);
         if (obj == NULL || !tri_api_selectors_match(lr->labels, lr->fields, obj)) {
             json_decref(obj);
-            return;
+            tri_val_unref(plain);
+            return 0;
         }
     }
     lr->n++;
@@ -85,12 +94,14 @@ static void take(list_run_t *lr, const tri_kv_t *kv)
     } else {
         if (lr->items.len)
             tri_buf_append(&lr->items, ",", 1);
-        tri_object_render_as(op->res, kv->val->data, kv->val->len, kv->mod_rev, &lr->items);
+        tri_object_render_as(op->res, plain->data, plain->len, kv->mod_rev, &lr->items);
     }
+    tri_val_unref(plain);
     if (op->want_items)
         json_array_append_new(op->items, obj);
     else
         json_decref(obj);
+    return 0;
 }
 
 /* Reads one batch of keys from lr->start. Returns 1 when the list is complete, 0
@@ -106,8 +117,12 @@ static int read_batch(list_run_t *lr)
     if (rc != 0)
         return rc;
     size_t i = 0;
-    for (; i < kvs.n && (!lr->limit || lr->n < lr->limit); i++)
-        take(lr, &kvs.items[i]);
+    for (; i < kvs.n && (!lr->limit || lr->n < lr->limit); i++) {
+        if ((rc = take(lr, &kvs.items[i])) != 0) {
+            tri_kvs_free(&kvs);
+            return rc;
+        }
+    }
     bool remaining = i < kvs.n || more;
     if (lr->limit && lr->n >= lr->limit && remaining) {
         /* the next key to read: the last one returned, plus "\0" */
@@ -170,11 +185,11 @@ static void finish(list_run_t *lr, int rc)
         tri_status_set(&op->status, 410, "Expired", "too old resource version: %lld (%lld)",
                        (long long)lr->rev,
                        (long long)tri_store_compact_revision(op->api->store) + 1);
-    } else if (rc != 0) {
+    } else if (rc != 0 && op->status.code == 0) {
         tri_op_fail_code(op, rc);
         return;
     }
-    tri_op_finish(op);
+    tri_op_finish(op); /* a value that did not open: its Status is set */
 }
 
 static void slice(uv_timer_t *t)

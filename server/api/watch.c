@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "storage.h"
 #include "triarch/api.h"
 #include "triarch/codec.h"
 #include "triarch/errors.h"
@@ -69,6 +70,24 @@ static void set_error(tri_api_watch_t *w, int code)
     w->error_pending = true;
 }
 
+/* The plaintext of a stored value (a new reference), or NULL when it does not
+ * decrypt: then the watch ends with that 500 Status, as apiserver's does. */
+static tri_val_t *open_val(tri_api_watch_t *w, const char *key, size_t klen, tri_val_t *stored)
+{
+    tri_val_t *plain = NULL;
+    tri_status_t st = {0};
+    if (tri_storage_open(w->api, w->res, key, klen, stored, &plain, NULL, &st) == 0)
+        return plain;
+    if (w->error_pending) {
+        tri_status_clear(&st);
+    } else {
+        tri_status_clear(&w->error);
+        w->error = st;
+        w->error_pending = true;
+    }
+    return NULL;
+}
+
 static int open_store_watch(tri_api_watch_t *w)
 {
     return tri_store_watch(tri_api_store(w->api), w->start.data, w->start.len, w->end,
@@ -104,7 +123,15 @@ static int refill_initial(tri_api_watch_t *w)
             return rc;
         }
         for (size_t i = 0; i < kvs.n; i++) {
-            json_t *obj = tri_object_load_as(w->res, kvs.items[i].val, kvs.items[i].mod_rev);
+            tri_kv_t *kv = &kvs.items[i];
+            tri_val_t *plain = open_val(w, kv->key, kv->key_len, kv->val);
+            if (plain == NULL) {
+                tri_kvs_free(&kvs);
+                w->initial_pending = false;
+                return TRI_ECORRUPT;
+            }
+            json_t *obj = tri_object_load_as(w->res, plain, kv->mod_rev);
+            tri_val_unref(plain);
             if (obj && tri_api_selectors_match(w->labels, w->fields, obj))
                 json_array_append_new(w->initial, obj);
             else
@@ -210,16 +237,30 @@ int tri_api_watch_start(tri_api_t *api, const tri_resource_t *r, const char *ns,
     return 0;
 }
 
+/* The object of a stored value in an event; false when it did not decrypt. */
+static bool load_event_val(tri_api_watch_t *w, const tri_event_t *ev, tri_val_t *v, int64_t rev,
+                           json_t **out)
+{
+    tri_val_t *plain = open_val(w, ev->key->data, ev->key->len, v);
+    *out = plain ? tri_object_load_as(w->res, plain, rev) : NULL;
+    tri_val_unref(plain);
+    return plain != NULL;
+}
+
 /* Applies apiserver's selector transition rules to one store event. Returns the
- * event type, or 0 when the watcher should not see it. */
+ * event type, 0 when the watcher should not see it, or -1 when a value did not
+ * decrypt (the watch's error is pending). */
 static int classify(tri_api_watch_t *w, const tri_event_t *ev, json_t **obj)
 {
     bool filtering = w->labels || w->fields;
     json_t *cur = NULL, *prev = NULL;
-    if (ev->kind == TRI_EV_PUT)
-        cur = tri_object_load_as(w->res, ev->val, ev->mod_rev);
-    if (ev->prev && (ev->kind == TRI_EV_DELETE || filtering))
-        prev = tri_object_load_as(w->res, ev->prev, ev->revision);
+    if (ev->kind == TRI_EV_PUT && !load_event_val(w, ev, ev->val, ev->mod_rev, &cur))
+        return -1;
+    if (ev->prev && (ev->kind == TRI_EV_DELETE || filtering) &&
+        !load_event_val(w, ev, ev->prev, ev->revision, &prev)) {
+        json_decref(cur);
+        return -1;
+    }
     bool cm = cur && (!filtering || tri_api_selectors_match(w->labels, w->fields, cur));
     bool pm = prev && (!filtering || tri_api_selectors_match(w->labels, w->fields, prev));
     int type = 0;
@@ -246,7 +287,8 @@ int tri_api_watch_next(tri_api_watch_t *w, tri_api_event_t *ev)
         w->initial_pending) {
         int rc = refill_initial(w);
         if (rc != 0) {
-            set_error(w, rc);
+            if (!w->error_pending)
+                set_error(w, rc);
             json_decref(w->initial);
             w->initial = NULL;
         }
@@ -281,14 +323,20 @@ int tri_api_watch_next(tri_api_watch_t *w, tri_api_event_t *ev)
             bool del = sev.kind == TRI_EV_DELETE;
             if (del && sev.prev == NULL)
                 continue;
+            /* stored bytes go out as they are, so they are opened here */
+            tri_val_t *plain = open_val(w, sev.key->data, sev.key->len, del ? sev.prev : sev.val);
+            if (plain == NULL)
+                return tri_api_watch_next(w, ev);
             ev->type = del ? TRI_WATCH_DELETED : sev.created ? TRI_WATCH_ADDED : TRI_WATCH_MODIFIED;
-            ev->raw = tri_val_ref(del ? sev.prev : sev.val);
+            ev->raw = plain;
             ev->raw_rev = del ? sev.revision : sev.mod_rev;
             ev->revision = sev.revision;
             return 1;
         }
         json_t *obj = NULL;
         int type = classify(w, &sev, &obj);
+        if (type < 0)
+            return tri_api_watch_next(w, ev);
         if (type == 0 || obj == NULL) {
             json_decref(obj);
             continue;
