@@ -377,6 +377,8 @@ int main(int argc, char **argv)
                 tri_log_set_level((enum tri_log_level)i);
     }
     if (parse_members(d) != 0 || make_audit(d) != 0 || load_encryption(d) != 0) {
+        tri_audit_free(d->audit);
+        tri_encrypt_free(d->encryption);
         tri_config_free(&d->cfg);
         free(d);
         return 2;
