@@ -56,12 +56,17 @@ def setup(t, leader):
     return tr["status"]["token"]
 
 
-def run(label, base, op, c, n, body, headers):
+def run(label, base, op, c, n, body, headers, pids=()):
+    """One h2load run; also the servers' CPU per request (utime+stime of pids), which
+    leaves out what the load generator spends on TLS on the same cores."""
     path = "/api/v1/namespaces/default/configmaps"
     url = base + (path + "/target" if op == "GET" else path)
+    before = common.cpu_seconds(pids)
     r = common.h2load(url, body if op == "POST" else None, n, c, headers=headers)
+    after = common.cpu_seconds(pids)
     if r.get("error") or r.get("failed"):
         raise RuntimeError(f"{label} {op} c={c}: {r.get('error') or r.get('other_codes')}")
+    r["cpu_us"] = sum(after[p] - before[p] for p in pids) * 1e6 / r["ok"] if r["ok"] else 0
     return r
 
 
@@ -89,32 +94,35 @@ def main():
                     for c in CLIENTS:
                         n = max(1000, int(REQUESTS[op] * a.scale))
                         for label, (base, hdr) in cases.items():
-                            r = run(label, base, op, c, n, body, hdr)
+                            r = run(label, base, op, c, n, body, hdr, t.pids())
                             rows.setdefault((op, c, label), []).append(r)
                             log(f"authn: rep {rep} {op} c={c} {label}: "
-                                f"{r['rps_ok']:.0f}/s p50 {r['p50']:.2f} p99 {r['p99']:.2f} ms")
+                                f"{r['rps_ok']:.0f}/s p50 {r['p50']:.2f} p99 {r['p99']:.2f} ms "
+                                f"server CPU {r['cpu_us']:.1f} us/req")
         finally:
             t.close()
     print(common.machine())
     print(f"\n{a.reps} repetitions per row (median of runs shown), h2load -m 1, leader.\n")
-    print("| op | clients | listener | req/s | p50 ms | p99 ms | added to p50 | req/s lost |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    print("| op | clients | listener | req/s | p50 ms | p99 ms | server CPU µs/req | added to p50 | req/s lost | server CPU added |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for op in ("GET", "POST"):
         for c in CLIENTS:
             base = med(rows[(op, c, "plain h2c")])
             for label in ("plain h2c", "TLS h2 + token + RBAC"):
                 m = med(rows[(op, c, label)])
-                extra = "" if label == "plain h2c" else \
-                    f"{(m['p50'] / base['p50'] - 1) * 100:+.1f}% | {(1 - m['rps'] / base['rps']) * 100:+.1f}%"
+                extra = " | | " if label == "plain h2c" else (
+                    f"{(m['p50'] / base['p50'] - 1) * 100:+.1f}% | "
+                    f"{(1 - m['rps'] / base['rps']) * 100:+.1f}% | "
+                    f"{(m['cpu'] / base['cpu'] - 1) * 100:+.1f}%")
                 print(f"| {op} | {c} | {label} | {m['rps']:.0f} | {fmt(m['p50'], 2)} | "
-                      f"{fmt(m['p99'], 2)} | {extra or ' | '} |")
+                      f"{fmt(m['p99'], 2)} | {fmt(m['cpu'], 1)} | {extra} |")
 
 
 def med(runs):
     def mid(key):
         v = sorted(r[key] for r in runs)
         return v[len(v) // 2]
-    return {"rps": mid("rps_ok"), "p50": mid("p50"), "p99": mid("p99")}
+    return {"rps": mid("rps_ok"), "p50": mid("p50"), "p99": mid("p99"), "cpu": mid("cpu_us")}
 
 
 if __name__ == "__main__":

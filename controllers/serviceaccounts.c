@@ -53,7 +53,7 @@ static json_t *local(tri_api_t *api, const char *plural, const char *ns, const c
     tri_buf_free(&key);
     if (rc != 0)
         return NULL;
-    json_t *o = tri_object_load(kv.val, kv.mod_rev);
+    json_t *o = tri_api_load_stored(api, r, &kv);
     tri_kv_release(&kv);
     return o;
 }

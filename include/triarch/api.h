@@ -173,6 +173,9 @@ int tri_object_encode(const json_t *obj, tri_buf_t *out);
 /* The same for a resource that may be served as another version than it is stored
  * (r->storage): conversions applied on the way in and out. */
 json_t *tri_object_load_as(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
+/* A value read from the store (kv) as an object: decrypted when its resource is
+ * encrypted at rest. NULL when it does not open or parse (logged). */
+json_t *tri_api_load_stored(const tri_api_t *api, const tri_resource_t *r, const tri_kv_t *kv);
 /* As tri_object_load_as, without metadata.managedFields (for Tables and filters). */
 json_t *tri_object_load_lean(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
 int tri_object_render_as(const tri_resource_t *r, const char *data, size_t len, int64_t rev,

@@ -27,7 +27,7 @@ json_t *tri_admit_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns
     tri_buf_free(&key);
     if (rc != 0)
         return NULL;
-    json_t *o = tri_object_load(kv.val, kv.mod_rev);
+    json_t *o = tri_api_load_stored(api, r, &kv);
     tri_kv_release(&kv);
     return o;
 }

@@ -140,7 +140,7 @@ static json_t *global_default(tri_api_t *api)
     if (tri_store_range(tri_api_store(api), prefix.data, prefix.len, end, end_len, 0, 0, &kvs,
                         &more) == 0) {
         for (size_t i = 0; i < kvs.n && found == NULL; i++) {
-            json_t *pc = tri_object_load(kvs.items[i].val, kvs.items[i].mod_rev);
+            json_t *pc = tri_api_load_stored(api, &tri_res_priorityclasses, &kvs.items[i]);
             if (json_is_true(json_object_get(pc, "globalDefault")))
                 found = pc;
             else

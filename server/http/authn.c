@@ -15,7 +15,6 @@
  * connection's SSL* in a private struct: the slot that holds it is found once, at
  * the first handshake, by matching the SSL* OpenSSL hands the info callback. */
 #include <openssl/err.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -100,30 +99,52 @@ static bool is_tls(h2o_req_t *req)
 
 /* ---------- service-account tokens ---------- */
 
+/* The objects a token names (account, bound pod or secret): the mod_revision at
+ * which each was last seen live with the token's uid. A later request finds the same
+ * revision with one hash lookup instead of parsing the object again. */
+enum { BOUND_SA = 0, BOUND_POD, BOUND_SECRET, BOUND_N };
+
 typedef struct token_entry {
-    unsigned char hash[SHA256_DIGEST_LENGTH];
+    char *tok; /* the token itself: a hit compares it whole */
+    size_t len;
     int64_t until;
     tri_sa_claims_t claims;
+    int64_t live_rev[BOUND_N];
 } token_entry_t;
 
 struct tri_token_cache {
     token_entry_t slots[TOKEN_CACHE_SIZE];
 };
 
-static token_entry_t *cache_slot(tri_http_t *h, const unsigned char *hash)
+/* The slot of a token: FNV-1a picks it (the entry holds the whole token, so a
+ * collision only evicts; no cryptographic hash is needed on every request). */
+static token_entry_t *cache_slot(tri_http_t *h, const char *tok, size_t len)
 {
     if (h->tokens == NULL)
         h->tokens = calloc(1, sizeof *h->tokens);
     if (h->tokens == NULL)
         return NULL;
-    uint32_t i;
-    memcpy(&i, hash, sizeof i);
-    return &h->tokens->slots[i % TOKEN_CACHE_SIZE];
+    uint64_t x = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        x = (x ^ (unsigned char)tok[i]) * 1099511628211ull;
+    return &h->tokens->slots[x % TOKEN_CACHE_SIZE];
 }
 
-/* The object's metadata.uid as stored on this replica; false when absent. */
-static bool stored_uid(tri_http_t *h, const char *plural, const char *ns, const char *name,
-                       char *uid, size_t len)
+void tri_authn_cache_free(tri_http_t *h)
+{
+    if (h->tokens == NULL)
+        return;
+    for (size_t i = 0; i < TOKEN_CACHE_SIZE; i++)
+        free(h->tokens->slots[i].tok);
+    free(h->tokens);
+    h->tokens = NULL;
+}
+
+/* Is the object at (plural, ns, name) stored here with metadata.uid == uid and not
+ * being deleted? *rev is the mod_revision it was last confirmed at (0: never): the
+ * same revision needs no parse. */
+static bool live_with_uid(tri_http_t *h, const char *plural, const char *ns, const char *name,
+                          const char *uid, int64_t *rev)
 {
     const tri_resource_t *r = tri_registry_find("", "v1", plural);
     tri_buf_t key = {0};
@@ -133,36 +154,37 @@ static bool stored_uid(tri_http_t *h, const char *plural, const char *ns, const 
     tri_buf_free(&key);
     if (rc != 0)
         return false;
-    json_t *o = tri_object_load(kv.val, kv.mod_rev);
+    if (*rev != 0 && kv.mod_rev == *rev) {
+        tri_kv_release(&kv);
+        return true;
+    }
+    json_t *o = tri_api_load_stored(h->api, r, &kv);
     tri_kv_release(&kv);
     json_t *meta = json_object_get(o, "metadata");
     const char *u = json_string_value(json_object_get(meta, "uid"));
-    bool ok = u != NULL && json_object_get(meta, "deletionTimestamp") == NULL;
-    if (ok)
-        snprintf(uid, len, "%s", u);
+    bool ok = u != NULL && strcmp(u, uid) == 0 && json_object_get(meta, "deletionTimestamp") == NULL;
+    *rev = ok ? kv.mod_rev : 0;
     json_decref(o);
     return ok;
 }
 
 /* Service-account lookup (CIS 1.2.21): the account, and the pod or secret the
  * token is bound to, must still exist with the uid the token names. */
-static bool token_objects_live(tri_http_t *h, const tri_sa_claims_t *c, char *why, size_t wl)
+static bool token_objects_live(tri_http_t *h, const tri_sa_claims_t *c, int64_t *revs,
+                               char *why, size_t wl)
 {
-    char uid[64];
-    if (!stored_uid(h, "serviceaccounts", c->ns, c->sa_name, uid, sizeof uid) ||
-        strcmp(uid, c->sa_uid) != 0) {
+    if (!live_with_uid(h, "serviceaccounts", c->ns, c->sa_name, c->sa_uid, &revs[BOUND_SA])) {
         snprintf(why, wl, "service account %s/%s has been deleted", c->ns, c->sa_name);
         return false;
     }
-    if (c->pod_name[0] && (!stored_uid(h, "pods", c->ns, c->pod_name, uid, sizeof uid) ||
-                           strcmp(uid, c->pod_uid) != 0)) {
+    if (c->pod_name[0] &&
+        !live_with_uid(h, "pods", c->ns, c->pod_name, c->pod_uid, &revs[BOUND_POD])) {
         snprintf(why, wl, "the pod %s/%s the token is bound to no longer exists", c->ns,
                  c->pod_name);
         return false;
     }
     if (c->secret_name[0] &&
-        (!stored_uid(h, "secrets", c->ns, c->secret_name, uid, sizeof uid) ||
-         strcmp(uid, c->secret_uid) != 0)) {
+        !live_with_uid(h, "secrets", c->ns, c->secret_name, c->secret_uid, &revs[BOUND_SECRET])) {
         snprintf(why, wl, "the secret %s/%s the token is bound to no longer exists", c->ns,
                  c->secret_name);
         return false;
@@ -178,12 +200,13 @@ int tri_authn_token(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, c
         return TRI_EINVAL;
     }
     int64_t now = (int64_t)time(NULL);
-    unsigned char hash[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)tok, len, hash);
-    token_entry_t *e = cache_slot(h, hash);
+    token_entry_t *e = cache_slot(h, tok, len);
     tri_sa_claims_t c;
-    if (e && e->until >= now && memcmp(e->hash, hash, sizeof hash) == 0) {
+    int64_t scratch[BOUND_N] = {0};
+    int64_t *revs = scratch;
+    if (e && e->until >= now && e->len == len && memcmp(e->tok, tok, len) == 0) {
         c = e->claims;
+        revs = e->live_rev;
         if (now > c.exp + 60) {
             snprintf(why, wl, "service-account token: expired");
             return TRI_EINVAL;
@@ -193,13 +216,19 @@ int tri_authn_token(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, c
                                      h->cfg.api_audiences, &c, why, wl);
         if (rc != 0)
             return rc;
-        if (e) {
-            memcpy(e->hash, hash, sizeof hash);
+        char *copy = e ? malloc(len) : NULL;
+        if (copy) {
+            memcpy(copy, tok, len);
+            free(e->tok);
+            e->tok = copy;
+            e->len = len;
             e->until = now + TOKEN_CACHE_TTL_S;
             e->claims = c;
+            memset(e->live_rev, 0, sizeof e->live_rev);
+            revs = e->live_rev;
         }
     }
-    if (!token_objects_live(h, &c, why, wl))
+    if (!token_objects_live(h, &c, revs, why, wl))
         return TRI_EINVAL;
     tri_sa_claims_user(&c, u);
     return 0;

@@ -71,7 +71,7 @@ static int build(tri_http_t *h, h2o_req_t *req, const tri_user_t *u, const char 
         } else if (header_is(hd, "impersonate-uid")) {
             if (may(h, req, u, "uids", "authentication.k8s.io", "", v) != 0)
                 return -1;
-            snprintf(as->uid, sizeof as->uid, "%s", v);
+            snprintf(as->uid, sizeof as->uid, "%.63s", v);
         }
     }
     char ns[64];

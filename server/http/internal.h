@@ -145,6 +145,7 @@ int tri_route_parse(h2o_req_t *req, tri_route_t *rt, tri_status_t *st);
  * client CA. Per request: fills u and returns 0, or answers 401 and returns -1. */
 int tri_authn_tls_setup(SSL_CTX *ctx, const char *client_ca_file, char *err, size_t errlen);
 int tri_authenticate(tri_http_t *h, h2o_req_t *req, const char *path, size_t len, tri_user_t *u);
+void tri_authn_cache_free(tri_http_t *h);
 /* A bearer service-account token: 0 with u filled, else TRI_EINVAL and why. */
 int tri_authn_token(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, char *why,
                     size_t wl);

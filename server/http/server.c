@@ -301,6 +301,6 @@ void tri_http_free(tri_http_t *h)
     h2o_config_dispose(&h->config);
     if (h->ssl)
         SSL_CTX_free(h->ssl);
-    free(h->tokens);
+    tri_authn_cache_free(h);
     free(h);
 }
