@@ -3,9 +3,13 @@ triarchd, one check per control, named by its id (kube-bench cannot inspect
 triarchd). Controls with their own larger tests say where those are.
 
 Here: 1.2.1 anonymous auth off, 1.2.2 no static token file, 1.2.6-1.2.8 Node,RBAC
-(never AlwaysAllow), 1.2.15 no profiling endpoint, 1.2.21-1.2.22 service-account
-lookup and key, 1.2.23-1.2.25 TLS serving with a client CA (and no TLS < 1.2).
-Elsewhere: authn (tokens, certificates), authz (role matrix, Node authorizer).
+(never AlwaysAllow), 1.2.10-1.2.14 admission always on (no AlwaysAdmit;
+ServiceAccount, NamespaceLifecycle, NodeRestriction), 1.2.15 no profiling endpoint,
+1.2.21-1.2.22 service-account lookup and key, 1.2.23-1.2.25 TLS serving with a
+client CA (and no TLS < 1.2).
+Elsewhere: authn (tokens, certificates), authz (role matrix, Node authorizer),
+admission, audit (1.2.16-1.2.19), encryption_at_rest (1.2.27-1.2.28), peer_tls
+(1.2.26, 2.1-2.7).
 """
 
 import os
@@ -14,6 +18,7 @@ import ssl
 import subprocess
 import sys
 import urllib.parse
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -58,6 +63,26 @@ def cis_1_2_6_to_8_node_rbac(c, pki, url):
     check("1.2.6/1.2.7 a node cannot list secrets (Node authorizer)", 403, status, c)
 
 
+def cis_1_2_10_to_14_admission(c, k, pki, url):
+    """Admission cannot be switched off (no AlwaysAdmit, no plugin flags); the
+    ServiceAccount, NamespaceLifecycle and NodeRestriction plugins act
+    (integration.admission has the full checks)."""
+    refused_flag(c, "--enable-admission-plugins", "AlwaysAdmit")
+    refused_flag(c, "--disable-admission-plugins", "ServiceAccount,NodeRestriction")
+    k.ok("run", "cis-pod", "--image=busybox", "--restart=Never")
+    vols = [v["name"] for v in k.obj("get", "pod", "cis-pod")["spec"].get("volumes", [])]
+    check("1.2.12 ServiceAccount admission mounts the account's token", True,
+          any(v.startswith("kube-api-access-") for v in vols), c)
+    err = k.fails("create", "configmap", "x", "-n", "no-such-namespace")
+    check("1.2.13 NamespaceLifecycle: no content in a missing namespace", True,
+          "NotFound" in err or "not found" in err, c)
+    node = pki.issue("cis-node2", "/CN=system:node:cis-n2/O=system:nodes")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "from-node"},
+           "spec": {"nodeName": "cis-n2", "containers": [{"name": "c", "image": "busybox"}]}}
+    status, _ = pki.request(url, "POST", "/api/v1/namespaces/default/pods", node, body=pod)
+    check("1.2.14 NodeRestriction: a node cannot create ordinary pods", 403, status, c)
+
+
 def cis_1_2_15_no_profiling(c, pki, url):
     admin = (os.path.join(c.dir, "pki", "admin.crt"), os.path.join(c.dir, "pki", "admin.key"))
     for path in ["/debug/pprof/", "/debug/pprof/profile", "/debug/flags/v"]:
@@ -82,6 +107,7 @@ def cis_1_2_23_to_25_tls(c, url):
     for key in ("tls-cert-file", "tls-key-file", "client-ca-file"):
         check(f"1.2.23-1.2.25 {key} is set by triarch init", True, key in cfg, c)
     u = urllib.parse.urlsplit(url)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # TLS 1.0/1.1 on purpose
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -118,6 +144,7 @@ def test_cis():
         cis_1_2_1_anonymous_auth_off(c, pki, url)
         cis_1_2_2_no_static_token_file(c)
         cis_1_2_6_to_8_node_rbac(c, pki, url)
+        cis_1_2_10_to_14_admission(c, k, pki, url)
         cis_1_2_15_no_profiling(c, pki, url)
         cis_1_2_21_22_service_accounts(c)
         cis_1_2_23_to_25_tls(c, url)
