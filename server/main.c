@@ -31,7 +31,7 @@
 #define DEFAULTS_EVERY_TICKS 10
 #define MAX_MEMBERS 16
 /* libraft does its disk work on the libuv pool; nothing of ours runs there. */
-#define UV_POOL_SIZE "4"
+#define UV_POOL_SIZE "6" /* libraft's disk work, snapshots, Table rows (list.c: at most 2) */
 /* After raft has stopped, client connections get this long to go away. */
 #define DRAIN_MS 500
 

@@ -7,7 +7,13 @@
  * LIST_SLICE_NS, then yields to the loop with a zero timer. Reading as of a fixed
  * revision makes the slices one consistent snapshot; yielding keeps an unpaged list
  * of 10,000 pods from holding the loop (and with it Raft heartbeats: such a list
- * used to cause elections) for the whole second it took. */
+ * used to cause elections) for the whole second it took.
+ *
+ * A Table without selectors (what `kubectl get` sends) is rendered off the loop:
+ * batches of stored values go to the libuv thread pool, where each object is parsed
+ * (without managedFields) and its row written, and the rows are joined back in key
+ * order on the loop. At most ROWS_INFLIGHT batches run at once in the whole process,
+ * so the pool keeps threads for libraft's segment and snapshot work (RAFT.md). */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +26,12 @@
 
 #define LIST_SCAN_BATCH 512          /* keys read per store range while decoding */
 #define LIST_SLICE_NS 4000000ull     /* loop time one slice may take */
+#define ROWS_BATCH 256               /* objects per Table batch on the thread pool */
+#define ROWS_INFLIGHT 2              /* Table batches on the pool, process-wide */
+
+static unsigned rows_inflight; /* loop thread only */
+
+typedef struct rows_work rows_work_t;
 
 typedef struct tri_list_run {
     uv_timer_t timer;
@@ -30,8 +42,28 @@ typedef struct tri_list_run {
     size_t end_len;
     int64_t rev;
     size_t n, limit;
-    bool decode; /* items are parsed: for selectors or Table rows */
+    bool decode;   /* items are parsed: for selectors or Table rows */
+    bool parallel; /* Table rows rendered on the thread pool (rows_*) */
+    bool reading_done;
+    int read_rc;
+    unsigned inflight;
+    rows_work_t *head, *tail; /* batches in key order, rendered or not */
 } list_run_t;
+
+struct rows_work {
+    uv_work_t req;
+    list_run_t *lr;
+    tri_val_t **vals; /* plaintext values, referenced; released on the loop */
+    int64_t *revs;
+    size_t n;
+    tri_buf_t rows;
+    bool done;
+    rows_work_t *next;
+};
+
+static void slice(uv_timer_t *t);
+static void finish(list_run_t *lr, int rc);
+static void rows_free(rows_work_t *w);
 
 /* Continue tokens: base64(JSON {"v":"meta.k8s.io/v1","rv":N,"start":"<key suffix>"}),
  * the shape kube-apiserver uses, so the revision travels with the token. */
@@ -55,6 +87,11 @@ static int encode_continue(int64_t rv, const char *start, size_t start_len, tri_
 static void run_free(uv_handle_t *h)
 {
     list_run_t *lr = h->data;
+    while (lr->head) { /* batches of a list that failed midway */
+        rows_work_t *w = lr->head;
+        lr->head = w->next;
+        rows_free(w);
+    }
     tri_selector_free(lr->labels);
     tri_selector_free(lr->fields);
     tri_buf_free(&lr->prefix);
@@ -104,20 +141,113 @@ static int take(list_run_t *lr, const tri_kv_t *kv)
     return 0;
 }
 
+/* ---------- Table rows on the thread pool ---------- */
+
+static void rows_render(uv_work_t *req)
+{
+    rows_work_t *w = req->data;
+    const tri_resource_t *r = w->lr->op->res;
+    for (size_t i = 0; i < w->n; i++) {
+        json_t *obj = tri_object_load_lean(r, w->vals[i], w->revs[i]);
+        if (obj != NULL)
+            tri_table_row_append(r, obj, &w->rows);
+        json_decref(obj);
+    }
+}
+
+static void rows_free(rows_work_t *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        tri_val_unref(w->vals[i]);
+    free(w->vals);
+    free(w->revs);
+    tri_buf_free(&w->rows);
+    free(w);
+}
+
+static void rows_done(uv_work_t *req, int status)
+{
+    (void)status;
+    rows_work_t *w = req->data;
+    list_run_t *lr = w->lr;
+    w->done = true;
+    lr->inflight--;
+    rows_inflight--;
+    while (lr->head && lr->head->done) { /* join in key order */
+        rows_work_t *h = lr->head;
+        if (lr->items.len && h->rows.len)
+            tri_buf_append(&lr->items, ",", 1);
+        tri_buf_append(&lr->items, h->rows.data, h->rows.len);
+        lr->head = h->next;
+        if (lr->head == NULL)
+            lr->tail = NULL;
+        rows_free(h);
+    }
+    if (lr->reading_done && lr->inflight == 0)
+        finish(lr, lr->read_rc);
+    else if (!lr->reading_done)
+        uv_timer_start(&lr->timer, slice, 0, 0);
+}
+
+/* Hands kvs[0:n) to the pool; their values are opened (decrypted) here. */
+static int rows_queue(list_run_t *lr, const tri_kv_t *kvs, size_t n)
+{
+    tri_api_op_t *op = lr->op;
+    rows_work_t *w = calloc(1, sizeof *w);
+    if (w == NULL || (w->vals = calloc(n, sizeof *w->vals)) == NULL ||
+        (w->revs = calloc(n, sizeof *w->revs)) == NULL) {
+        if (w)
+            free(w->vals);
+        free(w);
+        return TRI_ENOMEM;
+    }
+    w->lr = lr;
+    w->req.data = w;
+    for (size_t i = 0; i < n; i++) {
+        int rc = tri_storage_open(op->api, op->res, kvs[i].key, kvs[i].key_len, kvs[i].val,
+                                  &w->vals[w->n], NULL, &op->status);
+        if (rc != 0) {
+            rows_free(w);
+            return rc;
+        }
+        w->revs[w->n++] = kvs[i].mod_rev;
+    }
+    if (lr->tail)
+        lr->tail->next = w;
+    else
+        lr->head = w;
+    lr->tail = w;
+    lr->inflight++;
+    rows_inflight++;
+    uv_queue_work(op->api->loop, &w->req, rows_render, rows_done);
+    return 0;
+}
+
 /* Reads one batch of keys from lr->start. Returns 1 when the list is complete, 0
  * when keys remain, or a TRI_E* code. */
 static int read_batch(list_run_t *lr)
 {
     tri_kvs_t kvs = {0};
     bool more = false;
-    size_t batch = lr->decode ? LIST_SCAN_BATCH
-                              : (lr->limit ? lr->limit - lr->n + 1 : LIST_SCAN_BATCH * 4);
+    size_t batch = lr->parallel ? (lr->limit && lr->limit - lr->n + 1 < ROWS_BATCH
+                                       ? lr->limit - lr->n + 1
+                                       : ROWS_BATCH)
+                   : lr->decode ? LIST_SCAN_BATCH
+                                : (lr->limit ? lr->limit - lr->n + 1 : LIST_SCAN_BATCH * 4);
     int rc = tri_store_range(lr->op->api->store, lr->start.data, lr->start.len, lr->end,
                              lr->end_len, lr->rev, batch, &kvs, &more);
     if (rc != 0)
         return rc;
     size_t i = 0;
-    for (; i < kvs.n && (!lr->limit || lr->n < lr->limit); i++) {
+    if (lr->parallel) {
+        i = lr->limit && lr->limit - lr->n < kvs.n ? lr->limit - lr->n : kvs.n;
+        if (i > 0 && (rc = rows_queue(lr, kvs.items, i)) != 0) {
+            tri_kvs_free(&kvs);
+            return rc;
+        }
+        lr->n += i;
+    }
+    for (; !lr->parallel && i < kvs.n && (!lr->limit || lr->n < lr->limit); i++) {
         if ((rc = take(lr, &kvs.items[i])) != 0) {
             tri_kvs_free(&kvs);
             return rc;
@@ -192,9 +322,30 @@ static void finish(list_run_t *lr, int rc)
     tri_op_finish(op); /* a value that did not open: its Status is set */
 }
 
+/* A parallel slice: read and queue batches while the pool has room; rows_done
+ * calls again as batches come back, and finishes once all are joined. */
+static void slice_parallel(list_run_t *lr)
+{
+    while (!lr->reading_done && lr->inflight < ROWS_INFLIGHT && rows_inflight < ROWS_INFLIGHT) {
+        int rc = lr->op->canceled ? 1 : read_batch(lr);
+        if (rc != 0) {
+            lr->reading_done = true;
+            lr->read_rc = rc == 1 ? 0 : rc;
+        }
+    }
+    if (lr->reading_done && lr->inflight == 0)
+        finish(lr, lr->read_rc);
+    else if (!lr->reading_done && lr->inflight == 0) /* the pool is busy with other lists */
+        uv_timer_start(&lr->timer, slice, 1, 0);
+}
+
 static void slice(uv_timer_t *t)
 {
     list_run_t *lr = t->data;
+    if (lr->parallel) {
+        slice_parallel(lr);
+        return;
+    }
     if (lr->op->canceled) { /* the client went away: the result is dropped anyway */
         finish(lr, 0);
         return;
@@ -234,6 +385,7 @@ void tri_list_start(tri_api_op_t *op)
     if (op->key.len)
         tri_buf_append(&lr->start, op->key.data, op->key.len); /* continue: key suffix */
     lr->decode = lr->labels || lr->fields || op->want_table || op->want_items;
+    lr->parallel = op->want_table && !op->want_items && !lr->labels && !lr->fields;
     lr->limit = op->lopts.limit > 0 ? (size_t)op->lopts.limit : 0;
     if (op->want_items)
         op->items = json_array();
