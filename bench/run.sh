@@ -8,11 +8,13 @@
 #   reads    LIST of 10,000 pods, GET under 1,000 writes/s of churn (reads.py)
 #   fanout   1,000 watchers on one replica, 500 writes/s (watch_fanout.py)
 #   patch    strategic merge patch and server-side apply, 50-container pod (patch_apply.py)
+#   security TLS+token+RBAC vs plain (authn_overhead.py), audit Metadata vs None
+#            (audit_overhead.py), Secrets with and without encryption (encryption.py)
 # Loopback only; every process and temp dir is cleaned up by the scripts. Each part
 # has a hard time limit (SIGTERM, then SIGKILL 10 s later) so the whole run stays
 # under 15 minutes.
 #
-# usage: bench/run.sh [--quick] [throughput|failover|memory|reads|fanout|patch|all]...
+# usage: bench/run.sh [--quick] [throughput|failover|memory|reads|fanout|patch|security|all]...
 #   BIN_DIR=path  build tree with triarchd and triarch (default build/release)
 #   --quick       one repetition of a quarter of the requests, 3 failover rounds,
 #                 20,000 objects, 1 restart
@@ -25,9 +27,9 @@ parts=""
 for a in "$@"; do
     case "$a" in
         --quick) quick=1 ;;
-        throughput|failover|memory|reads|fanout|patch) parts="$parts $a" ;;
-        all) parts="throughput failover memory reads fanout patch" ;;
-        *) echo "usage: $0 [--quick] [throughput|failover|memory|reads|fanout|patch|all]..." >&2; exit 2 ;;
+        throughput|failover|memory|reads|fanout|patch|security) parts="$parts $a" ;;
+        all) parts="throughput failover memory reads fanout patch security" ;;
+        *) echo "usage: $0 [--quick] [throughput|failover|memory|reads|fanout|patch|security|all]..." >&2; exit 2 ;;
     esac
 done
 [ -n "$parts" ] || parts="throughput failover memory"
@@ -72,6 +74,11 @@ for p in $parts; do
         patch)
             if [ $quick = 1 ]; then run 240 patch_apply.py --scale 0.25
             else run 480 patch_apply.py --profile; fi ;;
+        security)
+            if [ $quick = 1 ]; then run 300 authn_overhead.py --scale 0.1 --reps 1
+            else run 600 authn_overhead.py --scale 0.5 --reps 3; fi
+            run 600 audit_overhead.py --reps 3
+            run 600 encryption.py ;;
     esac
 done
 exit $rc
