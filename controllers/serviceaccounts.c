@@ -45,17 +45,7 @@ static void sa_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r,
 
 static json_t *local(tri_api_t *api, const char *plural, const char *ns, const char *name)
 {
-    const tri_resource_t *r = tri_registry_find("", "v1", plural);
-    tri_buf_t key = {0};
-    tri_registry_key(r, ns, name, &key);
-    tri_kv_t kv;
-    int rc = tri_store_get(tri_api_store(api), key.data, key.len, 0, &kv);
-    tri_buf_free(&key);
-    if (rc != 0)
-        return NULL;
-    json_t *o = tri_api_load_stored(api, r, &kv);
-    tri_kv_release(&kv);
-    return o;
+    return tri_api_lookup(api, tri_registry_find("", "v1", plural), ns, name);
 }
 
 static void on_written(tri_api_op_t *op)

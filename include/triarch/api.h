@@ -176,6 +176,10 @@ json_t *tri_object_load_as(const tri_resource_t *r, const tri_val_t *stored, int
 /* A value read from the store (kv) as an object: decrypted when its resource is
  * encrypted at rest. NULL when it does not open or parse (logged). */
 json_t *tri_api_load_stored(const tri_api_t *api, const tri_resource_t *r, const tri_kv_t *kv);
+/* The object (r, ns, name) in this replica's store, decrypted and parsed (new
+ * reference), or NULL when absent. */
+json_t *tri_api_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
+                       const char *name);
 /* As tri_object_load_as, without metadata.managedFields (for Tables and filters). */
 json_t *tri_object_load_lean(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
 int tri_object_render_as(const tri_resource_t *r, const char *data, size_t len, int64_t rev,

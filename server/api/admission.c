@@ -17,21 +17,6 @@ static bool main_resource(const tri_admit_t *a)
     return a->subresource == NULL || a->subresource[0] == '\0';
 }
 
-json_t *tri_admit_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
-                         const char *name)
-{
-    tri_buf_t key = {0};
-    tri_registry_key(r, r->namespaced ? ns : NULL, name, &key);
-    tri_kv_t kv;
-    int rc = tri_store_get(tri_api_store(api), key.data, key.len, 0, &kv);
-    tri_buf_free(&key);
-    if (rc != 0)
-        return NULL;
-    json_t *o = tri_api_load_stored(api, r, &kv);
-    tri_kv_release(&kv);
-    return o;
-}
-
 void tri_admit_forbid(const tri_admit_t *a, tri_status_t *st, const char *fmt, ...)
 {
     char why[768];
@@ -56,7 +41,7 @@ bool tri_admit_should_wait(const tri_admit_t *a, const json_t *obj)
         sa = json_string_value(json_object_get(spec, "serviceAccount"));
     if (sa != NULL && sa[0] != '\0' && strcmp(sa, "default") != 0)
         return false; /* only the default account is made by a loop */
-    json_t *o = tri_admit_lookup(a->api, &tri_res_serviceaccounts, a->ns, "default");
+    json_t *o = tri_api_lookup(a->api, &tri_res_serviceaccounts, a->ns, "default");
     json_decref(o);
     return o == NULL;
 }

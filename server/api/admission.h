@@ -36,10 +36,6 @@ void tri_admit_priority(const tri_admit_t *a, json_t *pod, tri_status_t *st);
 void tri_admit_node_restriction(const tri_admit_t *a, const json_t *obj, const json_t *old,
                                 tri_status_t *st);
 
-/* Shared: the object at (r, ns, name) in the local store, parsed (new reference),
- * or NULL. */
-json_t *tri_admit_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
-                         const char *name);
 /* 403 Forbidden as admission words it: `<plural> "<name>" is forbidden: <why>`. */
 void tri_admit_forbid(const tri_admit_t *a, tri_status_t *st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -111,7 +111,7 @@ void tri_admit_service_account(const tri_admit_t *a, json_t *pod, tri_status_t *
     const char *name = str(spec, "serviceAccountName");
     if (name[0] == '\0')
         name = "default";
-    json_t *sa = tri_admit_lookup(a->api, &tri_res_serviceaccounts, a->ns, name);
+    json_t *sa = tri_api_lookup(a->api, &tri_res_serviceaccounts, a->ns, name);
     if (sa == NULL) {
         tri_admit_forbid(a, st, "error looking up service account %s/%s: serviceaccount "
                          "\"%s\" not found", a->ns, name, name);
@@ -156,7 +156,7 @@ void tri_admit_priority(const tri_admit_t *a, json_t *pod, tri_status_t *st)
 {
     json_t *spec = json_object_get(pod, "spec");
     const char *cls = str(spec, "priorityClassName");
-    json_t *pc = cls[0] ? tri_admit_lookup(a->api, &tri_res_priorityclasses, NULL, cls)
+    json_t *pc = cls[0] ? tri_api_lookup(a->api, &tri_res_priorityclasses, NULL, cls)
                         : global_default(a->api);
     if (cls[0] && pc == NULL) {
         tri_admit_forbid(a, st, "no PriorityClass with name %s was found", cls);

@@ -80,11 +80,11 @@ static json_t *column_defs(const tri_resource_t *r)
     return cols;
 }
 
-static json_t *row_for(const tri_resource_t *r, const json_t *obj)
+/* A row's cells: NAME, the resource's columns, AGE (new reference). */
+static json_t *cells_of(const tri_resource_t *r, const json_t *obj)
 {
-    json_t *meta = json_object_get(obj, "metadata");
     json_t *cells = json_array();
-    json_t *name = json_object_get(meta, "name");
+    json_t *name = json_object_get(json_object_get(obj, "metadata"), "name");
     if (!r->table_all_columns)
         json_array_append_new(cells, name ? json_incref(name) : json_string(""));
     if (r->cells) {
@@ -96,6 +96,13 @@ static json_t *row_for(const tri_resource_t *r, const json_t *obj)
     age_of(obj, age, sizeof age);
     if (!r->table_all_columns)
         json_array_append_new(cells, json_string(age));
+    return cells;
+}
+
+static json_t *row_for(const tri_resource_t *r, const json_t *obj)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    json_t *cells = cells_of(r, obj);
     /* the row's metadata without managedFields: kubectl never prints them from a
      * Table, and they are most of the bytes of a row */
     json_t *m = json_is_object(meta) ? json_copy(meta) : json_object();
@@ -118,19 +125,7 @@ static int dump_to_buf(const char *data, size_t size, void *b)
 void tri_table_row_append(const tri_resource_t *r, json_t *obj, tri_buf_t *rows)
 {
     json_t *meta = json_object_get(obj, "metadata");
-    json_t *cells = json_array();
-    json_t *name = json_object_get(meta, "name");
-    if (!r->table_all_columns)
-        json_array_append_new(cells, name ? json_incref(name) : json_string(""));
-    if (r->cells) {
-        json_t *extra = r->cells(obj);
-        json_array_extend(cells, extra);
-        json_decref(extra);
-    }
-    char age[32];
-    age_of(obj, age, sizeof age);
-    if (!r->table_all_columns)
-        json_array_append_new(cells, json_string(age));
+    json_t *cells = cells_of(r, obj);
     if (rows->len)
         tri_buf_append(rows, ",", 1);
     tri_buf_appendf(rows, "{\"cells\":");
