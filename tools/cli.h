@@ -8,6 +8,7 @@
  *   D/pki/<name>.{crt,key}      each replica's serving + peer certificate
  *   D/pki/admin.{crt,key}       admin client certificate (O=system:masters)
  *   D/pki/sa.{key,pub}          service-account token signing key (RSA; key 0600)
+ *   D/pki/apiserver-kubelet-client.{crt,key}  the API server's client cert toward agents
  *   D/pki/encryption.yaml       encryption-at-rest keys (EncryptionConfiguration, 0600)
  *   D/<name>/triarchd.yaml      the replica's config; data in D/<name>/data
  *   D/<name>/triarchd.{log,pid} written by `cluster up`

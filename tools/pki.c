@@ -300,6 +300,15 @@ int tri_pki_create(const tri_cluster_t *c)
                          .days = TRI_LEAF_DAYS};
     if (rc == 0)
         rc = leaf_make(c, ca, ca_key, "admin", &admin);
+    /* what the API server presents to agents (logs, exec, port-forward), as kubeadm's
+     * apiserver-kubelet-client: agents authorize it through the cluster's RBAC */
+    leaf_spec_t to_agents = {.cn = "kube-apiserver-kubelet-client",
+                             .org = "kubeadm:cluster-admins",
+                             .san = NULL,
+                             .eku = "clientAuth",
+                             .days = TRI_LEAF_DAYS};
+    if (rc == 0)
+        rc = leaf_make(c, ca, ca_key, "apiserver-kubelet-client", &to_agents);
     if (rc == 0)
         rc = sa_key_make(c);
     X509_free(ca);

@@ -199,6 +199,15 @@ static const prule_t kube_controller_manager[] = {
     END,
 };
 
+/* What the API server needs of an agent (logs, exec, attach, port-forward, metrics),
+ * as Kubernetes' system:kubelet-api-admin. */
+static const prule_t kubelet_api_admin[] = {
+    {"get list watch", "-", "nodes", NULL, NULL},
+    {"proxy", "-", "nodes", NULL, NULL},
+    {"*", "-", "nodes/log nodes/metrics nodes/proxy nodes/stats", NULL, NULL},
+    END,
+};
+
 static const prule_t node_bootstrapper[] = {
     {"create get list watch", "certificates.k8s.io", "certificatesigningrequests", NULL, NULL},
     END,
@@ -230,6 +239,7 @@ static const prole_t roles[] = {
     {"system:node", NULL, NULL, node},
     {"system:node-proxier", NULL, NULL, node_proxier},
     {"system:node-bootstrapper", NULL, NULL, node_bootstrapper},
+    {"system:kubelet-api-admin", NULL, NULL, kubelet_api_admin},
     {"system:kube-scheduler", NULL, NULL, kube_scheduler},
     {"system:kube-controller-manager", NULL, NULL, kube_controller_manager},
     {CSR_ROLE "nodeclient", NULL, NULL, csr_nodeclient},
@@ -245,6 +255,10 @@ static const pbinding_t bindings[] = {
     {"system:public-info-viewer", "system:public-info-viewer",
      "Group=system:authenticated Group=system:unauthenticated"},
     {"system:node-proxier", "system:node-proxier", "User=system:kube-proxy"},
+    /* the API server's client certificate toward agents (triarch init's
+     * pki/apiserver-kubelet-client), as kubeadm binds it */
+    {"kube-apiserver-kubelet-client", "system:kubelet-api-admin",
+     "User=kube-apiserver-kubelet-client"},
     {"system:kube-scheduler", "system:kube-scheduler", "User=system:kube-scheduler"},
     {"system:kube-controller-manager", "system:kube-controller-manager",
      "User=system:kube-controller-manager"},
