@@ -345,6 +345,23 @@ class Cluster:
 
     # ---- kubectl ----
 
+    def wait_settled(self, name=None, quiet_s=1.0, timeout=30):
+        """Waits until the store revision (seen on name, default the leader) has not
+        moved for quiet_s: the leader's bootstrap writes (default RBAC policy, each
+        namespace's account and CA bundle) are done. For tests that count writes."""
+        name = name or self.wait_leader(timeout)
+        last, since = None, time.monotonic()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.status(name) or {}
+            rev = st.get("revision")
+            if rev != last:
+                last, since = rev, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return rev
+            time.sleep(POLL_S)
+        raise TestFailure(f"{name}: the store kept changing for {timeout}s (logs in {self.dir})")
+
     @property
     def kubeconfig(self):
         """D/kubeconfig: through haproxy when started, else straight to a replica."""

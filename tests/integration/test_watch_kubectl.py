@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import KUBECTL, Cluster, TestFailure, check  # noqa: E402
 
-HISTORY_EVENTS = 10
+HISTORY_EVENTS = 50
 FLAGS = ["--election-timeout-ms", "300", "--heartbeat-ms", "50",
          "--history-events", str(HISTORY_EVENTS), "--watch-bookmark-ms", "500"]
 READY_TIMEOUT_S = 60
@@ -381,6 +381,7 @@ def test_watch_kubectl():
         c.wait_ready(READY_TIMEOUT_S)
         c.haproxy()
         leader = c.wait_leader(READY_TIMEOUT_S)
+        c.wait_settled(leader)  # the leader's bootstrap writes would eat the short history
         followers = [n for n in c.names if n != leader]
         w = Writer(c, followers[0])  # writes go through a follower (forwarded to the leader)
         reader = followers[1]        # raw watches read from the other follower
