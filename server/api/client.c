@@ -652,7 +652,7 @@ static tri_admit_t admit_of(tri_api_op_t *op, bool create)
 }
 
 #define ADMIT_WAIT_MS 100 /* between looks for a namespace's default service account */
-#define ADMIT_WAITS 30    /* then admission answers 403, as kube-apiserver after its retries */
+#define ADMIT_WAITS 100   /* 10 s; then admission answers 403, as kube-apiserver after its retries */
 
 typedef struct admit_wait {
     uv_timer_t timer;
