@@ -66,6 +66,8 @@ static const opt_t opts[] = {
     S("audit-log-maxsize", audit_log_maxsize, "rotate at this size: MB, or 64KiB, 10MB (default 100)"),
     U("audit-log-maxage", audit_log_maxage, "days audit backups are kept (default 30)"),
     U("audit-log-maxbackup", audit_log_maxbackup, "audit backups kept (default 10)"),
+    U("resource-quota-sync-ms", resource_quota_sync_ms,
+      "interval of the full ResourceQuota usage recount (default 300000)"),
 };
 
 static const opt_t *find_opt(const char *name)

@@ -47,6 +47,8 @@ typedef struct tri_config {
     char *audit_log_maxsize;
     uint64_t audit_log_maxage;
     uint64_t audit_log_maxbackup;
+    /* admission: ResourceQuota (docs/security.md#admission-limitranger-and-resourcequota) */
+    uint64_t resource_quota_sync_ms;
 } tri_config_t;
 
 /* Parses argv (and the YAML file it names). On error prints a message naming the
