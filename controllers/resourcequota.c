@@ -31,7 +31,8 @@
 #include "triarch/log.h"
 #include "triarch/quota.h"
 
-#define DEFAULT_SYNC_MS (5ull * 60 * 1000) /* kube-controller-manager --resource-quota-sync-period */
+#define DEFAULT_SYNC_MS                                                                            \
+    (5ull * 60 * 1000) /* kube-controller-manager --resource-quota-sync-period */
 
 typedef struct rq_state {
     uint64_t sync_ms;
@@ -129,7 +130,8 @@ static bool uncharged(tri_api_t *api, const tri_resource_t *r, const json_t *obj
             continue;
         json_t *q = tri_object_load(kvs.items[i].val, kvs.items[i].mod_rev);
         tri_rlist_t u = {0};
-        if (q != NULL && tri_quota_matches(q, r, obj, now) && tri_quota_usage(r, obj, now, &u) == 0) {
+        if (q != NULL && tri_quota_matches(q, r, obj, now) &&
+            tri_quota_usage(r, obj, now, &u) == 0) {
             const json_t *hard = json_object_get(json_object_get(q, "spec"), "hard");
             for (size_t j = 0; !found && j < u.n; j++)
                 found = json_object_get(hard, u.items[j].name) != NULL && u.items[j].q.nano != 0;
@@ -159,8 +161,8 @@ static bool usage_may_change(const tri_resource_t *r, const json_t *obj)
            (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed")));
 }
 
-static void rq_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r,
-                        enum tri_watch_event_type type, const json_t *obj)
+static void rq_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r, enum tri_watch_event_type type,
+                        const json_t *obj)
 {
     const char *ns = ctrl_meta_str(obj, "namespace");
     if (!r->namespaced || ns == NULL || type == TRI_WATCH_BOOKMARK || type == TRI_WATCH_ERROR)

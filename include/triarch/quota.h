@@ -73,7 +73,7 @@ int tri_quota_usage(const tri_resource_t *r, const json_t *obj, int64_t now, tri
  * applies to, for the names of its spec.hard that some evaluator tracks (each
  * present, zero when nothing is charged): the status.used the controller
  * writes. Reads the store synchronously, so the result is one revision's view. */
-int tri_quota_namespace_usage(tri_store_t *store, const char *ns, const json_t *quota,
-                              int64_t now, tri_rlist_t *out);
+int tri_quota_namespace_usage(tri_store_t *store, const char *ns, const json_t *quota, int64_t now,
+                              tri_rlist_t *out);
 
 #endif

@@ -49,8 +49,8 @@ static json_t *namespace_ranges(tri_api_t *api, const char *ns)
     if (tri_store_range(tri_api_store(api), prefix.data, prefix.len, end, end_len, 0, 0, &kvs,
                         &more) == 0) {
         for (size_t i = 0; i < kvs.n; i++) {
-            json_t *o = tri_object_load_lean(&tri_res_limitranges, kvs.items[i].val,
-                                             kvs.items[i].mod_rev);
+            json_t *o =
+                tri_object_load_lean(&tri_res_limitranges, kvs.items[i].val, kvs.items[i].mod_rev);
             if (o != NULL)
                 json_array_append_new(out, o);
         }
@@ -105,8 +105,8 @@ static void fill_missing(json_t *dst, const json_t *defaults, json_t *set)
         if (json_object_get(dst, k) != NULL)
             continue;
         tri_quantity_t q;
-        json_object_set_new(dst, k, tri_quantity_from_json(v, &q) == 0 ? tri_quantity_json(&q)
-                                                                       : json_deep_copy(v));
+        json_object_set_new(
+            dst, k, tri_quantity_from_json(v, &q) == 0 ? tri_quantity_json(&q) : json_deep_copy(v));
         json_array_append_new(set, json_string(k));
     }
 }
@@ -155,12 +155,10 @@ static void default_one(const json_t *lr, json_t *pod)
     json_t *spec = json_object_get(pod, "spec");
     json_t *c;
     if (json_object_size(req) + json_object_size(lim) > 0) {
-        json_array_foreach(json_object_get(spec, "containers"), i, c)
-            if (json_is_object(c))
-                merge_container(c, req, lim, "container", &notes);
-        json_array_foreach(json_object_get(spec, "initContainers"), i, c)
-            if (json_is_object(c))
-                merge_container(c, req, lim, "init container", &notes);
+        json_array_foreach(json_object_get(spec, "containers"), i, c) if (json_is_object(c))
+            merge_container(c, req, lim, "container", &notes);
+        json_array_foreach(json_object_get(spec, "initContainers"), i, c) if (json_is_object(c))
+            merge_container(c, req, lim, "init container", &notes);
     }
     if (notes.len > 0) {
         json_t *ann = child(child(pod, "metadata"), "annotations");
@@ -317,8 +315,8 @@ static void ratio_constraint(const check_t *c, const observed_t *o, json_t *msgs
 typedef void (*constraint_fn)(const check_t *, const observed_t *, json_t *);
 
 /* Runs fn for every resource of the item's map `field` (min, max, ...). */
-static void each_bound(const json_t *item, const char *field, const char *type,
-                       const observed_t *o, constraint_fn fn, json_t *msgs)
+static void each_bound(const json_t *item, const char *field, const char *type, const observed_t *o,
+                       constraint_fn fn, json_t *msgs)
 {
     const json_t *m = json_object_get(item, field);
     const char *keys[MAX_KEYS];
@@ -332,8 +330,7 @@ static void each_bound(const json_t *item, const char *field, const char *type,
     }
 }
 
-static void check_observed(const json_t *item, const char *type, const observed_t *o,
-                           json_t *msgs)
+static void check_observed(const json_t *item, const char *type, const observed_t *o, json_t *msgs)
 {
     each_bound(item, "min", type, o, min_constraint, msgs);
     each_bound(item, "max", type, o, max_constraint, msgs);
@@ -382,9 +379,9 @@ static void check_claim_item(const json_t *item, const json_t *pvc, json_t *msgs
     if (strcmp(str(item, "type"), "PersistentVolumeClaim") != 0)
         return;
     tri_rlist_t req = {0}, none = {0};
-    tri_rlist_from_json(&req, json_object_get(
-                                  json_object_get(json_object_get(pvc, "spec"), "resources"),
-                                  "requests"));
+    tri_rlist_from_json(
+        &req,
+        json_object_get(json_object_get(json_object_get(pvc, "spec"), "resources"), "requests"));
     observed_t o = {&req, &none};
     each_bound(item, "min", "PersistentVolumeClaim", &o, min_constraint, msgs);
     each_bound(item, "max", "PersistentVolumeClaim", &o, max_request_constraint, msgs);

@@ -35,9 +35,8 @@ static bool is(const tri_admit_t *a, const tri_resource_t *r)
 
 /* ---------- "must specify" ---------- */
 
-static const char *const compute_names[] = {"cpu",          "memory",          "requests.cpu",
-                                            "requests.memory", "limits.cpu", "limits.memory",
-                                            NULL};
+static const char *const compute_names[] = {
+    "cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory", NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {

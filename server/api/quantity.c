@@ -50,8 +50,8 @@ typedef struct scan {
     bool neg;
     char digits[MAX_DIGITS + 1]; /* significant digits, no leading zeros */
     int n_digits;
-    bool sticky;   /* a non-zero digit was dropped past MAX_DIGITS */
-    long long x;   /* power of ten of the last kept digit, in units */
+    bool sticky; /* a non-zero digit was dropped past MAX_DIGITS */
+    long long x; /* power of ten of the last kept digit, in units */
     const char *suffix;
     size_t suffix_len;
 } scan_t;
@@ -109,11 +109,11 @@ typedef struct suffix_def {
 } suffix_def_t;
 
 static const suffix_def_t dec_suffixes[] = {
-    {"n", 10, -9}, {"u", 10, -6}, {"m", 10, -3}, {"", 10, 0},  {"k", 10, 3},
+    {"n", 10, -9}, {"u", 10, -6}, {"m", 10, -3}, {"", 10, 0},   {"k", 10, 3},
     {"M", 10, 6},  {"G", 10, 9},  {"T", 10, 12}, {"P", 10, 15}, {"E", 10, 18},
 };
 static const suffix_def_t bin_suffixes[] = {
-    {"", 2, 0},   {"Ki", 2, 10}, {"Mi", 2, 20}, {"Gi", 2, 30},
+    {"", 2, 0},    {"Ki", 2, 10}, {"Mi", 2, 20}, {"Gi", 2, 30},
     {"Ti", 2, 40}, {"Pi", 2, 50}, {"Ei", 2, 60},
 };
 #define N_DEC (sizeof dec_suffixes / sizeof dec_suffixes[0])
@@ -358,8 +358,7 @@ static void canonical_decimal(u128 mag, u128 *amount, int *exponent)
     *amount = mag, *exponent = e;
 }
 
-static void format_decimal(u128 mag, enum tri_qformat fmt, char *digits, char *suffix,
-                           size_t slen)
+static void format_decimal(u128 mag, enum tri_qformat fmt, char *digits, char *suffix, size_t slen)
 {
     u128 amount;
     int e;

@@ -184,9 +184,18 @@ static bool native_resource(const char *name)
 /* ---------- what each evaluator tracks ---------- */
 
 static const char *const pod_names[] = {
-    "pods",          "count/pods",      "cpu",         "memory",
-    "ephemeral-storage", "requests.cpu", "requests.memory", "requests.ephemeral-storage",
-    "limits.cpu",    "limits.memory",   "limits.ephemeral-storage", NULL,
+    "pods",
+    "count/pods",
+    "cpu",
+    "memory",
+    "ephemeral-storage",
+    "requests.cpu",
+    "requests.memory",
+    "requests.ephemeral-storage",
+    "limits.cpu",
+    "limits.memory",
+    "limits.ephemeral-storage",
+    NULL,
 };
 
 static bool in_list(const char *const *list, const char *name)
@@ -227,8 +236,7 @@ bool tri_quota_tracks(const tri_resource_t *r, const char *name)
                 (has_suffix(name, "/requests.storage") ||
                  has_suffix(name, "/persistentvolumeclaims")));
     const tri_resource_t *s = r->storage ? r->storage : r;
-    return s->group[0] == '\0' && in_list(legacy_counts, s->plural) &&
-           strcmp(name, s->plural) == 0;
+    return s->group[0] == '\0' && in_list(legacy_counts, s->plural) && strcmp(name, s->plural) == 0;
 }
 
 /* ---------- pods ---------- */
@@ -272,8 +280,12 @@ int tri_pod_resources(const json_t *spec, const char *which, tri_rlist_t *out)
     int rc = 0;
     json_array_foreach(json_object_get(spec, "containers"), i, c)
     {
+        tri_rlist_t own = {0};
         if (rc == 0)
-            rc = container_list(c, which, out);
+            rc = container_list(c, which, &own);
+        if (rc == 0)
+            rc = rlist_add_all(out, &own);
+        tri_rlist_free(&own);
     }
     json_array_foreach(json_object_get(spec, "initContainers"), i, c)
     {
@@ -421,9 +433,9 @@ static int pvc_usage(const json_t *pvc, tri_rlist_t *out)
     const json_t *spec = json_object_get(pvc, "spec");
     const char *cls = json_string_value(json_object_get(spec, "storageClassName"));
     if (cls == NULL)
-        cls = json_string_value(json_object_get(
-            json_object_get(json_object_get(pvc, "metadata"), "annotations"),
-            "volume.beta.kubernetes.io/storage-class"));
+        cls = json_string_value(
+            json_object_get(json_object_get(json_object_get(pvc, "metadata"), "annotations"),
+                            "volume.beta.kubernetes.io/storage-class"));
     tri_quantity_t one = tri_quantity_from_int(1);
     char name[320];
     int rc = tri_rlist_set(out, "persistentvolumeclaims", &one);
@@ -432,8 +444,8 @@ static int pvc_usage(const json_t *pvc, tri_rlist_t *out)
         rc = tri_rlist_set(out, name, &one);
     }
     tri_quantity_t req, alloc;
-    const json_t *rq = json_object_get(json_object_get(json_object_get(spec, "resources"),
-                                                       "requests"), "storage");
+    const json_t *rq =
+        json_object_get(json_object_get(json_object_get(spec, "resources"), "requests"), "storage");
     const json_t *al = json_object_get(
         json_object_get(json_object_get(pvc, "status"), "allocatedResources"), "storage");
     if (rc != 0 || tri_quantity_from_json(rq, &req) != 0)
@@ -530,8 +542,8 @@ static bool value_in(const json_t *values, const char *v)
 {
     size_t i;
     json_t *x;
-    json_array_foreach(values, i, x) if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
-        return true;
+    json_array_foreach(values, i, x) if (json_is_string(x) &&
+                                         strcmp(json_string_value(x), v) == 0) return true;
     return false;
 }
 
@@ -577,15 +589,14 @@ static bool scopes_match(const json_t *spec, bool pod, const json_t *obj)
     json_array_foreach(json_object_get(json_object_get(spec, "scopeSelector"), "matchExpressions"),
                        i, s)
     {
-        if (!pod || !pod_scope(str(s, "scopeName"), str(s, "operator"),
-                               json_object_get(s, "values"), obj))
+        if (!pod ||
+            !pod_scope(str(s, "scopeName"), str(s, "operator"), json_object_get(s, "values"), obj))
             return false;
     }
     return true;
 }
 
-bool tri_quota_matches(const json_t *quota, const tri_resource_t *r, const json_t *obj,
-                       int64_t now)
+bool tri_quota_matches(const json_t *quota, const tri_resource_t *r, const json_t *obj, int64_t now)
 {
     (void)now;
     const json_t *spec = json_object_get(quota, "spec");
@@ -638,8 +649,8 @@ static bool resource_needed(const tri_resource_t *r, const json_t *hard)
     return false;
 }
 
-int tri_quota_namespace_usage(tri_store_t *store, const char *ns, const json_t *quota,
-                              int64_t now, tri_rlist_t *out)
+int tri_quota_namespace_usage(tri_store_t *store, const char *ns, const json_t *quota, int64_t now,
+                              tri_rlist_t *out)
 {
     const json_t *hard = json_object_get(json_object_get(quota, "spec"), "hard");
     size_t n;

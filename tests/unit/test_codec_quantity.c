@@ -47,20 +47,20 @@ static void test_canonical_forms(void)
     canon("1000E", "1000E");
     canon("100n", "100n");
     canon("1u", "1u");
-    canon("0.1n", "1n");            /* below a nano-unit rounds up */
-    canon("-0.1n", "-1n");          /* away from zero */
+    canon("0.1n", "1n");   /* below a nano-unit rounds up */
+    canon("-0.1n", "-1n"); /* away from zero */
     canon("1.0000000001", "1000000001n");
     canon("-1", "-1");
     canon("-100m", "-100m");
     canon("+3", "3");
     canon("1Ki", "1Ki");
-    canon("1024", "1024");          /* DecimalSI stays decimal */
+    canon("1024", "1024"); /* DecimalSI stays decimal */
     canon("1024Mi", "1Gi");
     canon("1536Mi", "1536Mi");
     canon("1.5Gi", "1536Mi");
     canon("0.5Gi", "512Mi");
-    canon("0.5Ki", "512");          /* under 1024: printed as DecimalSI */
-    canon("1.1Ki", "1126400m");     /* a fraction: DecimalSI */
+    canon("0.5Ki", "512");               /* under 1024: printed as DecimalSI */
+    canon("1.1Ki", "1126400m");          /* a fraction: DecimalSI */
     canon("8Ei", "9223372036854775807"); /* BinarySI caps at int64 */
     canon("1e3", "1e3");
     canon("1E3", "1e3");
@@ -68,7 +68,7 @@ static void test_canonical_forms(void)
     canon("12e6", "12e6");
     canon("1e-3", "1e-3");
     canon("100e-3", "100e-3");
-    canon("1e-1000000", "1e-9");   /* rounds up to one nano-unit */
+    canon("1e-1000000", "1e-9"); /* rounds up to one nano-unit */
     canon("10000000000000000000000000000", "10000000000E");
     canon("1.00000000000000000000000000000000000000000000000001", "1000000001n");
 }
