@@ -303,6 +303,9 @@ struct tri_api_op {
     struct tri_api_op *next_pending;
     int quota_cmp0;         /* first ResourceQuota precondition in builder; -1: none */
     int quota_attempts;     /* retries after another write charged the same quota */
+    struct tri_quota_lane *quota_lane;     /* held or waited for (quota_lane.c) */
+    struct tri_api_op *quota_lane_next;    /* next waiting in that lane */
+    void (*quota_lane_resume)(struct tri_api_op *op);
 };
 
 void tri_api_op_release(tri_api_op_t *op);

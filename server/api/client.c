@@ -25,6 +25,7 @@
 #include "lifecycle.h"
 #include "meta.h"
 #include "op.h"
+#include "quota_lane.h"
 #include "scale.h"
 #include "resources.h"
 #include "triarch/api.h"
@@ -104,6 +105,7 @@ static void op_init(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, c
 
 static void op_finish(tri_api_op_t *op)
 {
+    tri_quota_lane_leave(op); /* before cb: the caller may free op */
     op->cb(op);
 }
 
@@ -627,6 +629,7 @@ typedef struct admit_wait {
 } admit_wait_t;
 
 static void create_begin(tri_api_op_t *op, bool from_apply);
+static void create_readmit(tri_api_op_t *op);
 
 static void free_wait(uv_handle_t *h)
 {
@@ -718,6 +721,11 @@ static void create_begin(tri_api_op_t *op, bool from_apply)
         render_val(op, 0);
         op_finish(op);
         return;
+    }
+    if (op->quota_cmp0 >= 0) {
+        const tri_cmp_t *q = &op->builder.cmps[op->quota_cmp0];
+        if (tri_quota_lane_enter(op, q->key, q->key_len, create_readmit))
+            return; /* admitted again when its turn comes */
     }
     create_propose(op);
 }
