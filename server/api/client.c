@@ -517,8 +517,16 @@ static bool hook_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
 static bool quota_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
 {
     return res->status == TRI_EPRECOND && op->quota_cmp0 >= 0 &&
-           res->failed_cmp >= op->hook_cmp0 + op->quota_cmp0 &&
-           op->quota_attempts < (int)op->api->cfg.max_guaranteed_update_retries;
+           res->failed_cmp >= op->hook_cmp0 + op->quota_cmp0;
+}
+
+static void retry_quota(tri_api_op_t *op, const tri_txn_result_t *res)
+{
+    if (op->quota_attempts++ >= (int)op->api->cfg.max_guaranteed_update_retries) {
+        fail_conflict(op); /* as kube-apiserver when it cannot update a quota */
+        return;
+    }
+    wait_read_point(op, res->failed_mod_rev > 0 ? res->failed_mod_rev : -1); /* then step */
 }
 
 /* Reads the current object into op->current (NULL if absent). Returns its
@@ -806,8 +814,7 @@ static void create_done(tri_api_op_t *op, const tri_txn_result_t *res)
     if (res->status == TRI_EPRECOND && res->failed_cmp == 0 && retry_generated_name(op))
         return;
     if (quota_conflict(op, res)) {
-        op->quota_attempts++;
-        wait_read_point(op, res->failed_mod_rev > 0 ? res->failed_mod_rev : -1); /* then step */
+        retry_quota(op, res);
         return;
     }
     if (hook_conflict(op, res)) {
@@ -1105,8 +1112,7 @@ static void retry_after_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
 static void update_done(tri_api_op_t *op, const tri_txn_result_t *res)
 {
     if (quota_conflict(op, res)) {
-        op->quota_attempts++;
-        wait_read_point(op, res->failed_mod_rev > 0 ? res->failed_mod_rev : -1);
+        retry_quota(op, res);
         return;
     }
     if (hook_conflict(op, res)) {
