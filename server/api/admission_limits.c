@@ -111,9 +111,23 @@ static void fill_missing(json_t *dst, const json_t *defaults, json_t *set)
     }
 }
 
+/* Whether a container's resources can take defaults: absent, or objects where
+ * given (anything else is left for validation to refuse unchanged). */
+static bool mergeable(const json_t *c)
+{
+    const json_t *res = json_object_get(c, "resources");
+    if (res == NULL)
+        return true;
+    const json_t *l = json_object_get(res, "limits"), *r = json_object_get(res, "requests");
+    return json_is_object(res) && (l == NULL || json_is_object(l)) &&
+           (r == NULL || json_is_object(r));
+}
+
 static void merge_container(json_t *c, const json_t *req, const json_t *lim, const char *what,
                             tri_buf_t *notes)
 {
+    if (!mergeable(c))
+        return;
     json_t *res = child(c, "resources");
     json_t *set_lim = json_array(), *set_req = json_array();
     fill_missing(child(res, "limits"), lim, set_lim);

@@ -77,6 +77,18 @@ static void test_defaults(void)
               "resources") == NULL);
     json_decref(pod);
     json_decref(none);
+    /* malformed resources are left for validation to refuse, not repaired */
+    pod = J("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\","
+            "\"resources\":\"x\"},{\"name\":\"b\",\"resources\":{\"limits\":[]}}]}}");
+    tri_limitranger_defaults(ranges, pod);
+    CHECK_STR(at(pod, "spec.containers.0.resources"), "x");
+    CHECK(json_is_array(json_object_get(
+        json_object_get(
+            json_array_get(json_object_get(json_object_get(pod, "spec"), "containers"), 1),
+            "resources"),
+        "limits")));
+    CHECK(json_object_get(json_object_get(pod, "metadata"), "annotations") == NULL);
+    json_decref(pod);
     json_decref(ranges);
 }
 
