@@ -69,6 +69,8 @@ static const opt_t opts[] = {
     /* encryption at rest */
     S("encryption-provider-config", encryption_provider_config,
       "EncryptionConfiguration file: encrypts Secrets at rest (AES-256-GCM)"),
+    U("resource-quota-sync-ms", resource_quota_sync_ms,
+      "interval of the full ResourceQuota usage recount (default 300000)"),
 };
 
 static const opt_t *find_opt(const char *name)

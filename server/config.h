@@ -49,6 +49,8 @@ typedef struct tri_config {
     uint64_t audit_log_maxbackup;
     /* encryption at rest */
     char *encryption_provider_config;
+    /* admission: ResourceQuota (docs/security.md#admission-limitranger-and-resourcequota) */
+    uint64_t resource_quota_sync_ms;
 } tri_config_t;
 
 /* Parses argv (and the YAML file it names). On error prints a message naming the

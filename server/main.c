@@ -249,6 +249,8 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         crc = tri_ctrl_add_defaults(d->ctrl);
     if (crc == 0)
         crc = tri_ctrl_serviceaccounts_add(d->ctrl, root_ca);
+    if (crc == 0)
+        crc = tri_ctrl_resourcequota_add(d->ctrl, d->cfg.resource_quota_sync_ms);
     free(root_ca);
     if (crc != 0) {
         shutdown_daemon(d, 1);

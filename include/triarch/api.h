@@ -75,6 +75,8 @@ typedef struct tri_txn_builder {
 
 /* Each returns 0, or TRI_ENOMEM / TRI_ETOOBIG when the builder is full. */
 int tri_txn_builder_absent(tri_txn_builder_t *b, const char *key, size_t len);
+/* key must still have mod_revision mod_rev (ResourceQuota charges). */
+int tri_txn_builder_modrev(tri_txn_builder_t *b, const char *key, size_t len, int64_t mod_rev);
 int tri_txn_builder_put(tri_txn_builder_t *b, const char *key, size_t klen, const char *val,
                         size_t vlen);
 int tri_txn_builder_delete(tri_txn_builder_t *b, const char *key, size_t len);
@@ -311,6 +313,11 @@ struct tri_api_op {
     struct tri_list_run *list_run; /* a list being read in slices (list.c) */
     bool canceled;
     struct tri_api_op *next_pending;
+    int quota_cmp0;         /* first ResourceQuota precondition in builder; -1: none */
+    int quota_attempts;     /* retries after another write charged the same quota */
+    struct tri_quota_lane *quota_lane;     /* held or waited for (quota_lane.c) */
+    struct tri_api_op *quota_lane_next;    /* next waiting in that lane */
+    void (*quota_lane_resume)(struct tri_api_op *op);
 };
 
 void tri_api_op_release(tri_api_op_t *op);

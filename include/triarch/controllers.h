@@ -106,6 +106,9 @@ int tri_ctrl_add_defaults(tri_ctrl_manager_t *m);
 /* The per-namespace `default` ServiceAccount and `kube-root-ca.crt` ConfigMap
  * (root_ca_pem: the cluster CA; NULL publishes no ConfigMap). */
 int tri_ctrl_serviceaccounts_add(tri_ctrl_manager_t *m, const char *root_ca_pem);
+/* The resource-quota controller: recounts each ResourceQuota's status.used on
+ * changes and every sync_ms (0: 5 minutes). */
+int tri_ctrl_resourcequota_add(tri_ctrl_manager_t *m, uint64_t sync_ms);
 
 /* ---------- loops ---------- */
 

@@ -54,10 +54,14 @@ void tri_admit_mutate(const tri_admit_t *a, json_t *obj, const json_t *old, tri_
     tri_admit_service_account(a, obj, st);
     if (st->code == 0)
         tri_admit_priority(a, obj, st);
+    if (st->code == 0)
+        tri_admit_limit_ranger_mutate(a, obj, st);
 }
 
 void tri_admit_validate(const tri_admit_t *a, const json_t *obj, const json_t *old,
                         tri_status_t *st)
 {
     tri_admit_node_restriction(a, obj, old, st);
+    if (st->code == 0 && main_resource(a))
+        tri_admit_limit_ranger_validate(a, obj, old, st);
 }

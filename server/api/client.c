@@ -25,6 +25,7 @@
 #include "lifecycle.h"
 #include "meta.h"
 #include "op.h"
+#include "quota_lane.h"
 #include "scale.h"
 #include "resources.h"
 #include "storage.h"
@@ -105,10 +106,12 @@ static void op_init(tri_api_t *api, tri_api_op_t *op, const tri_resource_t *r, c
     snprintf(op->name, sizeof op->name, "%s", name ? name : "");
     op->prop.data = op;
     op->waiter.data = op;
+    op->quota_cmp0 = -1;
 }
 
 static void op_finish(tri_api_op_t *op)
 {
+    tri_quota_lane_leave(op); /* before cb: the caller may free op */
     op->cb(op);
 }
 
@@ -488,8 +491,11 @@ static void propose(tri_api_op_t *op, const tri_cmp_t *cmps, size_t n_cmps, cons
         fail_code(op, rc == TRI_ENOTLEADER ? TRI_EUNAVAIL : rc);
 }
 
-/* Runs the resource's create/update hook into op->builder; false when it failed
- * (op->status set). */
+static tri_admit_t admit_of(tri_api_op_t *op, bool create);
+
+/* Runs the resource's create/update hook into op->builder, then ResourceQuota
+ * admission, whose charges join the same txn (op->quota_cmp0 marks where its
+ * preconditions start); false when one failed (op->status set). */
 static bool run_hook(tri_api_op_t *op, json_t *obj, const json_t *old)
 {
     tri_txn_builder_reset(&op->builder);
@@ -498,6 +504,12 @@ static bool run_hook(tri_api_op_t *op, json_t *obj, const json_t *old)
         rc = op->res->on_create(op->api, obj, &op->builder, &op->status);
     else if (old != NULL && op->res->on_update)
         rc = op->res->on_update(op->api, obj, old, &op->builder, &op->status);
+    size_t own = op->builder.n_cmps;
+    if (rc == 0 && op->status.code == 0) {
+        tri_admit_t adm = admit_of(op, old == NULL);
+        rc = tri_admit_quota(&adm, obj, old, &op->builder, &op->status);
+    }
+    op->quota_cmp0 = op->builder.n_cmps > own ? (int)own : -1;
     if (rc != 0 && op->status.code == 0)
         tri_status_from_code(&op->status, rc, op->res->plural);
     if (op->status.code != 0)
@@ -512,6 +524,24 @@ static bool hook_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
 {
     return res->status == TRI_EPRECOND && res->failed_cmp >= op->hook_cmp0 &&
            op->builder.n_cmps > 0 && op->builder.attempt + 1 < HOOK_ATTEMPTS;
+}
+
+/* A failed precondition on a ResourceQuota: another write charged it first. The
+ * write is admitted again against the newer quota (where it may no longer fit),
+ * once the local store has it; bounded like GuaranteedUpdate. */
+static bool quota_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
+{
+    return res->status == TRI_EPRECOND && op->quota_cmp0 >= 0 &&
+           res->failed_cmp >= op->hook_cmp0 + op->quota_cmp0;
+}
+
+static void retry_quota(tri_api_op_t *op, const tri_txn_result_t *res)
+{
+    if (op->quota_attempts++ >= (int)op->api->cfg.max_guaranteed_update_retries) {
+        fail_conflict(op); /* as kube-apiserver when it cannot update a quota */
+        return;
+    }
+    wait_read_point(op, res->failed_mod_rev > 0 ? res->failed_mod_rev : -1); /* then step */
 }
 
 /* Reads the current object into op->current (NULL if absent) and its stored
@@ -661,6 +691,7 @@ typedef struct admit_wait {
 } admit_wait_t;
 
 static void create_begin(tri_api_op_t *op, bool from_apply);
+static void create_readmit(tri_api_op_t *op);
 
 static void free_wait(uv_handle_t *h)
 {
@@ -753,6 +784,11 @@ static void create_begin(tri_api_op_t *op, bool from_apply)
         op_finish(op);
         return;
     }
+    if (op->quota_cmp0 >= 0) {
+        const tri_cmp_t *q = &op->builder.cmps[op->quota_cmp0];
+        if (tri_quota_lane_enter(op, q->key, q->key_len, create_readmit))
+            return; /* admitted again when its turn comes */
+    }
     create_propose(op);
 }
 
@@ -803,6 +839,19 @@ static bool retry_generated_name(tri_api_op_t *op)
     return true;
 }
 
+/* The create's txn again after a quota conflict: hooks and quota re-run
+ * against the local store, which has reached the conflicting revision. */
+static void create_readmit(tri_api_op_t *op)
+{
+    if (!run_hook(op, op->input, NULL)) {
+        op_finish(op);
+        return;
+    }
+    tri_buf_reset(&op->val);
+    tri_object_encode_as(op->res, op->input, &op->val);
+    create_propose(op);
+}
+
 static bool retry_create_hook(tri_api_op_t *op)
 {
     op->builder.attempt++;
@@ -818,6 +867,10 @@ static void create_done(tri_api_op_t *op, const tri_txn_result_t *res)
 {
     if (res->status == TRI_EPRECOND && res->failed_cmp == 0 && retry_generated_name(op))
         return;
+    if (quota_conflict(op, res)) {
+        retry_quota(op, res);
+        return;
+    }
     if (hook_conflict(op, res)) {
         if (!retry_create_hook(op))
             op_finish(op);
@@ -1116,6 +1169,10 @@ static void retry_after_conflict(tri_api_op_t *op, const tri_txn_result_t *res)
 
 static void update_done(tri_api_op_t *op, const tri_txn_result_t *res)
 {
+    if (quota_conflict(op, res)) {
+        retry_quota(op, res);
+        return;
+    }
     if (hook_conflict(op, res)) {
         op->builder.attempt++;
         step(op);
@@ -1481,7 +1538,7 @@ static void step(tri_api_op_t *op)
         tri_list_start(op);
         break;
     case OP_CREATE:
-        create_propose(op);
+        create_readmit(op); /* only reached again after a quota conflict */
         break;
     case OP_UPDATE:
     case OP_PATCH:

@@ -12,6 +12,7 @@ struct tri_api {
     tri_store_t *store;
     tri_api_config_t cfg;
     size_t watches;
+    struct tri_quota_lane *quota_lanes; /* quota_lane.c */
 };
 
 /* Ends op: its callback fires with op->status / op->body as they are. */

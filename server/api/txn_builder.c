@@ -30,6 +30,17 @@ int tri_txn_builder_absent(tri_txn_builder_t *b, const char *key, size_t len)
     return 0;
 }
 
+int tri_txn_builder_modrev(tri_txn_builder_t *b, const char *key, size_t len, int64_t mod_rev)
+{
+    if (b->n_cmps == TRI_TXN_BUILDER_MAX)
+        return TRI_ETOOBIG;
+    char *k = own(b, key, len);
+    if (k == NULL)
+        return TRI_ENOMEM;
+    b->cmps[b->n_cmps++] = (tri_cmp_t){TRI_CMP_MODREV, k, len, mod_rev};
+    return 0;
+}
+
 int tri_txn_builder_put(tri_txn_builder_t *b, const char *key, size_t klen, const char *val,
                         size_t vlen)
 {

@@ -124,6 +124,27 @@ static void test_dedup(void)
     teardown(&x);
 }
 
+/* A delayed add made while the key is in flight (a controller scheduling its own
+ * periodic resync) keeps its delay after a DONE. */
+static void test_delayed_add_while_inflight(void)
+{
+    fixture_t x;
+    setup(&x, NULL);
+    x.f.pending = true;
+    tri_ctrl_add(x.l, "a");
+    run_for(&x.loop, 10);
+    CHECK_EQ(x.f.runs, 1);
+    tri_ctrl_add_after(x.l, "a", 300);
+    finish_all(&x.f, TRI_CTRL_DONE);
+    run_for(&x.loop, 100);
+    CHECK_EQ(x.f.runs, 1); /* not at once */
+    run_for(&x.loop, 400);
+    CHECK_EQ(x.f.runs, 2);
+    CHECK(x.f.at[1] - x.f.at[0] >= 300);
+    finish_all(&x.f, TRI_CTRL_DONE);
+    teardown(&x);
+}
+
 static void test_dirty_runs_again(void)
 {
     fixture_t x;
@@ -267,6 +288,7 @@ int main(void)
 {
     test_dedup();
     test_dirty_runs_again();
+    test_delayed_add_while_inflight();
     test_backoff();
     test_add_after();
     test_workers_and_bound();
