@@ -446,7 +446,7 @@ static void chan_handshake_failed(tri_chan_t *ch)
 {
     char reason[TRI_REASON_MAX];
     long v = SSL_get_verify_result(ch->ssl);
-    if (v != X509_V_OK && SSL_get0_peer_certificate(ch->ssl) != NULL)
+    if (v != X509_V_OK)
         snprintf(reason, sizeof reason, "certificate verify failed: %s",
                  X509_verify_cert_error_string(v));
     else
