@@ -130,8 +130,10 @@ static int ctx_check_own(tri_node_t *n, SSL_CTX *ctx, const char **errmsg)
         return TRI_EINVAL;
     }
     if (X509_cmp_current_time(X509_get0_notAfter(own)) <= 0)
-        tri_error("transport", "our peer certificate has expired: peers will refuse us; "
-                               "renew it and restart this replica", "name=%s", n->name);
+        tri_error("transport",
+                  "our peer certificate has expired: peers will refuse us; "
+                  "renew it and restart this replica",
+                  "name=%s", n->name);
     return 0;
 }
 
@@ -168,8 +170,7 @@ static SSL_CTX *ctx_load(const tri_node_config_t *cfg, const char **errmsg)
     return ctx;
 err:
     tri_error("transport", *errmsg, "cert=\"%s\" key=\"%s\" ca=\"%s\" err=\"%s\"",
-              cfg->peer_cert_file, cfg->peer_key_file, cfg->peer_trusted_ca_file,
-              ssl_err_string());
+              cfg->peer_cert_file, cfg->peer_key_file, cfg->peer_trusted_ca_file, ssl_err_string());
     ERR_clear_error();
     SSL_CTX_free(ctx);
     return NULL;
@@ -208,8 +209,7 @@ void tri_chans_free(tri_chans_t *cs)
     cs->ssl_ctx = NULL;
 }
 
-void tri_chans_log_refusal(tri_chans_t *cs, const char *remote, const char *dir,
-                           const char *reason)
+void tri_chans_log_refusal(tri_chans_t *cs, const char *remote, const char *dir, const char *reason)
 {
     uint64_t now = tri_now_ms();
     cs->refusals++;
@@ -377,7 +377,7 @@ static int chan_send_raw(tri_chan_t *ch, const char *p, size_t len)
         return TRI_EIO;
     }
     ch->queued += w->len;
-    if (ch->queued > TRI_CHAN_HIGH_WATER)
+    if (ch->queued >= TRI_CHAN_HIGH_WATER) /* the relay stops feeding at >= too */
         ch->above_high = true;
     return 0;
 }

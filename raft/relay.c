@@ -60,11 +60,13 @@ static void relay_pipe_closed(uv_handle_t *h)
     relay_release(h->data);
 }
 
-static void relay_end(relay_t *r)
+static void relay_end(relay_t *r, const char *why)
 {
     if (r->ending)
         return;
     r->ending = true;
+    tri_debug("transport", "raft stream relay ends", "remote=%s peer=%s why=\"%s\"",
+              r->ch ? tri_chan_remote(r->ch) : "-", r->ch ? tri_chan_peer(r->ch) : "-", why);
     if (r->ch != NULL)
         tri_chan_close(r->ch);
     uv_close((uv_handle_t *)&r->pipe, relay_pipe_closed);
@@ -84,11 +86,11 @@ static void relay_pipe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (r->ending || nread == 0)
         return;
     if (nread < 0) { /* raft closed its end */
-        relay_end(r);
+        relay_end(r, "raft closed its stream");
         return;
     }
     if (tri_chan_write(r->ch, buf->base, (size_t)nread) != 0) {
-        relay_end(r);
+        relay_end(r, "channel write failed");
         return;
     }
     if (tri_chan_queued(r->ch) >= TRI_CHAN_HIGH_WATER) {
@@ -103,7 +105,7 @@ static void relay_start_pipe_read(relay_t *r)
         return;
     r->pipe_reading = true;
     if (uv_read_start((uv_stream_t *)&r->pipe, relay_pipe_alloc, relay_pipe_read) != 0)
-        relay_end(r);
+        relay_end(r, "cannot read raft's stream");
 }
 
 static void relay_chan_drain(tri_chan_t *ch, void *data)
@@ -122,7 +124,7 @@ static void relay_pipe_write_cb(uv_write_t *wr, int status)
     if (r->ending)
         return;
     if (status < 0) {
-        relay_end(r);
+        relay_end(r, "write to raft failed");
         return;
     }
     if (r->pipe_queued < TRI_CHAN_LOW_WATER && r->ch != NULL)
@@ -164,15 +166,17 @@ static void relay_chan_read(tri_chan_t *ch, int status, const uint8_t *p, size_t
     relay_t *r = data;
     if (r->ending)
         return;
-    if (status != 0 || relay_to_raft(r, p, len) != 0)
-        relay_end(r);
+    if (status != 0)
+        relay_end(r, "channel closed");
+    else if (relay_to_raft(r, p, len) != 0)
+        relay_end(r, "write to raft failed");
 }
 
 static void relay_chan_closed(tri_chan_t *ch, void *data)
 {
     relay_t *r = data;
     r->ch = NULL;
-    relay_end(r);
+    relay_end(r, "channel closed");
     relay_release(r);
 }
 
@@ -204,10 +208,8 @@ int tri_relay_new(tri_chans_t *cs, tri_chan_t *ch, uv_stream_t **out)
     uv_pipe_init(loop, &r->pipe, 0);
     r->pipe.data = r;
     uv_pipe_init(loop, theirs, 0);
-    tri_chan_owner_t owner = {.read = relay_chan_read,
-                              .drain = relay_chan_drain,
-                              .closed = relay_chan_closed,
-                              .data = r};
+    tri_chan_owner_t owner = {
+        .read = relay_chan_read, .drain = relay_chan_drain, .closed = relay_chan_closed, .data = r};
     tri_chan_set_owner(ch, &owner);
     int rv = uv_pipe_open(&r->pipe, fds[1]);
     if (rv != 0)
@@ -215,7 +217,7 @@ int tri_relay_new(tri_chans_t *cs, tri_chan_t *ch, uv_stream_t **out)
     if (rv != 0 || uv_pipe_open(theirs, fds[0]) != 0) {
         close(fds[0]);
         uv_close((uv_handle_t *)theirs, relay_raft_handle_closed);
-        relay_end(r);
+        relay_end(r, "cannot open the socketpair");
         return TRI_EIO;
     }
     relay_start_pipe_read(r);

@@ -21,8 +21,8 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/ssl.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -88,8 +88,7 @@ static __attribute__((unused)) void h_pki_ca_free(h_ca_t *ca)
 
 /* Writes <stem>.crt and <stem>.key. Validity in seconds from now. */
 static __attribute__((unused)) void h_pki_leaf(const h_ca_t *ca, const char *stem, const char *cn,
-                                               const char *org, const char *eku, long from,
-                                               long to)
+                                               const char *org, const char *eku, long from, long to)
 {
     static unsigned serial = 1000;
     X509 *x = X509_new();

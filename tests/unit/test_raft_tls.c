@@ -41,9 +41,8 @@ static void expect_refused(h_cluster_t *c, bool tls, const char *st, const char 
     uint64_t before = h_refusals(c, 0);
     probe(c, &t, tls, st);
     if (t.have != 0 || h_refusals(c, 0) <= before) {
-        fprintf(stderr, "%s: expected refusal, got %zu reply bytes, refusals %llu -> %llu\n",
-                what, t.have, (unsigned long long)before,
-                (unsigned long long)h_refusals(c, 0));
+        fprintf(stderr, "%s: expected refusal, got %zu reply bytes, refusals %llu -> %llu\n", what,
+                t.have, (unsigned long long)before, (unsigned long long)h_refusals(c, 0));
         exit(1);
     }
 }
