@@ -131,6 +131,15 @@ void tri_chans_log_refusal(tri_chans_t *cs, const char *remote, const char *dir,
  * the other end and the channel. On success *out belongs to raft and the channel to
  * the relay; on failure the channel is closed and *out is NULL. */
 int tri_relay_new(tri_chans_t *cs, tri_chan_t *ch, uv_stream_t **out);
+/* The same in two steps, for raft's outbound streams (transport.c): open gives raft
+ * its end at once, before any connection exists; nothing raft writes is read until
+ * tri_relay_attach hands the relay an established channel, and tri_relay_fail
+ * (instead of attach) closes the relay with whatever raft wrote still unread, so
+ * that none of it ever reaches a peer. NULL when out of resources. */
+typedef struct tri_relay tri_relay_t;
+tri_relay_t *tri_relay_open(tri_chans_t *cs, uv_stream_t **out);
+void tri_relay_attach(tri_relay_t *r, tri_chan_t *ch);
+void tri_relay_fail(tri_relay_t *r, const char *why);
 
 /* ---------- peer handshake (transport.c) ---------- */
 
@@ -149,6 +158,10 @@ enum tri_hs_status {
 /* Refusal log lines repeat with connect retries: at most a burst of lines per
  * window, the rest counted. */
 #define TRI_REFUSAL_LOG_MS 10000
+/* Wait before dialling again a peer whose last raft dial failed (transport.c), and
+ * libraft's own reconnect delay. libraft's default 1 s would dominate failover;
+ * peers are cheap to retry (a refused loopback/LAN connect costs microseconds). */
+#define TRI_CONNECT_RETRY_MS 200
 #define TRI_REFUSAL_LOG_BURST 10
 
 /* What the receiver of a handshake says about itself. */

@@ -52,9 +52,6 @@
 #define TRI_DEF_REVISION_WAIT_MS 3000
 /* Resolution of every deadline we keep. */
 #define TRI_TICK_MS 20
-/* libraft's default 1 s reconnect delay would dominate failover; peers are cheap to
- * retry (a refused loopback/LAN connect costs microseconds). */
-#define TRI_CONNECT_RETRY_MS 200
 /* Store history compaction about once a second. */
 #define TRI_COMPACT_TICKS 50
 /* Callbacks may queue more work; bound how often one pump goes around. */

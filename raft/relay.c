@@ -16,6 +16,11 @@
  * backpressure, so each direction stops reading its source while its sink holds
  * more than TRI_CHAN_HIGH_WATER and resumes below TRI_CHAN_LOW_WATER.
  *
+ * An outbound relay is opened before its connection exists (tri_relay_open): raft
+ * gets its stream at once and what it writes waits in the socketpair, unread, until
+ * tri_relay_attach gives the relay the established channel, or tri_relay_fail
+ * closes it with those bytes never sent (transport.c says why).
+ *
  * Either side going away ends both: raft closing its end shows up here as EOF on
  * ours (the channel is then closed), and a broken channel closes our end, which
  * raft sees as EOF or EPIPE (SIGPIPE is ignored, RAFT.md) and reconnects.
@@ -28,14 +33,15 @@
 #include "internal.h"
 #include "triarch/log.h"
 
-typedef struct relay {
+struct tri_relay {
     tri_chans_t *cs;
     tri_chan_t *ch; /* NULL once it closed */
     uv_pipe_t pipe; /* our end of the socketpair */
     bool pipe_reading, ending;
     size_t pipe_queued; /* plaintext in uv_write requests to raft not yet done */
     int handles;        /* channel + pipe still to close */
-} relay_t;
+};
+typedef struct tri_relay relay_t;
 
 typedef struct relay_wreq {
     uv_write_t wr;
@@ -187,7 +193,7 @@ static void relay_raft_handle_closed(uv_handle_t *h)
     raft_free(h);
 }
 
-int tri_relay_new(tri_chans_t *cs, tri_chan_t *ch, uv_stream_t **out)
+tri_relay_t *tri_relay_open(tri_chans_t *cs, uv_stream_t **out)
 {
     uv_loop_t *loop = cs->n->loop;
     int fds[2] = {-1, -1};
@@ -198,19 +204,14 @@ int tri_relay_new(tri_chans_t *cs, tri_chan_t *ch, uv_stream_t **out)
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
         free(r);
         raft_free(theirs);
-        tri_chan_close(ch);
-        return TRI_ENOMEM;
+        return NULL;
     }
     r->cs = cs;
-    r->ch = ch;
-    r->handles = 2;
+    r->handles = 1; /* the pipe; the channel counts once attached */
     cs->n_relays++;
     uv_pipe_init(loop, &r->pipe, 0);
     r->pipe.data = r;
     uv_pipe_init(loop, theirs, 0);
-    tri_chan_owner_t owner = {
-        .read = relay_chan_read, .drain = relay_chan_drain, .closed = relay_chan_closed, .data = r};
-    tri_chan_set_owner(ch, &owner);
     int rv = uv_pipe_open(&r->pipe, fds[1]);
     if (rv != 0)
         close(fds[1]);
@@ -218,9 +219,34 @@ int tri_relay_new(tri_chans_t *cs, tri_chan_t *ch, uv_stream_t **out)
         close(fds[0]);
         uv_close((uv_handle_t *)theirs, relay_raft_handle_closed);
         relay_end(r, "cannot open the socketpair");
-        return TRI_EIO;
+        return NULL;
     }
-    relay_start_pipe_read(r);
     *out = (uv_stream_t *)theirs;
+    return r;
+}
+
+void tri_relay_attach(tri_relay_t *r, tri_chan_t *ch)
+{
+    r->ch = ch;
+    r->handles++;
+    tri_chan_owner_t owner = {
+        .read = relay_chan_read, .drain = relay_chan_drain, .closed = relay_chan_closed, .data = r};
+    tri_chan_set_owner(ch, &owner);
+    relay_start_pipe_read(r);
+}
+
+void tri_relay_fail(tri_relay_t *r, const char *why)
+{
+    relay_end(r, why);
+}
+
+int tri_relay_new(tri_chans_t *cs, tri_chan_t *ch, uv_stream_t **out)
+{
+    tri_relay_t *r = tri_relay_open(cs, out);
+    if (r == NULL) {
+        tri_chan_close(ch);
+        return TRI_ENOMEM;
+    }
+    tri_relay_attach(r, ch);
     return 0;
 }

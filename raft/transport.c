@@ -25,9 +25,13 @@
  * anything that does not start with the magic is dropped silently but logged.
  * Handshakes that do not complete in TRI_HS_TIMEOUT_MS are dropped.
  *
+ * raft's outbound connects complete at once with a relay that waits for its dial
+ * (see "raft's outbound streams" below for why).
+ *
  * close() stops the listener, drops half-done inbound handshakes and cancels every
- * pending dial (raft's connect callbacks then fire with RAFT_CANCELED) before its
- * own callback fires, once every handle is closed.
+ * pending dial (a raft connect not answered yet then hears RAFT_CANCELED; a relay
+ * still waiting for its dial closes) before its own callback fires, once every
+ * handle is closed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +88,28 @@ struct tri_dial {
     struct tri_dial *next, *prev;
 };
 
+/* A raft connect (see "raft's outbound streams" below). */
+typedef struct tri_rconn tri_rconn_t;
+typedef struct tri_backoff tri_backoff_t;
+struct tri_backoff {
+    uint64_t id;
+    uint64_t retry_at; /* tri_now_ms() before which a dial to id waits */
+    struct tri_backoff *next;
+};
+
+struct tri_rconn {
+    tri_tx_t *tx;
+    struct raft_uv_connect *req;
+    uint64_t id;
+    char addr[TRI_ADDR_MAX + 1];
+    tri_relay_t *relay;  /* NULL once attached or failed */
+    uv_stream_t *stream; /* raft's end, NULL once handed to raft */
+    tri_dial_t *dial;    /* while dialling */
+    uv_timer_t timer;    /* hands raft its stream, then waits out the backoff */
+    bool done;
+    struct tri_rconn *next, *prev;
+};
+
 struct tri_tx {
     tri_node_t *n;
     uv_tcp_t listener;
@@ -94,6 +120,8 @@ struct tri_tx {
     int closes_pending;
     tri_inconn_t inconns;
     tri_dial_t dials;
+    tri_rconn_t rconns;     /* raft connects not yet attached or failed */
+    tri_backoff_t *backoffs; /* per peer id: when the next raft dial may start */
     uint64_t last_refusal_log;
     tri_chans_t chans; /* every TCP connection, as a TLS channel */
 };
@@ -634,29 +662,6 @@ static void tx_log_refusal(tri_tx_t *tx, const char *addr, const tri_hs_reply_t 
         tri_warn("transport", "peer refused connection", "addr=%s status=%u", addr, rep->status);
 }
 
-static void tx_raft_dial_cb(tri_dial_t *d, int status, const tri_hs_reply_t *rep, tri_chan_t *ch,
-                            void *data)
-{
-    struct raft_uv_connect *req = data;
-    raft_uv_connect_cb cb = req->cb;
-    if (status == 0) {
-        uv_stream_t *stream;
-        if (tri_relay_new(&d->tx->chans, ch, &stream) != 0) {
-            cb(req, NULL, RAFT_NOCONNECTION);
-            return;
-        }
-        cb(req, stream, 0);
-        return;
-    }
-    if (status == TRI_ECANCELED) {
-        cb(req, NULL, RAFT_CANCELED);
-        return;
-    }
-    if (rep != NULL)
-        tx_log_refusal(d->tx, d->addr, rep);
-    cb(req, NULL, RAFT_NOCONNECTION);
-}
-
 static int tx_init(struct raft_uv_transport *t, raft_id id, const char *address)
 {
     tri_tx_t *tx = t->impl;
@@ -678,13 +683,161 @@ static int tx_listen(struct raft_uv_transport *t, raft_uv_accept_cb cb)
     return 0;
 }
 
+/* ---------- raft's outbound streams ----------
+ *
+ * raft's connect completes at once, with the stream of a relay that has no
+ * connection yet (tri_relay_open); the dial runs behind it. When the dial succeeds
+ * the relay starts carrying what raft wrote; when it fails the relay is closed with
+ * that unread, raft's next write on the stream fails and it connects again.
+ *
+ * Why not complete raft's connect only once the peer answered (as the stock TCP
+ * transport does): while a connect is pending libraft 0.15 (src/uv_send.c) queues
+ * messages, and each failed attempt fails all but the newest 3 queued ones. A
+ * failed send moves the leader's view of a follower out of snapshot mode, so with
+ * the follower down the leader sent a new InstallSnapshot after each failure while
+ * the previous one stayed queued; when the follower came back the queue delivered
+ * two snapshots, the follower installed the first and dropped the second as busy,
+ * and the leader, waiting for the second, left it in snapshot mode for
+ * install_snapshot_timeout (30 s). Here nothing waits in libraft's queue, and a
+ * message reaches a peer only over the connection it was written to
+ * (docs/adr/0005-peer-tls.md, "Snapshot catch-up stall"). */
+
+static tri_backoff_t *tx_backoff(tri_tx_t *tx, uint64_t id, bool create)
+{
+    for (tri_backoff_t *b = tx->backoffs; b != NULL; b = b->next)
+        if (b->id == id)
+            return b;
+    tri_backoff_t *b = create ? calloc(1, sizeof *b) : NULL;
+    if (b != NULL) {
+        b->id = id;
+        b->next = tx->backoffs;
+        tx->backoffs = b;
+    }
+    return b;
+}
+
+static void rconn_timer_closed(uv_handle_t *h)
+{
+    tri_rconn_t *rc = h->data;
+    tri_tx_t *tx = rc->tx;
+    free(rc);
+    tx->closes_pending--;
+    tx_maybe_closed(tx);
+}
+
+static void rconn_raft_end_closed(uv_handle_t *h)
+{
+    tri_tx_t *tx = h->data;
+    raft_free(h);
+    tx->closes_pending--;
+    tx_maybe_closed(tx);
+}
+
+/* The relay is attached or failed: the connect is over. */
+static void rconn_finish(tri_rconn_t *rc)
+{
+    rc->done = true;
+    TRI_LIST_REMOVE(rc);
+    uv_close((uv_handle_t *)&rc->timer, rconn_timer_closed);
+}
+
+static void rconn_fail(tri_rconn_t *rc, const char *why)
+{
+    tri_backoff_t *b = tx_backoff(rc->tx, rc->id, true);
+    if (b != NULL)
+        b->retry_at = tri_now_ms() + TRI_CONNECT_RETRY_MS;
+    tri_relay_fail(rc->relay, why);
+    rc->relay = NULL;
+    rconn_finish(rc);
+}
+
+static void rconn_dial_cb(tri_dial_t *d, int status, const tri_hs_reply_t *rep, tri_chan_t *ch,
+                          void *data)
+{
+    tri_rconn_t *rc = data;
+    rc->dial = NULL;
+    if (status == 0) {
+        tri_backoff_t *b = tx_backoff(rc->tx, rc->id, false);
+        if (b != NULL)
+            b->retry_at = 0;
+        tri_relay_attach(rc->relay, ch);
+        rc->relay = NULL;
+        rconn_finish(rc);
+        return;
+    }
+    if (rep != NULL)
+        tx_log_refusal(rc->tx, rc->addr, rep);
+    rconn_fail(rc, status == TRI_ECANCELED ? "connect cancelled" : "connect failed");
+}
+
+static void rconn_timer_cb(uv_timer_t *t)
+{
+    tri_rconn_t *rc = t->data;
+    tri_tx_t *tx = rc->tx;
+    if (rc->stream != NULL) {
+        uv_stream_t *stream = rc->stream;
+        rc->stream = NULL;
+        rc->req->cb(rc->req, stream, 0);
+    }
+    if (rc->done || tx->closing)
+        return;
+    tri_backoff_t *b = tx_backoff(tx, rc->id, false);
+    uint64_t now = tri_now_ms();
+    if (b != NULL && b->retry_at > now) {
+        uv_timer_start(&rc->timer, rconn_timer_cb, b->retry_at - now, 0);
+        return;
+    }
+    rc->dial = tri_tx_dial(tx, TRI_HS_RAFT, rc->addr, rc->id, rconn_dial_cb, rc);
+    if (rc->dial == NULL)
+        rconn_fail(rc, "cannot start a connection");
+}
+
+/* Transport close: raft hears RAFT_CANCELED for a connect it was not answered yet. */
+static void rconn_cancel(tri_rconn_t *rc)
+{
+    if (rc->dial != NULL) {
+        tri_tx_dial_cancel(rc->dial); /* rconn_dial_cb finishes it */
+        return;
+    }
+    if (rc->stream != NULL) {
+        uv_stream_t *stream = rc->stream;
+        rc->stream = NULL;
+        stream->data = rc->tx;
+        rc->tx->closes_pending++;
+        uv_close((uv_handle_t *)stream, rconn_raft_end_closed);
+        rc->req->cb(rc->req, NULL, RAFT_CANCELED);
+    }
+    tri_relay_fail(rc->relay, "transport closing");
+    rc->relay = NULL;
+    rconn_finish(rc);
+}
+
 static int tx_connect(struct raft_uv_transport *t, struct raft_uv_connect *req, raft_id id,
                       const char *address, raft_uv_connect_cb cb)
 {
     tri_tx_t *tx = t->impl;
-    req->cb = cb;
-    if (tri_tx_dial(tx, TRI_HS_RAFT, address, id, tx_raft_dial_cb, req) == NULL)
+    struct sockaddr_in sa;
+    if (tx->closing || tri_tx_parse_addr(address, &sa) != 0)
         return RAFT_NOCONNECTION;
+    tri_rconn_t *rc = calloc(1, sizeof *rc);
+    if (rc == NULL)
+        return RAFT_NOMEM;
+    rc->relay = tri_relay_open(&tx->chans, &rc->stream);
+    if (rc->relay == NULL) {
+        free(rc);
+        return RAFT_NOCONNECTION;
+    }
+    req->cb = cb;
+    rc->tx = tx;
+    rc->req = req;
+    rc->id = id;
+    snprintf(rc->addr, sizeof rc->addr, "%s", address);
+    uv_timer_init(tx->n->loop, &rc->timer);
+    rc->timer.data = rc;
+    TRI_LIST_PUSH(&tx->rconns, rc);
+    tx->closes_pending++;
+    /* The callback fires asynchronously (the transport contract), on the next turn. */
+    uv_timer_start(&rc->timer, rconn_timer_cb, 0, 0);
     return 0;
 }
 
@@ -703,6 +856,8 @@ static void tx_close(struct raft_uv_transport *t, raft_uv_transport_close_cb cb)
     tx->n->accept_cb = NULL;
     while (!TRI_LIST_EMPTY(&tx->inconns))
         inconn_close(tx->inconns.next);
+    while (!TRI_LIST_EMPTY(&tx->rconns))
+        rconn_cancel(tx->rconns.next);
     while (!TRI_LIST_EMPTY(&tx->dials))
         dial_finish(tx->dials.next, TRI_ECANCELED);
     /* Relays to raft's streams (raft closed its ends already) and anything else. */
@@ -750,6 +905,7 @@ int tri_tx_new(tri_node_t *n, tri_tx_t **out)
     tx->n = n;
     TRI_LIST_INIT(&tx->inconns);
     TRI_LIST_INIT(&tx->dials);
+    TRI_LIST_INIT(&tx->rconns);
     tx->chans.n = n;
     tx->chans.freed = tx_chan_freed;
 
@@ -776,6 +932,11 @@ uint64_t tri_tx_refusals(const tri_tx_t *tx)
 
 void tri_tx_free(tri_tx_t *tx)
 {
+    while (tx->backoffs != NULL) {
+        tri_backoff_t *b = tx->backoffs;
+        tx->backoffs = b->next;
+        free(b);
+    }
     tri_chans_free(&tx->chans);
     free(tx);
 }
