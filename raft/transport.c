@@ -120,7 +120,7 @@ struct tri_tx {
     int closes_pending;
     tri_inconn_t inconns;
     tri_dial_t dials;
-    tri_rconn_t rconns;     /* raft connects not yet attached or failed */
+    tri_rconn_t rconns;      /* raft connects not yet attached or failed */
     tri_backoff_t *backoffs; /* per peer id: when the next raft dial may start */
     uint64_t last_refusal_log;
     tri_chans_t chans; /* every TCP connection, as a TLS channel */
