@@ -1,7 +1,8 @@
 /* The replica-to-replica channel over which a follower hands writes and read-index
  * requests to the leader.
  *
- * A follower keeps one FORWARD connection (see transport.c for the handshake) to
+ * A follower keeps one FORWARD connection (a mutual-TLS peer channel, chan.c; see
+ * transport.c for the handshake inside it) to
  * the leader it currently knows; when the leader changes, the old connection is
  * retired: it stays open until the requests already sent on it are answered, then
  * closes. Frames, both ways, little endian:
@@ -34,8 +35,6 @@ enum { FWD_PROPOSE = 1, FWD_RESULT = 2, FWD_BARRIER = 3, FWD_INDEX = 4 };
 /* A txn carries objects of at most a few MiB (Kubernetes caps requests at 3 MiB);
  * anything larger than this is a broken or hostile peer. */
 #define FWD_FRAME_MAX (64u << 20)
-/* Read buffer growth step. */
-#define FWD_READ_CHUNK 65536
 /* After a failed connect to the leader, wait this long before the next attempt. */
 #define FWD_RETRY_MS 50
 #define FWD_RESULT_LEN 28
@@ -46,7 +45,7 @@ struct tri_fwd_conn {
     uint64_t leader_id;
     char addr[TRI_ADDR_MAX + 1];
     tri_dial_t *dial;
-    uv_tcp_t *tcp;
+    tri_chan_t *ch;
     bool connected, retiring, dead;
     tri_buf_t rbuf;
     tri_buf_t wbuf; /* frames not yet handed to the socket (tri_fwd_flush) */
@@ -58,18 +57,13 @@ struct tri_fwd_conn {
 
 struct tri_fwd_srv {
     tri_node_t *n;
-    uv_tcp_t *tcp;
+    tri_chan_t *ch;
     uint64_t peer_id;
     uint64_t id; /* batches name the connection to answer on by this, not by pointer */
     tri_buf_t rbuf;
     tri_buf_t wbuf; /* frames not yet handed to the socket (tri_fwd_flush) */
     struct tri_fwd_srv *next, *prev;
 };
-
-typedef struct fwd_wreq {
-    uv_write_t wr;
-    char *data;
-} fwd_wreq_t;
 
 /* ---------- framing ---------- */
 
@@ -95,13 +89,6 @@ static uint64_t get_u64(const uint8_t *p)
     return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
 }
 
-static void fwd_write_cb(uv_write_t *wr, int status)
-{
-    fwd_wreq_t *w = wr->data;
-    free(w->data);
-    free(w);
-}
-
 /* Frames are queued per connection and written together by tri_fwd_flush, which
  * the node's pump calls before the loop waits again: under load one write(2)
  * carries many frames, and a lone frame waits for nothing. */
@@ -119,33 +106,20 @@ static int fwd_queue(tri_buf_t *wbuf, uint8_t type, uint64_t id, const void *pay
     return 0;
 }
 
-/* Hands the queued frames to the socket; the buffer goes with the write. */
-static int fwd_flush_one(uv_tcp_t *tcp, tri_buf_t *wbuf)
+/* Hands the queued frames to the channel as one TLS write (the channel copies
+ * them into its records), so the buffer is reused by the next batch. */
+static int fwd_flush_one(tri_chan_t *ch, tri_buf_t *wbuf)
 {
     if (wbuf->len == 0)
         return 0;
-    fwd_wreq_t *w = malloc(sizeof *w);
-    if (w == NULL)
-        return TRI_ENOMEM;
-    w->data = wbuf->data;
-    w->wr.data = w;
-    uv_buf_t buf = uv_buf_init(wbuf->data, (unsigned)wbuf->len);
-    memset(wbuf, 0, sizeof *wbuf);
-    if (uv_write(&w->wr, (uv_stream_t *)tcp, &buf, 1, fwd_write_cb) != 0) {
-        free(w->data);
-        free(w);
-        return TRI_EIO;
-    }
-    return 0;
+    int rv = tri_chan_write(ch, wbuf->data, wbuf->len);
+    wbuf->len = 0;
+    return rv;
 }
 
-static void fwd_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf, tri_buf_t *rb)
+static int fwd_append(tri_buf_t *rb, const uint8_t *p, size_t len)
 {
-    if (tri_buf_reserve(rb, FWD_READ_CHUNK) != 0) {
-        *buf = uv_buf_init(NULL, 0);
-        return;
-    }
-    *buf = uv_buf_init(rb->data + rb->len, (unsigned)(rb->cap - rb->len));
+    return tri_buf_append(rb, p, len);
 }
 
 typedef int (*fwd_frame_fn)(void *ctx, uint8_t type, uint64_t id, const uint8_t *p, size_t len);
@@ -194,7 +168,7 @@ static void srv_close(tri_fwd_srv_t *s)
         n->fwd_srvs = s->next;
     if (s->next != NULL)
         s->next->prev = s->prev;
-    tri_tcp_close_free(s->tcp, n);
+    tri_chan_abandon(s->ch);
     tri_buf_free(&s->rbuf);
     tri_buf_free(&s->wbuf);
     free(s);
@@ -279,43 +253,32 @@ static int srv_frame(void *ctx, uint8_t type, uint64_t id, const uint8_t *p, siz
     return -1;
 }
 
-static void srv_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void srv_read(tri_chan_t *ch, int status, const uint8_t *p, size_t len, void *data)
 {
-    tri_fwd_srv_t *s = h->data;
-    fwd_alloc(h, suggested, buf, &s->rbuf);
-}
-
-static void srv_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
-{
-    tri_fwd_srv_t *s = st->data;
-    if (nread < 0) {
-        srv_close(s);
-        return;
-    }
-    s->rbuf.len += (size_t)nread;
-    if (fwd_parse(&s->rbuf, srv_frame, s) != 0)
+    tri_fwd_srv_t *s = data;
+    if (status != 0 || fwd_append(&s->rbuf, p, len) != 0 ||
+        fwd_parse(&s->rbuf, srv_frame, s) != 0)
         srv_close(s);
 }
 
-void tri_fwd_accept(tri_node_t *n, uv_tcp_t *tcp, uint64_t peer_id)
+void tri_fwd_accept(tri_node_t *n, tri_chan_t *ch, uint64_t peer_id)
 {
     tri_fwd_srv_t *s = calloc(1, sizeof *s);
     if (s == NULL || n->closing) {
         free(s);
-        tri_tcp_close_free(tcp, n);
+        tri_chan_abandon(ch);
         return;
     }
     s->n = n;
-    s->tcp = tcp;
+    s->ch = ch;
     s->peer_id = peer_id;
     s->id = ++n->next_srv_id;
-    tcp->data = s;
     s->next = n->fwd_srvs;
     if (s->next != NULL)
         s->next->prev = s;
     n->fwd_srvs = s;
-    if (uv_read_start((uv_stream_t *)tcp, srv_alloc, srv_read) != 0)
-        srv_close(s);
+    tri_chan_owner_t owner = {.read = srv_read, .data = s};
+    tri_chan_set_owner(ch, &owner);
 }
 
 /* ---------- follower side ---------- */
@@ -344,9 +307,9 @@ static void conn_close(tri_fwd_conn_t *c)
     conn_unlink(c);
     if (c->dial != NULL)
         tri_tx_dial_cancel(c->dial);
-    if (c->tcp != NULL) {
-        tri_tcp_close_free(c->tcp, n);
-        c->tcp = NULL;
+    if (c->ch != NULL) {
+        tri_chan_abandon(c->ch);
+        c->ch = NULL;
     }
     uint64_t now = tri_now_ms();
     while (!TRI_LIST_EMPTY(&c->sent_w)) {
@@ -465,54 +428,46 @@ static int conn_frame(void *ctx, uint8_t type, uint64_t id, const uint8_t *p, si
     return -1;
 }
 
-static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void conn_read(tri_chan_t *ch, int status, const uint8_t *p, size_t len, void *data)
 {
-    tri_fwd_conn_t *c = h->data;
-    fwd_alloc(h, suggested, buf, &c->rbuf);
-}
-
-static void conn_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
-{
-    tri_fwd_conn_t *c = st->data;
-    if (nread < 0) {
+    tri_fwd_conn_t *c = data;
+    if (status != 0) {
         tri_info("forward", "connection to leader closed", "leader=%s err=%s",
-                 tri_node_member_name(c->n, c->leader_id), uv_strerror((int)nread));
+                 tri_node_member_name(c->n, c->leader_id), tri_strerror(status));
         conn_close(c);
         return;
     }
-    c->rbuf.len += (size_t)nread;
-    if (fwd_parse(&c->rbuf, conn_frame, c) != 0) {
+    if (fwd_append(&c->rbuf, p, len) != 0 || fwd_parse(&c->rbuf, conn_frame, c) != 0) {
         conn_close(c);
         return;
     }
     conn_maybe_retire(c);
 }
 
-static void conn_dial_cb(tri_dial_t *d, int status, const tri_hs_reply_t *rep, uv_tcp_t *tcp,
+static void conn_dial_cb(tri_dial_t *d, int status, const tri_hs_reply_t *rep, tri_chan_t *ch,
                          void *data)
 {
     tri_fwd_conn_t *c = data;
     tri_node_t *n = c->n;
     c->dial = NULL;
     if (c->dead) {
-        if (tcp != NULL)
-            tri_tcp_close_free(tcp, n);
+        if (ch != NULL)
+            tri_chan_abandon(ch);
         return;
     }
     if (status != 0 || rep->id != c->leader_id) {
-        if (tcp != NULL)
-            tri_tcp_close_free(tcp, n);
+        if (ch != NULL)
+            tri_chan_abandon(ch);
         tri_debug("forward", "cannot reach the leader", "addr=%s err=%s", c->addr,
                   tri_strerror(status));
         n->fwd_retry_at = tri_now_ms() + FWD_RETRY_MS;
         conn_close(c);
         return;
     }
-    c->tcp = tcp;
-    tcp->data = c;
+    c->ch = ch;
     c->connected = true;
-    if (uv_read_start((uv_stream_t *)tcp, conn_alloc, conn_read) != 0)
-        conn_close(c);
+    tri_chan_owner_t owner = {.read = conn_read, .data = c};
+    tri_chan_set_owner(ch, &owner);
 }
 
 static void conn_retire(tri_fwd_conn_t *c)
@@ -555,7 +510,7 @@ void tri_fwd_maintain(tri_node_t *n)
         c->next->prev = c;
     n->fwd_conns = c;
     n->fwd_cur = c;
-    c->dial = tri_tx_dial(n->tx, TRI_HS_FORWARD, c->addr, conn_dial_cb, c);
+    c->dial = tri_tx_dial(n->tx, TRI_HS_FORWARD, c->addr, lid, conn_dial_cb, c);
     if (c->dial == NULL) {
         n->fwd_retry_at = tri_now_ms() + FWD_RETRY_MS;
         conn_close(c);
@@ -625,9 +580,9 @@ void tri_fwd_flush(tri_node_t *n)
     tri_fwd_conn_t *cnext;
     for (tri_fwd_conn_t *c = n->fwd_conns; c != NULL; c = cnext) {
         cnext = c->next;
-        if (c->tcp == NULL)
+        if (c->ch == NULL)
             continue;
-        if (fwd_flush_one(c->tcp, &c->wbuf) != 0) {
+        if (fwd_flush_one(c->ch, &c->wbuf) != 0) {
             conn_close(c); /* its frames never left: sent again elsewhere */
             continue;
         }
@@ -636,7 +591,7 @@ void tri_fwd_flush(tri_node_t *n)
     tri_fwd_srv_t *snext;
     for (tri_fwd_srv_t *s = n->fwd_srvs; s != NULL; s = snext) {
         snext = s->next;
-        if (fwd_flush_one(s->tcp, &s->wbuf) != 0)
+        if (fwd_flush_one(s->ch, &s->wbuf) != 0)
             srv_close(s);
     }
 }

@@ -245,14 +245,14 @@ static void probe_check_done(tri_node_t *n)
     probe_bootstrap(n);
 }
 
-static void probe_dial_cb(tri_dial_t *d, int status, const tri_hs_reply_t *rep, uv_tcp_t *tcp,
+static void probe_dial_cb(tri_dial_t *d, int status, const tri_hs_reply_t *rep, tri_chan_t *ch,
                           void *data)
 {
     tri_probe_t *p = data;
     tri_node_t *n = p->node;
     p->dial = NULL;
-    if (tcp != NULL)
-        tri_tcp_close_free(tcp, n);
+    if (ch != NULL)
+        tri_chan_abandon(ch);
     if (status == TRI_ECANCELED || !n->probing)
         return;
     if (rep == NULL || rep->status == TRI_HS_NOT_READY)
@@ -304,7 +304,8 @@ void tri_identity_probe_tick(tri_node_t *n, uint64_t now)
         tri_probe_t *p = &n->probes[i];
         if (p->member == NULL || p->answered || p->dial != NULL)
             continue;
-        p->dial = tri_tx_dial(n->tx, TRI_HS_PROBE, p->member->addr, probe_dial_cb, p);
+        p->dial = tri_tx_dial(n->tx, TRI_HS_PROBE, p->member->addr, p->member->id,
+                              probe_dial_cb, p);
     }
 }
 

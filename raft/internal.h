@@ -47,6 +47,100 @@
         }                                                                                       \
     } while (0)
 
+/* ---------- peer channel: TLS over libuv TCP through memory BIOs (chan.c) ---------- */
+
+/* Every replica-to-replica connection is a tri_chan_t: a TCP handle of its own and,
+ * unless the node runs with peer-insecure-plaintext, an OpenSSL session driven
+ * through memory BIOs on the loop thread. The channel verifies the peer's
+ * certificate (cluster CA only, and a replica certificate naming a member) before
+ * its owner sees one byte; see docs/adr/0005-peer-tls.md. */
+typedef struct tri_chan tri_chan_t;
+
+/* Owner callbacks. `ready` fires once: status 0 when the channel is established and
+ * the peer verified (set a reader then), otherwise the channel is failing and only
+ * `closed` follows. `read` gets plaintext (status 0) or, once, a negative status
+ * when the peer went away or the stream broke. `drain` (optional) fires when queued
+ * output falls below the low-water mark after having been above the high one.
+ * `closed` fires after the handles closed; the channel is freed right after it. */
+typedef struct tri_chan_owner {
+    void (*ready)(tri_chan_t *ch, int status, void *data);
+    void (*read)(tri_chan_t *ch, int status, const uint8_t *p, size_t len, void *data);
+    void (*drain)(tri_chan_t *ch, void *data);
+    void (*closed)(tri_chan_t *ch, void *data);
+    void *data;
+} tri_chan_owner_t;
+
+/* Read buffers shared by every channel of a node (one loop thread, and libuv runs
+ * each stream's alloc -> read -> callback to completion before the next). */
+#define TRI_CHAN_BUF 65536
+/* Output queued on a socket beyond this pauses whoever feeds it (RAFT.md: libraft
+ * has no backpressure), until it drains below the low mark. */
+#define TRI_CHAN_HIGH_WATER (4u << 20)
+#define TRI_CHAN_LOW_WATER (1u << 20)
+
+typedef struct tri_chans {
+    tri_node_t *n;
+    void *ssl_ctx;     /* SSL_CTX *, NULL with peer-insecure-plaintext */
+    tri_chan_t *live;  /* every channel not yet freed */
+    size_t n_live;
+    size_t n_relays;   /* relays (relay.c) not yet freed */
+    void (*freed)(struct tri_chans *cs); /* a channel or a relay was freed */
+    uint64_t refusal_log_ms; /* start of the current log window */
+    unsigned refusal_lines, refusals_suppressed;
+    uint64_t refusals;
+    uint8_t rx[TRI_CHAN_BUF]; /* ciphertext in */
+    uint8_t pt[TRI_CHAN_BUF]; /* plaintext out of SSL_read */
+    uint8_t relay[TRI_CHAN_BUF]; /* raft's plaintext read from its pipe (relay.c) */
+} tri_chans_t;
+
+/* Loads the node's certificate, key and CA into an SSL_CTX (or none when
+ * insecure_plaintext). 0, or TRI_EINVAL with *errmsg naming the setting. */
+int tri_chans_init(tri_chans_t *cs, tri_node_t *n, const tri_node_config_t *cfg,
+                   const char **errmsg);
+void tri_chans_free(tri_chans_t *cs);
+/* Fails every live channel (owners hear `read`/`ready` with TRI_ECANCELED). */
+void tri_chans_close_all(tri_chans_t *cs);
+
+/* A channel with an initialised, unconnected TCP handle: uv_accept into it or
+ * uv_tcp_connect it, then tri_chan_start. Counted live until `closed` returned. */
+tri_chan_t *tri_chan_new(tri_chans_t *cs, bool server);
+uv_tcp_t *tri_chan_tcp(tri_chan_t *ch);
+/* Starts TLS (the client sends its hello) and reading. `ready` may fire before this
+ * returns (plaintext mode). Non-zero: the channel is failing (`closed` will fire). */
+int tri_chan_start(tri_chan_t *ch, const tri_chan_owner_t *owner);
+void tri_chan_set_owner(tri_chan_t *ch, const tri_chan_owner_t *owner);
+/* Encrypts p as one SSL_write and hands the records to the socket (uv_try_write
+ * first: no allocation unless the socket is full). 0 or TRI_EIO. */
+int tri_chan_write(tri_chan_t *ch, const void *p, size_t len);
+size_t tri_chan_queued(const tri_chan_t *ch); /* bytes accepted, not yet on the socket */
+void tri_chan_pause(tri_chan_t *ch, bool paused); /* stop/resume delivering reads */
+void tri_chan_close(tri_chan_t *ch); /* idempotent; only `closed` fires after it */
+void tri_chan_abandon(tri_chan_t *ch); /* forgets the owner (no callback at all), closes */
+const char *tri_chan_peer(const tri_chan_t *ch);   /* member name from the cert, "" plain */
+const char *tri_chan_remote(const tri_chan_t *ch); /* "ip:port" */
+const tri_member_t *tri_chan_member(tri_node_t *n, const char *name);
+/* Logs a refused peer (at most TRI_REFUSAL_LOG_BURST per TRI_REFUSAL_LOG_MS; the
+ * rest are counted in the next line) and counts it. */
+void tri_chans_log_refusal(tri_chans_t *cs, const char *remote, const char *dir,
+                           const char *reason);
+
+/* ---------- raft's streams: a socketpair relay onto a channel (relay.c) ---------- */
+
+/* libraft needs a uv_stream_t it owns (it uv_closes and raft_frees it). It gets one
+ * end of a socketpair as a raft_malloc'd uv_pipe_t; the relay moves bytes between
+ * the other end and the channel. On success *out belongs to raft and the channel to
+ * the relay; on failure the channel is closed and *out is NULL. */
+int tri_relay_new(tri_chans_t *cs, tri_chan_t *ch, uv_stream_t **out);
+/* The same in two steps, for raft's outbound streams (transport.c): open gives raft
+ * its end at once, before any connection exists; nothing raft writes is read until
+ * tri_relay_attach hands the relay an established channel, and tri_relay_fail
+ * (instead of attach) closes the relay with whatever raft wrote still unread, so
+ * that none of it ever reaches a peer. NULL when out of resources. */
+typedef struct tri_relay tri_relay_t;
+tri_relay_t *tri_relay_open(tri_chans_t *cs, uv_stream_t **out);
+void tri_relay_attach(tri_relay_t *r, tri_chan_t *ch);
+void tri_relay_fail(tri_relay_t *r, const char *why);
+
 /* ---------- peer handshake (transport.c) ---------- */
 
 enum tri_hs_kind { TRI_HS_RAFT = 1, TRI_HS_FORWARD = 2, TRI_HS_PROBE = 3 };
@@ -61,6 +155,14 @@ enum tri_hs_status {
 #define TRI_CLUSTER_ID_MAX 255
 #define TRI_ADDR_MAX 63
 #define TRI_NAME_MAX 63
+/* Refusal log lines repeat with connect retries: at most a burst of lines per
+ * window, the rest counted. */
+#define TRI_REFUSAL_LOG_MS 10000
+/* Wait before dialling again a peer whose last raft dial failed (transport.c), and
+ * libraft's own reconnect delay. libraft's default 1 s would dominate failover;
+ * peers are cheap to retry (a refused loopback/LAN connect costs microseconds). */
+#define TRI_CONNECT_RETRY_MS 200
+#define TRI_REFUSAL_LOG_BURST 10
 
 /* What the receiver of a handshake says about itself. */
 typedef struct tri_hs_reply {
@@ -75,21 +177,23 @@ typedef struct tri_hs_reply {
 typedef struct tri_tx tri_tx_t;
 typedef struct tri_dial tri_dial_t;
 /* Outcome of an outbound connect + handshake. status 0: `tcp` is a raft_malloc'd,
- * connected handle that now belongs to the callee (close it, free with raft_free).
- * Otherwise tcp is NULL; rep is filled when the peer answered (status TRI_EINVAL for
+ * established channel to a verified member that now belongs to the callee
+ * (tri_chan_set_owner, tri_chan_close). Otherwise ch is NULL; rep is filled when the peer answered (status TRI_EINVAL for
  * a refusal) and NULL when it did not. TRI_ECANCELED when cancelled. */
-typedef void (*tri_dial_cb)(tri_dial_t *d, int status, const tri_hs_reply_t *rep, uv_tcp_t *tcp,
+typedef void (*tri_dial_cb)(tri_dial_t *d, int status, const tri_hs_reply_t *rep, tri_chan_t *ch,
                             void *data);
 
 int tri_tx_new(tri_node_t *n, tri_tx_t **out);
 void tri_tx_free(tri_tx_t *tx);
 int tri_tx_parse_addr(const char *addr, struct sockaddr_in *out); /* "a.b.c.d:port" */
 int tri_tx_bind(tri_tx_t *tx, const char *addr); /* starts listening; TRI_EIO on failure */
-/* NULL on immediate failure (no callback then). */
-tri_dial_t *tri_tx_dial(tri_tx_t *tx, int kind, const char *addr, tri_dial_cb cb, void *data);
+/* NULL on immediate failure (no callback then). expect_id: the member the caller
+ * means to reach (its certificate and handshake must name it), 0 for any member. */
+tri_dial_t *tri_tx_dial(tri_tx_t *tx, int kind, const char *addr, uint64_t expect_id,
+                        tri_dial_cb cb, void *data);
 void tri_tx_dial_cancel(tri_dial_t *d); /* cb fires with TRI_ECANCELED, synchronously */
-/* uv_close a raft_malloc'd handle and raft_free it; done_cb(n) after, if n != NULL. */
-void tri_tcp_close_free(uv_tcp_t *tcp, tri_node_t *n);
+int tri_tx_init_tls(tri_tx_t *tx, const tri_node_config_t *cfg, const char **errmsg);
+uint64_t tri_tx_refusals(const tri_tx_t *tx);
 
 /* ---------- forwarding (forward.c) ---------- */
 
@@ -126,7 +230,7 @@ typedef struct tri_fsm_results {
     size_t n, cap;
 } tri_fsm_results_t;
 
-void tri_fwd_accept(tri_node_t *n, uv_tcp_t *tcp, uint64_t peer_id);
+void tri_fwd_accept(tri_node_t *n, tri_chan_t *ch, uint64_t peer_id);
 void tri_fwd_maintain(tri_node_t *n); /* keep one connection to the current leader */
 tri_fwd_conn_t *tri_fwd_ready(tri_node_t *n); /* connected to the current leader, or NULL */
 int tri_fwd_send_propose(tri_fwd_conn_t *c, tri_propose_t *p);

@@ -52,9 +52,6 @@
 #define TRI_DEF_REVISION_WAIT_MS 3000
 /* Resolution of every deadline we keep. */
 #define TRI_TICK_MS 20
-/* libraft's default 1 s reconnect delay would dominate failover; peers are cheap to
- * retry (a refused loopback/LAN connect costs microseconds). */
-#define TRI_CONNECT_RETRY_MS 200
 /* Store history compaction about once a second. */
 #define TRI_COMPACT_TICKS 50
 /* Callbacks may queue more work; bound how often one pump goes around. */
@@ -885,6 +882,7 @@ void tri_node_get_status(tri_node_t *n, tri_node_status_t *st)
     st->snapshots_taken = n->snapshots_taken;
     st->forwards_sent = n->forwards_sent;
     st->forwards_served = n->forwards_served;
+    st->peer_refusals = tri_tx_refusals(n->tx);
     if (!n->raft_started || n->closing)
         return;
     st->role = (enum tri_role)raft_state(&n->raft);
@@ -1049,13 +1047,16 @@ static int node_identity(tri_node_t *n, const char **errmsg)
     return 0;
 }
 
-static int node_raft_init(tri_node_t *n, const char **errmsg)
+static int node_raft_init(tri_node_t *n, const tri_node_config_t *cfg, const char **errmsg)
 {
     int rv = tri_tx_new(n, &n->tx);
     if (rv != 0) {
         *errmsg = "out of memory";
         return rv;
     }
+    rv = tri_tx_init_tls(n->tx, cfg, errmsg);
+    if (rv != 0)
+        return rv;
     tri_fsm_init(n);
     rv = raft_uv_init(&n->io, n->loop, n->data_dir, &n->transport);
     if (rv != 0) {
@@ -1138,7 +1139,7 @@ int tri_node_new(uv_loop_t *loop, tri_store_t *store, const tri_node_config_t *c
     if (rv == 0)
         rv = node_identity(n, errmsg);
     if (rv == 0)
-        rv = node_raft_init(n, errmsg);
+        rv = node_raft_init(n, cfg, errmsg);
     if (rv != 0) {
         node_free_memory(n);
         return rv;

@@ -1,12 +1,16 @@
-/* Our libraft transport (struct raft_uv_transport over libuv TCP) and the peer
- * handshake every replica-to-replica connection begins with.
+/* Our libraft transport (struct raft_uv_transport over peer channels: mutual TLS on
+ * libuv TCP, chan.c) and the peer handshake every replica-to-replica connection
+ * begins with, inside the established TLS channel.
  *
  * One listener per node on its peer address, bound in tri_node_start before raft
  * starts so that bootstrap probes can be answered. Each inbound connection first
- * sends a handshake frame; the receiver answers with one reply frame and then,
- * depending on the kind, hands the very same uv_tcp_t (raft_malloc'd, standalone,
- * as libraft frees it with its allocator) to raft (RAFT), to forward.c (FORWARD),
- * or closes it (PROBE).
+ * completes TLS (chan.c verifies the peer's certificate names a member; nothing is
+ * parsed before that), then sends a handshake frame; the receiver answers with one
+ * reply frame and then, depending on the kind, hands the channel to raft through a
+ * relay (relay.c: raft gets a stream it owns) (RAFT), to forward.c (FORWARD), or
+ * closes it (PROBE). Both sides check that the handshake's sender name and id are
+ * those of the member the certificate names, and a dialer that means to reach a
+ * given member (raft's connect, forwarding to the leader) that it reached that one.
  *
  *   request: "TRHS" u8 version u8 kind    u16 body_len | u64 sender id,
  *            u8 len + cluster id, u8 len + sender address, u8 len + sender name
@@ -14,16 +18,20 @@
  *            u64 receiver id, u8 len + cluster id, u8 len + receiver name
  *
  * No byte of raft's traffic can be lost to the handshake reader: the dialer sends
- * nothing after its request until it has read the reply (strict lockstep), and
- * both sides read with buffers sized to exactly the bytes still missing from the
- * frame, stopping the read in the callback that completes it. Peers whose cluster
+ * nothing after its request until it has read the reply (strict lockstep), and the
+ * acceptor sends nothing after its reply unless asked, so bytes past a frame are a
+ * protocol violation and drop the connection. Peers whose cluster
  * id differs are refused with a status both ways and a log line that says so;
  * anything that does not start with the magic is dropped silently but logged.
  * Handshakes that do not complete in TRI_HS_TIMEOUT_MS are dropped.
  *
+ * raft's outbound connects complete at once with a relay that waits for its dial
+ * (see "raft's outbound streams" below for why).
+ *
  * close() stops the listener, drops half-done inbound handshakes and cancels every
- * pending dial (raft's connect callbacks then fire with RAFT_CANCELED) before its
- * own callback fires, once every handle is closed.
+ * pending dial (a raft connect not answered yet then hears RAFT_CANCELED; a relay
+ * still waiting for its dial closes) before its own callback fires, once every
+ * handle is closed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,23 +51,18 @@
 #define TRI_HS_TIMEOUT_MS 5000
 /* libuv's default is small; several peers reconnecting at once must not be refused. */
 #define TRI_LISTEN_BACKLOG 128
-/* Refusal log lines repeat with raft's connect retries: print at most one per period. */
-#define TRI_REFUSAL_LOG_MS 5000
 
 typedef struct tri_inconn {
     tri_tx_t *tx;
-    uv_tcp_t *tcp; /* raft_malloc'd; NULL once handed over */
+    tri_chan_t *ch; /* NULL once handed over or gone */
     uv_timer_t timer;
-    uv_write_t wr;
     uint8_t in[TRI_HS_FRAME_MAX];
     size_t have, need;
     bool body;
-    uint8_t out[TRI_HS_FRAME_MAX];
     int kind;
     int status;
     uint64_t peer_id;
     char peer_addr[TRI_ADDR_MAX + 1];
-    char remote[64];
     bool done;
     int closes;
     struct tri_inconn *next, *prev;
@@ -68,21 +71,43 @@ typedef struct tri_inconn {
 struct tri_dial {
     tri_tx_t *tx;
     int kind;
+    uint64_t expect_id;
     char addr[TRI_ADDR_MAX + 1];
-    uv_tcp_t *tcp;
+    tri_chan_t *ch; /* NULL once handed over or gone */
     uv_connect_t creq;
-    uv_write_t wr;
     uv_timer_t timer;
     uint8_t out[TRI_HS_FRAME_MAX];
     size_t out_len;
     uint8_t in[TRI_HS_FRAME_MAX];
     size_t have, need;
-    bool body, wrote, replied, done;
+    bool body, replied, done;
     tri_hs_reply_t rep;
     tri_dial_cb cb;
     void *data;
     int closes;
     struct tri_dial *next, *prev;
+};
+
+/* A raft connect (see "raft's outbound streams" below). */
+typedef struct tri_rconn tri_rconn_t;
+typedef struct tri_backoff tri_backoff_t;
+struct tri_backoff {
+    uint64_t id;
+    uint64_t retry_at; /* tri_now_ms() before which a dial to id waits */
+    struct tri_backoff *next;
+};
+
+struct tri_rconn {
+    tri_tx_t *tx;
+    struct raft_uv_connect *req;
+    uint64_t id;
+    char addr[TRI_ADDR_MAX + 1];
+    tri_relay_t *relay;  /* NULL once attached or failed */
+    uv_stream_t *stream; /* raft's end, NULL once handed to raft */
+    tri_dial_t *dial;    /* while dialling */
+    uv_timer_t timer;    /* hands raft its stream, then waits out the backoff */
+    bool done;
+    struct tri_rconn *next, *prev;
 };
 
 struct tri_tx {
@@ -95,7 +120,10 @@ struct tri_tx {
     int closes_pending;
     tri_inconn_t inconns;
     tri_dial_t dials;
+    tri_rconn_t rconns;      /* raft connects not yet attached or failed */
+    tri_backoff_t *backoffs; /* per peer id: when the next raft dial may start */
     uint64_t last_refusal_log;
+    tri_chans_t chans; /* every TCP connection, as a TLS channel */
 };
 
 /* ---------- small encoding helpers ---------- */
@@ -151,23 +179,6 @@ static size_t hs_body_len(const uint8_t *hdr)
     return (size_t)hdr[6] | ((size_t)hdr[7] << 8);
 }
 
-static void tx_remote_name(uv_tcp_t *tcp, char *out, size_t cap)
-{
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    char ip[64] = "?";
-    int port = 0;
-    snprintf(out, cap, "?");
-    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
-        return;
-    if (ss.ss_family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-        uv_ip4_name(in, ip, sizeof ip);
-        port = ntohs(in->sin_port);
-    }
-    snprintf(out, cap, "%s:%d", ip, port);
-}
-
 int tri_tx_parse_addr(const char *addr, struct sockaddr_in *out)
 {
     char ip[TRI_ADDR_MAX + 1];
@@ -189,27 +200,58 @@ int tri_tx_parse_addr(const char *addr, struct sockaddr_in *out)
 
 static void tx_maybe_closed(tri_tx_t *tx)
 {
-    if (!tx->closing || tx->closes_pending > 0 || tx->close_cb == NULL)
+    if (!tx->closing || tx->closes_pending > 0 || tx->chans.n_live > 0 ||
+        tx->chans.n_relays > 0 || tx->close_cb == NULL)
         return;
     raft_uv_transport_close_cb cb = tx->close_cb;
     tx->close_cb = NULL;
     cb(&tx->n->transport);
 }
 
-static void tx_raft_free_close_cb(uv_handle_t *h)
+static void tx_chan_freed(tri_chans_t *cs)
 {
-    tri_node_t *n = h->data;
-    raft_free(h);
-    if (n != NULL)
-        tri_node_handle_closed(n);
+    tx_maybe_closed(cs->n->tx);
 }
 
-void tri_tcp_close_free(uv_tcp_t *tcp, tri_node_t *n)
+/* The handshake names the member the certificate names (TLS); 0 or a reason. */
+static const char *tx_check_binding(tri_tx_t *tx, tri_chan_t *ch, const char *name, uint64_t id)
 {
-    tcp->data = n;
-    if (n != NULL)
-        n->closes_pending++;
-    uv_close((uv_handle_t *)tcp, tx_raft_free_close_cb);
+    const char *peer = tri_chan_peer(ch);
+    if (tx->chans.ssl_ctx == NULL)
+        return NULL;
+    if (strcmp(peer, name) != 0)
+        return "handshake sender name differs from the certificate's CN";
+    const tri_member_t *m = tri_chan_member(tx->n, peer);
+    if (m == NULL || m->id != id)
+        return "handshake sender id is not the id of the member the certificate names";
+    return NULL;
+}
+
+/* Copies a chunk of a handshake frame into buf; -1 on bytes past the frame or a
+ * bad header, 1 when the frame is complete, 0 when more is needed. */
+static int hs_accumulate(uint8_t *buf, size_t *have, size_t *need, bool *body, const uint8_t *p,
+                         size_t len)
+{
+    while (len > 0) {
+        size_t take = *need - *have;
+        if (take > len)
+            take = len;
+        memcpy(buf + *have, p, take);
+        *have += take;
+        p += take;
+        len -= take;
+        if (*have < *need)
+            return 0;
+        if (*body)
+            return len > 0 ? -1 : 1;
+        if (memcmp(buf, TRI_HS_MAGIC, 4) != 0 || hs_body_len(buf) > TRI_HS_BODY_MAX)
+            return -1;
+        *body = true;
+        *need = TRI_HS_HEADER + hs_body_len(buf);
+        if (*have == *need)
+            return len > 0 ? -1 : 1;
+    }
+    return 0;
 }
 
 /* ---------- inbound ---------- */
@@ -229,14 +271,7 @@ static void inconn_timer_closed(uv_handle_t *h)
     inconn_release(h->data);
 }
 
-static void inconn_tcp_closed(uv_handle_t *h)
-{
-    tri_inconn_t *c = h->data;
-    raft_free(h);
-    inconn_release(c);
-}
-
-/* Ends the handshake connection: closes whatever handles it still owns. */
+/* Ends the handshake connection: closes whatever it still owns. */
 static void inconn_close(tri_inconn_t *c)
 {
     if (c->done)
@@ -245,61 +280,51 @@ static void inconn_close(tri_inconn_t *c)
     TRI_LIST_REMOVE(c);
     c->closes = 1;
     uv_close((uv_handle_t *)&c->timer, inconn_timer_closed);
-    if (c->tcp != NULL) {
-        c->closes++;
-        uv_close((uv_handle_t *)c->tcp, inconn_tcp_closed);
-        c->tcp = NULL;
+    if (c->ch != NULL) {
+        tri_chan_abandon(c->ch);
+        c->ch = NULL;
     }
 }
 
 static void inconn_timeout(uv_timer_t *t)
 {
     tri_inconn_t *c = t->data;
-    tri_warn("transport", "peer handshake timed out, dropping connection", "remote=%s",
-             c->remote);
+    tri_chans_log_refusal(&c->tx->chans, tri_chan_remote(c->ch), "inbound",
+                          "handshake timed out");
     inconn_close(c);
 }
 
 static void inconn_hand_over(tri_inconn_t *c)
 {
-    tri_node_t *n = c->tx->n;
-    uv_tcp_t *tcp = c->tcp;
+    tri_tx_t *tx = c->tx;
+    tri_node_t *n = tx->n;
+    tri_chan_t *ch = c->ch;
     int kind = c->kind;
     uint64_t id = c->peer_id;
     char addr[TRI_ADDR_MAX + 1];
     memcpy(addr, c->peer_addr, sizeof addr);
 
-    c->tcp = NULL;
-    tcp->data = NULL;
+    c->ch = NULL;
     inconn_close(c);
     tri_identity_note_seen(n, id);
-    if (kind == TRI_HS_RAFT && n->accept_cb != NULL && !c->tx->closing) {
-        n->accept_cb(&n->transport, id, addr, (uv_stream_t *)tcp);
+    if (kind == TRI_HS_RAFT && n->accept_cb != NULL && !tx->closing) {
+        uv_stream_t *stream;
+        if (tri_relay_new(&tx->chans, ch, &stream) == 0)
+            n->accept_cb(&n->transport, id, addr, stream);
         return;
     }
-    if (kind == TRI_HS_FORWARD && !c->tx->closing) {
-        tri_fwd_accept(n, tcp, id);
+    if (kind == TRI_HS_FORWARD && !tx->closing) {
+        tri_fwd_accept(n, ch, id);
         return;
     }
-    tri_tcp_close_free(tcp, n);
-}
-
-static void inconn_write_cb(uv_write_t *wr, int status)
-{
-    tri_inconn_t *c = wr->data;
-    if (c->done)
-        return;
-    if (status < 0 || c->status != TRI_HS_OK || c->kind == TRI_HS_PROBE) {
-        inconn_close(c);
-        return;
-    }
-    inconn_hand_over(c);
+    tri_chan_abandon(ch);
 }
 
 static void inconn_reply(tri_inconn_t *c, int status)
 {
     tri_node_t *n = c->tx->n;
-    uint8_t *b = c->out + TRI_HS_HEADER;
+    uint8_t out[TRI_HS_FRAME_MAX];
+    uint8_t *b = out + TRI_HS_HEADER;
     size_t off = 0;
     b[off++] = (n->has_identity && !n->probing) ? 1 : 0;
     b[off++] = tri_identity_has_seen(n, c->peer_id) ? 1 : 0;
@@ -307,12 +332,15 @@ static void inconn_reply(tri_inconn_t *c, int status)
     off += 8;
     off += hs_put_str(b + off, n->cluster_id, TRI_CLUSTER_ID_MAX);
     off += hs_put_str(b + off, n->name, TRI_NAME_MAX);
-    hs_header(c->out, (uint8_t)status, off);
+    hs_header(out, (uint8_t)status, off);
     c->status = status;
-    uv_buf_t buf = uv_buf_init((char *)c->out, (unsigned)(TRI_HS_HEADER + off));
-    c->wr.data = c;
-    if (uv_write(&c->wr, (uv_stream_t *)c->tcp, &buf, 1, inconn_write_cb) != 0)
+    /* The channel keeps the order: what raft or forward.c send next follows it. */
+    if (tri_chan_write(c->ch, out, TRI_HS_HEADER + off) != 0 || status != TRI_HS_OK ||
+        c->kind == TRI_HS_PROBE) {
         inconn_close(c);
+        return;
+    }
+    inconn_hand_over(c);
 }
 
 static int inconn_parse_body(tri_inconn_t *c, char *cluster_id, char *name)
@@ -335,24 +363,36 @@ static void inconn_decide(tri_inconn_t *c)
 {
     tri_tx_t *tx = c->tx;
     tri_node_t *n = tx->n;
+    const char *remote = tri_chan_remote(c->ch);
     char cluster_id[TRI_CLUSTER_ID_MAX + 1], name[TRI_NAME_MAX + 1];
 
+    if (c->in[4] != TRI_HS_VERSION) {
+        tri_warn("transport", "refused peer: unsupported handshake version",
+                 "remote=%s version=%u ours=%u", remote, c->in[4], TRI_HS_VERSION);
+        inconn_reply(c, TRI_HS_BAD_VERSION);
+        return;
+    }
     if (inconn_parse_body(c, cluster_id, name) != 0 || c->peer_id == 0) {
-        tri_warn("transport", "dropped peer connection: malformed handshake", "remote=%s",
-                 c->remote);
+        tri_chans_log_refusal(&tx->chans, remote, "inbound", "malformed handshake");
+        inconn_close(c);
+        return;
+    }
+    const char *bad = tx_check_binding(tx, c->ch, name, c->peer_id);
+    if (bad != NULL) {
+        tri_chans_log_refusal(&tx->chans, remote, "inbound", bad);
         inconn_close(c);
         return;
     }
     if (strcmp(cluster_id, n->cluster_id) != 0) {
         tri_warn("transport", "refused peer of another cluster",
-                 "remote=%s peer=\"%s\" peer_cluster=\"%s\" our_cluster=\"%s\"", c->remote, name,
+                 "remote=%s peer=\"%s\" peer_cluster=\"%s\" our_cluster=\"%s\"", remote, name,
                  cluster_id, n->cluster_id);
         inconn_reply(c, TRI_HS_WRONG_CLUSTER);
         return;
     }
     if (c->kind != TRI_HS_RAFT && c->kind != TRI_HS_FORWARD && c->kind != TRI_HS_PROBE) {
         tri_warn("transport", "refused peer connection of unknown kind", "remote=%s kind=%d",
-                 c->remote, c->kind);
+                 remote, c->kind);
         inconn_reply(c, TRI_HS_UNKNOWN_KIND);
         return;
     }
@@ -363,49 +403,37 @@ static void inconn_decide(tri_inconn_t *c)
     inconn_reply(c, TRI_HS_OK);
 }
 
-static void inconn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void inconn_ready(tri_chan_t *ch, int status, void *data)
 {
-    tri_inconn_t *c = h->data;
-    /* Exactly the bytes still missing from the frame: never read past it. */
-    *buf = uv_buf_init((char *)c->in + c->have, (unsigned)(c->need - c->have));
+    tri_inconn_t *c = data;
+    if (status != 0) {
+        c->ch = NULL; /* the channel closes itself */
+        inconn_close(c);
+    }
 }
 
-static void inconn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void inconn_read(tri_chan_t *ch, int status, const uint8_t *p, size_t len, void *data)
 {
-    tri_inconn_t *c = s->data;
+    tri_inconn_t *c = data;
     if (c->done)
         return;
-    if (nread < 0) {
+    if (status != 0) {
         tri_debug("transport", "peer closed before completing the handshake", "remote=%s",
-                  c->remote);
+                  tri_chan_remote(ch));
+        c->ch = NULL;
         inconn_close(c);
         return;
     }
-    c->have += (size_t)nread;
-    if (c->have < c->need)
+    int r = hs_accumulate(c->in, &c->have, &c->need, &c->body, p, len);
+    if (r == 0)
         return;
-    if (!c->body) {
-        if (memcmp(c->in, TRI_HS_MAGIC, 4) != 0) {
-            tri_warn("transport", "dropped connection: not a triarch peer handshake",
-                     "remote=%s", c->remote);
-            inconn_close(c);
-            return;
-        }
-        size_t body = hs_body_len(c->in);
-        c->kind = c->in[5];
-        if (c->in[4] != TRI_HS_VERSION || body > TRI_HS_BODY_MAX) {
-            tri_warn("transport", "refused peer: unsupported handshake version",
-                     "remote=%s version=%u ours=%u", c->remote, c->in[4], TRI_HS_VERSION);
-            uv_read_stop(s);
-            inconn_reply(c, TRI_HS_BAD_VERSION);
-            return;
-        }
-        c->body = true;
-        c->need = TRI_HS_HEADER + body;
-        if (c->have < c->need)
-            return;
+    if (r < 0) {
+        tri_chans_log_refusal(&c->tx->chans, tri_chan_remote(ch), "inbound",
+                              "not a triarch peer handshake");
+        inconn_close(c);
+        return;
     }
-    uv_read_stop(s);
+    c->kind = c->in[5];
     uv_timer_stop(&c->timer);
     inconn_decide(c);
 }
@@ -418,30 +446,26 @@ static void tx_on_connection(uv_stream_t *server, int status)
         return;
     }
     tri_inconn_t *c = calloc(1, sizeof *c);
-    uv_tcp_t *tcp = raft_malloc(sizeof *tcp);
-    if (c == NULL || tcp == NULL) {
+    tri_chan_t *ch = c ? tri_chan_new(&tx->chans, true) : NULL;
+    if (ch == NULL) {
         free(c);
-        raft_free(tcp);
         return; /* the connection stays in the backlog and is retried by the kernel */
     }
     c->tx = tx;
     c->need = TRI_HS_HEADER;
-    uv_tcp_init(server->loop, tcp);
-    tcp->data = c;
-    c->tcp = tcp;
+    c->ch = ch;
     uv_timer_init(server->loop, &c->timer);
     c->timer.data = c;
     TRI_LIST_PUSH(&tx->inconns, c);
     tx->closes_pending++;
-    if (uv_accept(server, (uv_stream_t *)tcp) != 0) {
+    if (uv_accept(server, (uv_stream_t *)tri_chan_tcp(ch)) != 0) {
         inconn_close(c);
         return;
     }
-    uv_tcp_nodelay(tcp, 1);
-    tx_remote_name(tcp, c->remote, sizeof c->remote);
+    /* The timer covers TLS and our handshake: a silent client is dropped. */
     uv_timer_start(&c->timer, inconn_timeout, TRI_HS_TIMEOUT_MS, 0);
-    if (uv_read_start((uv_stream_t *)tcp, inconn_alloc, inconn_read) != 0)
-        inconn_close(c);
+    tri_chan_owner_t owner = {.ready = inconn_ready, .read = inconn_read, .data = c};
+    tri_chan_start(ch, &owner);
 }
 
 /* ---------- outbound ---------- */
@@ -461,13 +485,6 @@ static void dial_timer_closed(uv_handle_t *h)
     dial_release(h->data);
 }
 
-static void dial_tcp_closed(uv_handle_t *h)
-{
-    tri_dial_t *d = h->data;
-    raft_free(h);
-    dial_release(d);
-}
-
 static void dial_finish(tri_dial_t *d, int status)
 {
     if (d->done)
@@ -475,29 +492,21 @@ static void dial_finish(tri_dial_t *d, int status)
     d->done = true;
     TRI_LIST_REMOVE(d);
     uv_timer_stop(&d->timer);
-    uv_tcp_t *tcp = NULL;
+    tri_chan_t *ch = NULL;
     if (status == 0) {
-        tcp = d->tcp;
-        d->tcp = NULL;
-        uv_read_stop((uv_stream_t *)tcp);
-        tcp->data = NULL;
+        ch = d->ch;
+        d->ch = NULL;
+        tri_chan_owner_t none = {0};
+        tri_chan_set_owner(ch, &none);
     }
     if (d->cb != NULL)
-        d->cb(d, status, d->replied ? &d->rep : NULL, tcp, d->data);
+        d->cb(d, status, d->replied ? &d->rep : NULL, ch, d->data);
     d->closes = 1;
     uv_close((uv_handle_t *)&d->timer, dial_timer_closed);
-    if (d->tcp != NULL) {
-        d->closes++;
-        uv_close((uv_handle_t *)d->tcp, dial_tcp_closed);
-        d->tcp = NULL;
+    if (d->ch != NULL) {
+        tri_chan_abandon(d->ch);
+        d->ch = NULL;
     }
-}
-
-static void dial_maybe_complete(tri_dial_t *d)
-{
-    if (!d->wrote || !d->replied)
-        return;
-    dial_finish(d, d->rep.status == TRI_HS_OK ? 0 : TRI_EINVAL);
 }
 
 static void dial_timeout(uv_timer_t *t)
@@ -507,26 +516,13 @@ static void dial_timeout(uv_timer_t *t)
     dial_finish(d, TRI_ETIMEDOUT);
 }
 
-static void dial_write_cb(uv_write_t *wr, int status)
-{
-    tri_dial_t *d = wr->data;
-    if (d->done)
-        return;
-    if (status < 0) {
-        dial_finish(d, TRI_EIO);
-        return;
-    }
-    d->wrote = true;
-    dial_maybe_complete(d);
-}
-
 static int dial_parse_reply(tri_dial_t *d)
 {
     const uint8_t *b = d->in + TRI_HS_HEADER;
     size_t len = d->need - TRI_HS_HEADER;
     size_t off = 10;
     d->rep.status = d->in[5];
-    if (len < 10)
+    if (d->in[4] != TRI_HS_VERSION || len < 10)
         return -1;
     d->rep.has_cluster = b[0] != 0;
     d->rep.seen_you = b[1] != 0;
@@ -537,44 +533,48 @@ static int dial_parse_reply(tri_dial_t *d)
     return 0;
 }
 
-static void dial_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void dial_read(tri_chan_t *ch, int status, const uint8_t *p, size_t len, void *data)
 {
-    tri_dial_t *d = h->data;
-    *buf = uv_buf_init((char *)d->in + d->have, (unsigned)(d->need - d->have));
-}
-
-static void dial_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-    tri_dial_t *d = s->data;
+    tri_dial_t *d = data;
     if (d->done)
         return;
-    if (nread < 0) {
+    if (status != 0) {
+        d->ch = NULL;
         dial_finish(d, TRI_EIO);
         return;
     }
-    d->have += (size_t)nread;
-    if (d->have < d->need)
+    int r = hs_accumulate(d->in, &d->have, &d->need, &d->body, p, len);
+    if (r == 0)
         return;
-    if (!d->body) {
-        size_t body = hs_body_len(d->in);
-        if (memcmp(d->in, TRI_HS_MAGIC, 4) != 0 || d->in[4] != TRI_HS_VERSION ||
-            body > TRI_HS_BODY_MAX) {
-            tri_warn("transport", "peer answered with an unknown handshake", "addr=%s", d->addr);
-            dial_finish(d, TRI_EIO);
-            return;
-        }
-        d->body = true;
-        d->need = TRI_HS_HEADER + body;
-        if (d->have < d->need)
-            return;
+    if (r < 0 || dial_parse_reply(d) != 0) {
+        tri_warn("transport", "peer answered with an unknown handshake", "addr=%s", d->addr);
+        dial_finish(d, TRI_EIO);
+        return;
     }
-    uv_read_stop(s);
-    if (dial_parse_reply(d) != 0) {
+    const char *bad = tx_check_binding(d->tx, ch, d->rep.name, d->rep.id);
+    if (bad == NULL && d->expect_id != 0 && d->rep.id != d->expect_id)
+        bad = "reached another member than the one dialled";
+    if (bad != NULL) {
+        tri_chans_log_refusal(&d->tx->chans, d->addr, "outbound", bad);
         dial_finish(d, TRI_EIO);
         return;
     }
     d->replied = true;
-    dial_maybe_complete(d);
+    dial_finish(d, d->rep.status == TRI_HS_OK ? 0 : TRI_EINVAL);
+}
+
+static void dial_ready(tri_chan_t *ch, int status, void *data)
+{
+    tri_dial_t *d = data;
+    if (d->done)
+        return;
+    if (status != 0) {
+        d->ch = NULL;
+        dial_finish(d, TRI_EIO);
+        return;
+    }
+    if (tri_chan_write(ch, d->out, d->out_len) != 0)
+        dial_finish(d, TRI_EIO);
 }
 
 static void dial_connect_cb(uv_connect_t *req, int status)
@@ -586,11 +586,8 @@ static void dial_connect_cb(uv_connect_t *req, int status)
         dial_finish(d, TRI_EIO);
         return;
     }
-    uv_buf_t buf = uv_buf_init((char *)d->out, (unsigned)d->out_len);
-    d->wr.data = d;
-    if (uv_write(&d->wr, (uv_stream_t *)d->tcp, &buf, 1, dial_write_cb) != 0 ||
-        uv_read_start((uv_stream_t *)d->tcp, dial_alloc, dial_read) != 0)
-        dial_finish(d, TRI_EIO);
+    tri_chan_owner_t owner = {.ready = dial_ready, .read = dial_read, .data = d};
+    tri_chan_start(d->ch, &owner);
 }
 
 static void dial_build_request(tri_dial_t *d)
@@ -607,36 +604,34 @@ static void dial_build_request(tri_dial_t *d)
     d->out_len = TRI_HS_HEADER + off;
 }
 
-tri_dial_t *tri_tx_dial(tri_tx_t *tx, int kind, const char *addr, tri_dial_cb cb, void *data)
+tri_dial_t *tri_tx_dial(tri_tx_t *tx, int kind, const char *addr, uint64_t expect_id,
+                        tri_dial_cb cb, void *data)
 {
     struct sockaddr_in sa;
     if (tx->closing || tri_tx_parse_addr(addr, &sa) != 0)
         return NULL;
     tri_dial_t *d = calloc(1, sizeof *d);
-    uv_tcp_t *tcp = raft_malloc(sizeof *tcp);
-    if (d == NULL || tcp == NULL) {
+    tri_chan_t *ch = d ? tri_chan_new(&tx->chans, false) : NULL;
+    if (ch == NULL) {
         free(d);
-        raft_free(tcp);
         return NULL;
     }
     d->tx = tx;
     d->kind = kind;
+    d->expect_id = expect_id;
     snprintf(d->addr, sizeof d->addr, "%s", addr);
     d->cb = cb;
     d->data = data;
     d->need = TRI_HS_HEADER;
+    d->ch = ch;
     dial_build_request(d);
-    uv_loop_t *loop = tx->n->loop;
-    uv_tcp_init(loop, tcp);
-    tcp->data = d;
-    d->tcp = tcp;
-    uv_timer_init(loop, &d->timer);
+    uv_timer_init(tx->n->loop, &d->timer);
     d->timer.data = d;
     TRI_LIST_PUSH(&tx->dials, d);
     tx->closes_pending++;
-    uv_tcp_nodelay(tcp, 1);
     d->creq.data = d;
-    if (uv_tcp_connect(&d->creq, tcp, (struct sockaddr *)&sa, dial_connect_cb) != 0) {
+    if (uv_tcp_connect(&d->creq, tri_chan_tcp(ch), (struct sockaddr *)&sa, dial_connect_cb) !=
+        0) {
         d->cb = NULL; /* immediate failure: the caller hears it from the return value */
         dial_finish(d, TRI_EIO);
         return NULL;
@@ -667,24 +662,6 @@ static void tx_log_refusal(tri_tx_t *tx, const char *addr, const tri_hs_reply_t 
         tri_warn("transport", "peer refused connection", "addr=%s status=%u", addr, rep->status);
 }
 
-static void tx_raft_dial_cb(tri_dial_t *d, int status, const tri_hs_reply_t *rep, uv_tcp_t *tcp,
-                            void *data)
-{
-    struct raft_uv_connect *req = data;
-    raft_uv_connect_cb cb = req->cb;
-    if (status == 0) {
-        cb(req, (uv_stream_t *)tcp, 0);
-        return;
-    }
-    if (status == TRI_ECANCELED) {
-        cb(req, NULL, RAFT_CANCELED);
-        return;
-    }
-    if (rep != NULL)
-        tx_log_refusal(d->tx, d->addr, rep);
-    cb(req, NULL, RAFT_NOCONNECTION);
-}
-
 static int tx_init(struct raft_uv_transport *t, raft_id id, const char *address)
 {
     tri_tx_t *tx = t->impl;
@@ -706,13 +683,161 @@ static int tx_listen(struct raft_uv_transport *t, raft_uv_accept_cb cb)
     return 0;
 }
 
+/* ---------- raft's outbound streams ----------
+ *
+ * raft's connect completes at once, with the stream of a relay that has no
+ * connection yet (tri_relay_open); the dial runs behind it. When the dial succeeds
+ * the relay starts carrying what raft wrote; when it fails the relay is closed with
+ * that unread, raft's next write on the stream fails and it connects again.
+ *
+ * Why not complete raft's connect only once the peer answered (as the stock TCP
+ * transport does): while a connect is pending libraft 0.15 (src/uv_send.c) queues
+ * messages, and each failed attempt fails all but the newest 3 queued ones. A
+ * failed send moves the leader's view of a follower out of snapshot mode, so with
+ * the follower down the leader sent a new InstallSnapshot after each failure while
+ * the previous one stayed queued; when the follower came back the queue delivered
+ * two snapshots, the follower installed the first and dropped the second as busy,
+ * and the leader, waiting for the second, left it in snapshot mode for
+ * install_snapshot_timeout (30 s). Here nothing waits in libraft's queue, and a
+ * message reaches a peer only over the connection it was written to
+ * (docs/adr/0005-peer-tls.md, "Snapshot catch-up stall"). */
+
+static tri_backoff_t *tx_backoff(tri_tx_t *tx, uint64_t id, bool create)
+{
+    for (tri_backoff_t *b = tx->backoffs; b != NULL; b = b->next)
+        if (b->id == id)
+            return b;
+    tri_backoff_t *b = create ? calloc(1, sizeof *b) : NULL;
+    if (b != NULL) {
+        b->id = id;
+        b->next = tx->backoffs;
+        tx->backoffs = b;
+    }
+    return b;
+}
+
+static void rconn_timer_closed(uv_handle_t *h)
+{
+    tri_rconn_t *rc = h->data;
+    tri_tx_t *tx = rc->tx;
+    free(rc);
+    tx->closes_pending--;
+    tx_maybe_closed(tx);
+}
+
+static void rconn_raft_end_closed(uv_handle_t *h)
+{
+    tri_tx_t *tx = h->data;
+    raft_free(h);
+    tx->closes_pending--;
+    tx_maybe_closed(tx);
+}
+
+/* The relay is attached or failed: the connect is over. */
+static void rconn_finish(tri_rconn_t *rc)
+{
+    rc->done = true;
+    TRI_LIST_REMOVE(rc);
+    uv_close((uv_handle_t *)&rc->timer, rconn_timer_closed);
+}
+
+static void rconn_fail(tri_rconn_t *rc, const char *why)
+{
+    tri_backoff_t *b = tx_backoff(rc->tx, rc->id, true);
+    if (b != NULL)
+        b->retry_at = tri_now_ms() + TRI_CONNECT_RETRY_MS;
+    tri_relay_fail(rc->relay, why);
+    rc->relay = NULL;
+    rconn_finish(rc);
+}
+
+static void rconn_dial_cb(tri_dial_t *d, int status, const tri_hs_reply_t *rep, tri_chan_t *ch,
+                          void *data)
+{
+    tri_rconn_t *rc = data;
+    rc->dial = NULL;
+    if (status == 0) {
+        tri_backoff_t *b = tx_backoff(rc->tx, rc->id, false);
+        if (b != NULL)
+            b->retry_at = 0;
+        tri_relay_attach(rc->relay, ch);
+        rc->relay = NULL;
+        rconn_finish(rc);
+        return;
+    }
+    if (rep != NULL)
+        tx_log_refusal(rc->tx, rc->addr, rep);
+    rconn_fail(rc, status == TRI_ECANCELED ? "connect cancelled" : "connect failed");
+}
+
+static void rconn_timer_cb(uv_timer_t *t)
+{
+    tri_rconn_t *rc = t->data;
+    tri_tx_t *tx = rc->tx;
+    if (rc->stream != NULL) {
+        uv_stream_t *stream = rc->stream;
+        rc->stream = NULL;
+        rc->req->cb(rc->req, stream, 0);
+    }
+    if (rc->done || tx->closing)
+        return;
+    tri_backoff_t *b = tx_backoff(tx, rc->id, false);
+    uint64_t now = tri_now_ms();
+    if (b != NULL && b->retry_at > now) {
+        uv_timer_start(&rc->timer, rconn_timer_cb, b->retry_at - now, 0);
+        return;
+    }
+    rc->dial = tri_tx_dial(tx, TRI_HS_RAFT, rc->addr, rc->id, rconn_dial_cb, rc);
+    if (rc->dial == NULL)
+        rconn_fail(rc, "cannot start a connection");
+}
+
+/* Transport close: raft hears RAFT_CANCELED for a connect it was not answered yet. */
+static void rconn_cancel(tri_rconn_t *rc)
+{
+    if (rc->dial != NULL) {
+        tri_tx_dial_cancel(rc->dial); /* rconn_dial_cb finishes it */
+        return;
+    }
+    if (rc->stream != NULL) {
+        uv_stream_t *stream = rc->stream;
+        rc->stream = NULL;
+        stream->data = rc->tx;
+        rc->tx->closes_pending++;
+        uv_close((uv_handle_t *)stream, rconn_raft_end_closed);
+        rc->req->cb(rc->req, NULL, RAFT_CANCELED);
+    }
+    tri_relay_fail(rc->relay, "transport closing");
+    rc->relay = NULL;
+    rconn_finish(rc);
+}
+
 static int tx_connect(struct raft_uv_transport *t, struct raft_uv_connect *req, raft_id id,
                       const char *address, raft_uv_connect_cb cb)
 {
     tri_tx_t *tx = t->impl;
-    req->cb = cb;
-    if (tri_tx_dial(tx, TRI_HS_RAFT, address, tx_raft_dial_cb, req) == NULL)
+    struct sockaddr_in sa;
+    if (tx->closing || tri_tx_parse_addr(address, &sa) != 0)
         return RAFT_NOCONNECTION;
+    tri_rconn_t *rc = calloc(1, sizeof *rc);
+    if (rc == NULL)
+        return RAFT_NOMEM;
+    rc->relay = tri_relay_open(&tx->chans, &rc->stream);
+    if (rc->relay == NULL) {
+        free(rc);
+        return RAFT_NOCONNECTION;
+    }
+    req->cb = cb;
+    rc->tx = tx;
+    rc->req = req;
+    rc->id = id;
+    snprintf(rc->addr, sizeof rc->addr, "%s", address);
+    uv_timer_init(tx->n->loop, &rc->timer);
+    rc->timer.data = rc;
+    TRI_LIST_PUSH(&tx->rconns, rc);
+    tx->closes_pending++;
+    /* The callback fires asynchronously (the transport contract), on the next turn. */
+    uv_timer_start(&rc->timer, rconn_timer_cb, 0, 0);
     return 0;
 }
 
@@ -731,8 +856,12 @@ static void tx_close(struct raft_uv_transport *t, raft_uv_transport_close_cb cb)
     tx->n->accept_cb = NULL;
     while (!TRI_LIST_EMPTY(&tx->inconns))
         inconn_close(tx->inconns.next);
+    while (!TRI_LIST_EMPTY(&tx->rconns))
+        rconn_cancel(tx->rconns.next);
     while (!TRI_LIST_EMPTY(&tx->dials))
         dial_finish(tx->dials.next, TRI_ECANCELED);
+    /* Relays to raft's streams (raft closed its ends already) and anything else. */
+    tri_chans_close_all(&tx->chans);
     /* Always close a listener handle (a fresh one if we never bound), so the
      * callback never fires from inside close() itself: libraft's uvClose is still
      * on the stack then. */
@@ -776,6 +905,9 @@ int tri_tx_new(tri_node_t *n, tri_tx_t **out)
     tx->n = n;
     TRI_LIST_INIT(&tx->inconns);
     TRI_LIST_INIT(&tx->dials);
+    TRI_LIST_INIT(&tx->rconns);
+    tx->chans.n = n;
+    tx->chans.freed = tx_chan_freed;
 
     struct raft_uv_transport *t = &n->transport;
     memset(t, 0, sizeof *t);
@@ -788,7 +920,23 @@ int tri_tx_new(tri_node_t *n, tri_tx_t **out)
     return 0;
 }
 
+int tri_tx_init_tls(tri_tx_t *tx, const tri_node_config_t *cfg, const char **errmsg)
+{
+    return tri_chans_init(&tx->chans, tx->n, cfg, errmsg);
+}
+
+uint64_t tri_tx_refusals(const tri_tx_t *tx)
+{
+    return tx->chans.refusals;
+}
+
 void tri_tx_free(tri_tx_t *tx)
 {
+    while (tx->backoffs != NULL) {
+        tri_backoff_t *b = tx->backoffs;
+        tx->backoffs = b->next;
+        free(b);
+    }
+    tri_chans_free(&tx->chans);
     free(tx);
 }

@@ -71,6 +71,12 @@ static const opt_t opts[] = {
       "EncryptionConfiguration file: encrypts Secrets at rest (AES-256-GCM)"),
     U("resource-quota-sync-ms", resource_quota_sync_ms,
       "interval of the full ResourceQuota usage recount (default 300000)"),
+    /* peer TLS: every replica-to-replica connection is mutual TLS */
+    S("peer-cert-file", peer_cert_file, "this replica's peer certificate (PEM; CN = its name)"),
+    S("peer-key-file", peer_key_file, "key of peer-cert-file (PEM)"),
+    S("peer-trusted-ca-file", peer_trusted_ca_file, "the only CA peers' certificates may chain to"),
+    S("peer-insecure-plaintext", peer_insecure_plaintext,
+      "true: peer traffic unencrypted and unauthenticated (tests only; default false)"),
 };
 
 static const opt_t *find_opt(const char *name)
@@ -165,6 +171,24 @@ out:
     return rc;
 }
 
+/* Secure by default: peer TLS unless plaintext is asked for in so many words. */
+static int require_peer_tls(const tri_config_t *c)
+{
+    const char *pl = c->peer_insecure_plaintext ? c->peer_insecure_plaintext : "false";
+    if (strcmp(pl, "true") != 0 && strcmp(pl, "false") != 0) {
+        fprintf(stderr, "triarchd: peer-insecure-plaintext must be \"true\" or \"false\", got "
+                        "\"%s\"\n", pl);
+        return -1;
+    }
+    if (strcmp(pl, "true") == 0 || (c->peer_cert_file && c->peer_key_file &&
+                                    c->peer_trusted_ca_file))
+        return 0;
+    fprintf(stderr, "triarchd: peer traffic needs peer-cert-file, peer-key-file and "
+                    "peer-trusted-ca-file (written by `triarch init`); set "
+                    "peer-insecure-plaintext: true to run without peer TLS (insecure)\n");
+    return -1;
+}
+
 static int require(const tri_config_t *c)
 {
     static const char *const req[] = {"name", "data-dir", "peer-listen", "initial-cluster",
@@ -196,6 +220,8 @@ static int require(const tri_config_t *c)
                 c->api_listen_plain);
         return -1;
     }
+    if (require_peer_tls(c) != 0)
+        return -1;
     const char *st = c->initial_cluster_state ? c->initial_cluster_state : "new";
     if (strcmp(st, "new") != 0 && strcmp(st, "existing") != 0) {
         fprintf(stderr, "triarchd: initial-cluster-state must be \"new\" or \"existing\", got "

@@ -26,6 +26,11 @@ typedef struct tri_config {
     char *api_audiences;
     char *join;
     char *log_level;
+    /* peer TLS (raft/chan.c, docs/adr/0005-peer-tls.md) */
+    char *peer_cert_file;
+    char *peer_key_file;
+    char *peer_trusted_ca_file;
+    char *peer_insecure_plaintext; /* "true" | "false" */
     uint64_t election_timeout_ms;
     uint64_t heartbeat_ms;
     uint64_t snapshot_threshold;

@@ -351,6 +351,11 @@ static int open_node(daemon_t *d)
         .snapshot_threshold = (unsigned)d->cfg.snapshot_threshold,
         .snapshot_trailing = (unsigned)d->cfg.snapshot_trailing,
         .bootstrap_wait_ms = (unsigned)d->cfg.bootstrap_wait_ms,
+        .peer_cert_file = d->cfg.peer_cert_file,
+        .peer_key_file = d->cfg.peer_key_file,
+        .peer_trusted_ca_file = d->cfg.peer_trusted_ca_file,
+        .peer_insecure_plaintext = d->cfg.peer_insecure_plaintext &&
+                                   strcmp(d->cfg.peer_insecure_plaintext, "true") == 0,
     };
     const char *errmsg = NULL;
     int rc = tri_node_new(&d->loop, d->store, &nc, &d->node, &errmsg);

@@ -2,8 +2,8 @@
  * its state machine.
  *
  * A tri_node_t owns the libraft instance, its libuv disk back end, our own peer
- * transport (libuv TCP, handshake carrying the cluster id so that peers of another
- * cluster are refused), the FSM adapter that applies committed txns to the store,
+ * transport (mutual TLS over libuv TCP; its handshake carries the cluster id so
+ * that peers of another cluster are refused), the FSM adapter that applies committed txns to the store,
  * and the replica-to-replica channel over which followers forward writes and
  * read-index requests to the leader. Everything runs on the loop thread.
  *
@@ -63,6 +63,14 @@ typedef struct tri_node_config {
     unsigned bootstrap_wait_ms;    /* 0: 60000: how long `new` waits for every peer */
     unsigned forward_wait_ms;      /* 0: 2000: how long a write waits for a leader */
     unsigned revision_wait_ms;     /* 0: 3000: bound of tri_node_wait_revision */
+    /* Peer TLS (docs/adr/0005-peer-tls.md): every replica-to-replica connection is
+     * mutual TLS with this replica's certificate (CN = its name, O=triarch:replicas)
+     * and key, trusting only the cluster CA. All three are required unless
+     * peer_insecure_plaintext, which turns encryption and authentication off. */
+    const char *peer_cert_file;
+    const char *peer_key_file;
+    const char *peer_trusted_ca_file;
+    bool peer_insecure_plaintext;
 } tri_node_config_t;
 
 /* Opens (or creates) the replica. Identity rules (DESIGN.md, RAFT.md):
@@ -72,6 +80,8 @@ typedef struct tri_node_config {
  *    belongs to a cluster; only when all answered "no" within bootstrap_wait_ms does
  *    it bootstrap. Any peer holding a cluster: TRI_EEXIST (refuse to start).
  *  - empty data dir, state EXISTING without a join: TRI_EINVAL.
+ * Missing or unusable peer TLS files (or a peer certificate that does not name this
+ * member): TRI_EINVAL.
  * *errmsg gets a static human-readable reason on failure.
  * tri_node_start is asynchronous when bootstrapping: started_cb fires with 0 once
  * raft runs, or with the refusal code. */
@@ -162,6 +172,7 @@ typedef struct tri_node_status {
     uint64_t snapshots_taken;
     uint64_t forwards_sent;
     uint64_t forwards_served;
+    uint64_t peer_refusals;   /* peer connections refused (TLS, identity, handshake) */
 } tri_node_status_t;
 
 void tri_node_get_status(tri_node_t *n, tri_node_status_t *st);

@@ -1,6 +1,8 @@
 /* Shared fixture for the raft unit tests: N replicas of tri_node_t on one libuv
  * loop in this process, real TCP on 127.0.0.1 with ports found free by binding port
- * 0, and data dirs under a fresh /tmp directory removed at the end.
+ * 0, and data dirs under a fresh /tmp directory removed at the end. Peer traffic
+ * is mutual TLS, as in production: h_init makes a CA and one replica certificate
+ * per member in <root>/pki (test_raft_pki.h).
  *
  * Included by each test_raft_*.c (each is its own executable), so everything here
  * is static.
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -23,6 +26,8 @@
 #include "triarch/raft.h"
 #include "triarch/store.h"
 #include "triarch/util.h"
+
+#include "test_raft_pki.h"
 
 #define CHECK(cond)                                                                             \
     do {                                                                                        \
@@ -48,6 +53,7 @@ typedef struct h_replica {
     tri_store_t *store;
     tri_node_t *node;
     char dir[256];
+    char cert[256], key[256]; /* peer certificate and key (h_init: <root>/pki/<name>) */
     bool up;
     bool started;
     int start_status;
@@ -66,6 +72,8 @@ typedef struct h_cluster {
     h_replica_t r[H_MAX];
     tri_node_config_t base; /* timings shared by every replica */
     const char *cluster_id;
+    h_ca_t ca;
+    char ca_file[256];
 } h_cluster_t;
 
 static __attribute__((unused)) int h_free_port(void)
@@ -94,12 +102,23 @@ static __attribute__((unused)) void h_init(h_cluster_t *c, size_t n)
     CHECK(mkdtemp(c->root) != NULL);
     c->n = n;
     c->cluster_id = H_CLUSTER;
+    char pki[200];
+    snprintf(pki, sizeof pki, "%s/pki", c->root);
+    CHECK(mkdir(pki, 0700) == 0);
+    c->ca = h_pki_ca("test-cluster-ca");
+    snprintf(c->ca_file, sizeof c->ca_file, "%s/ca.crt", pki);
+    h_pki_write(c->ca_file, c->ca.crt, NULL);
     for (size_t i = 0; i < n; i++) {
         tri_member_t *m = &c->members[i];
         snprintf(m->name, sizeof m->name, "r%zu", i + 1);
         snprintf(m->addr, sizeof m->addr, "127.0.0.1:%d", h_free_port());
         m->id = tri_member_id_derive(H_CLUSTER, m->name);
         snprintf(c->r[i].dir, sizeof c->r[i].dir, "%s/%s", c->root, m->name);
+        char stem[240];
+        snprintf(stem, sizeof stem, "%s/%s", pki, m->name);
+        h_pki_replica(&c->ca, stem, m->name);
+        snprintf(c->r[i].cert, sizeof c->r[i].cert, "%s.crt", stem);
+        snprintf(c->r[i].key, sizeof c->r[i].key, "%s.key", stem);
     }
     c->base.election_timeout_ms = 300;
     c->base.heartbeat_ms = 50;
@@ -161,6 +180,9 @@ static __attribute__((unused)) tri_node_config_t h_config(h_cluster_t *c, size_t
     cfg.members = c->members;
     cfg.n_members = c->n;
     cfg.state = state;
+    cfg.peer_cert_file = c->r[i].cert;
+    cfg.peer_key_file = c->r[i].key;
+    cfg.peer_trusted_ca_file = c->ca_file;
     return cfg;
 }
 
@@ -316,6 +338,53 @@ static __attribute__((unused)) bool h_converged(h_cluster_t *c, void *arg)
     return rev >= (arg ? *(int64_t *)arg : 0);
 }
 
+/* ---------- a stranger's client (test_raft_pki.h) against replica i ---------- */
+
+static __attribute__((unused)) bool h_client_done(h_cluster_t *c, void *arg)
+{
+    return atomic_load(&((h_client_t *)arg)->done) != 0;
+}
+
+static __attribute__((unused)) void h_client_run(h_cluster_t *c, h_client_t *t, size_t i)
+{
+    pthread_t th;
+    snprintf(t->addr, sizeof t->addr, "%s", c->members[i].addr);
+    atomic_store(&t->done, 0);
+    CHECK(pthread_create(&th, NULL, h_client_main, t) == 0);
+    CHECK(h_run_until(c, h_client_done, t, 15000));
+    pthread_join(th, NULL);
+}
+
+/* A handshake as transport.c's header comment documents it. */
+static __attribute__((unused)) size_t h_handshake(uint8_t *out, uint8_t kind, const char *cluster,
+                                                  uint64_t id, const char *name)
+{
+    uint8_t *b = out + 8;
+    size_t off = 0;
+    for (int i = 0; i < 8; i++)
+        b[off++] = (uint8_t)(id >> (8 * i));
+    const char *strs[] = {cluster, "127.0.0.1:1", name};
+    for (size_t k = 0; k < 3; k++) {
+        size_t n = strlen(strs[k]);
+        b[off++] = (uint8_t)n;
+        memcpy(b + off, strs[k], n);
+        off += n;
+    }
+    memcpy(out, "TRHS", 4);
+    out[4] = 1;
+    out[5] = kind;
+    out[6] = (uint8_t)(off & 0xff);
+    out[7] = (uint8_t)(off >> 8);
+    return 8 + off;
+}
+
+static __attribute__((unused)) uint64_t h_refusals(h_cluster_t *c, size_t i)
+{
+    tri_node_status_t st;
+    tri_node_get_status(c->r[i].node, &st);
+    return st.peer_refusals;
+}
+
 static __attribute__((unused)) void h_teardown(h_cluster_t *c)
 {
     for (size_t i = 0; i < c->n; i++)
@@ -323,6 +392,7 @@ static __attribute__((unused)) void h_teardown(h_cluster_t *c)
     uv_close((uv_handle_t *)&c->waker, NULL);
     uv_run(&c->loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&c->loop) == 0);
+    h_pki_ca_free(&c->ca);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", c->root);
     CHECK(system(cmd) == 0);

@@ -4,147 +4,77 @@
  *    peers have accepted raft traffic from it before;
  *  - state EXISTING with an empty data dir is refused;
  *  - a data dir of another cluster is refused;
- *  - a raw client with another cluster id gets the WRONG_CLUSTER reply, a client
- *    sending garbage is dropped, and the cluster keeps working.
+ *  - a client with a member's certificate but another cluster id gets the
+ *    WRONG_CLUSTER reply inside TLS; one sending garbage, or a handshake that names
+ *    another member than its certificate, or the old plaintext handshake, is
+ *    dropped; and the cluster keeps working.
  */
 #include "test_raft_harness.h"
 
-/* ---------- a raw TCP client on the test loop ---------- */
-
-typedef struct raw {
-    uv_tcp_t tcp;
-    uv_connect_t creq;
-    uv_write_t wr;
-    uint8_t out[512];
-    size_t out_len;
-    uint8_t in[4096];
-    size_t have;
-    bool eof, closed;
-} raw_t;
-
-static void raw_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
+/* A client holding member `who`'s certificate, speaking the handshake inside TLS
+ * (or, tls false, the old plaintext handshake) to replica `target`. */
+static void stranger(h_cluster_t *c, h_client_t *t, size_t target, size_t who, bool tls)
 {
-    raw_t *r = h->data;
-    *b = uv_buf_init((char *)r->in + r->have, (unsigned)(sizeof r->in - r->have));
-}
-
-static void raw_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-    raw_t *r = s->data;
-    if (n < 0) {
-        r->eof = true;
-        uv_read_stop(s);
-        return;
-    }
-    r->have += (size_t)n;
-}
-
-static void raw_write_cb(uv_write_t *w, int status)
-{
-}
-
-static void raw_connect_cb(uv_connect_t *req, int status)
-{
-    raw_t *r = req->data;
-    CHECK_EQ(status, 0);
-    uv_buf_t b = uv_buf_init((char *)r->out, (unsigned)r->out_len);
-    r->wr.data = r;
-    uv_write(&r->wr, (uv_stream_t *)&r->tcp, &b, 1, raw_write_cb);
-    uv_read_start((uv_stream_t *)&r->tcp, raw_alloc, raw_read);
-}
-
-static void raw_closed(uv_handle_t *h)
-{
-    ((raw_t *)h->data)->closed = true;
-}
-
-static bool raw_eof(h_cluster_t *c, void *arg)
-{
-    return ((raw_t *)arg)->eof;
-}
-
-static bool raw_is_closed(h_cluster_t *c, void *arg)
-{
-    return ((raw_t *)arg)->closed;
-}
-
-static void raw_run(h_cluster_t *c, raw_t *r, const char *addr)
-{
-    struct sockaddr_in sa;
-    char ip[32];
-    int port;
-    CHECK(sscanf(addr, "%31[^:]:%d", ip, &port) == 2);
-    CHECK_EQ(uv_ip4_addr(ip, port, &sa), 0);
-    uv_tcp_init(&c->loop, &r->tcp);
-    r->tcp.data = r;
-    r->creq.data = r;
-    CHECK_EQ(uv_tcp_connect(&r->creq, &r->tcp, (struct sockaddr *)&sa, raw_connect_cb), 0);
-    /* the node must close the connection on its side */
-    CHECK(h_run_until(c, raw_eof, r, 8000));
-    uv_close((uv_handle_t *)&r->tcp, raw_closed);
-    CHECK(h_run_until(c, raw_is_closed, r, 1000));
-}
-
-static size_t put_str(uint8_t *p, const char *s)
-{
-    size_t n = strlen(s);
-    p[0] = (uint8_t)n;
-    memcpy(p + 1, s, n);
-    return n + 1;
-}
-
-/* A handshake as transport.c's header comment documents it. */
-static size_t build_handshake(uint8_t *out, uint8_t kind, const char *cluster)
-{
-    uint8_t *b = out + 8;
-    size_t off = 0;
-    uint64_t id = 424242;
-    for (int i = 0; i < 8; i++)
-        b[off++] = (uint8_t)(id >> (8 * i));
-    off += put_str(b + off, cluster);
-    off += put_str(b + off, "127.0.0.1:1");
-    off += put_str(b + off, "intruder");
-    memcpy(out, "TRHS", 4);
-    out[4] = 1;
-    out[5] = kind;
-    out[6] = (uint8_t)(off & 0xff);
-    out[7] = (uint8_t)(off >> 8);
-    return 8 + off;
+    t->tls = tls;
+    t->cert = c->r[who].cert;
+    t->key = c->r[who].key;
+    h_client_run(c, t, target);
 }
 
 static void test_transport_refusals(h_cluster_t *c, size_t target)
 {
+    size_t who = (target + 1) % 3;
+    uint64_t id = c->members[who].id;
+    const char *name = c->members[who].name;
+
     /* another cluster id: the reply carries status 1 (WRONG_CLUSTER), then close */
-    raw_t r1 = {0};
-    r1.out_len = build_handshake(r1.out, 1 /* RAFT */, "some-other-cluster");
-    raw_run(c, &r1, c->members[target].addr);
+    h_client_t r1 = {0};
+    r1.out_len = h_handshake(r1.out, 1 /* RAFT */, "some-other-cluster", id, name);
+    stranger(c, &r1, target, who, true);
     CHECK(r1.have >= 8);
     CHECK(memcmp(r1.in, "TRHS", 4) == 0);
     CHECK_EQ(r1.in[5], 1);
 
     /* a PROBE with the right cluster id is answered OK and closed */
-    raw_t r2 = {0};
-    r2.out_len = build_handshake(r2.out, 3 /* PROBE */, H_CLUSTER);
-    raw_run(c, &r2, c->members[target].addr);
+    h_client_t r2 = {0};
+    r2.out_len = h_handshake(r2.out, 3 /* PROBE */, H_CLUSTER, id, name);
+    stranger(c, &r2, target, who, true);
     CHECK(r2.have >= 10);
     CHECK_EQ(r2.in[5], 0);
     CHECK_EQ(r2.in[8], 1); /* has_cluster */
-    CHECK_EQ(r2.in[9], 0); /* never saw id 424242 */
+    CHECK_EQ(r2.in[9], 1); /* `who` has sent it raft traffic */
 
     /* an unknown kind is refused with status 2 */
-    raw_t r3 = {0};
-    r3.out_len = build_handshake(r3.out, 9, H_CLUSTER);
-    raw_run(c, &r3, c->members[target].addr);
+    h_client_t r3 = {0};
+    r3.out_len = h_handshake(r3.out, 9, H_CLUSTER, id, name);
+    stranger(c, &r3, target, who, true);
     CHECK(r3.have >= 8);
     CHECK_EQ(r3.in[5], 2);
 
-    /* garbage: dropped without a reply */
-    raw_t r4 = {0};
+    /* garbage inside TLS: dropped without a reply */
+    h_client_t r4 = {0};
     const char *junk = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     memcpy(r4.out, junk, strlen(junk));
     r4.out_len = strlen(junk);
-    raw_run(c, &r4, c->members[target].addr);
+    stranger(c, &r4, target, who, true);
+    CHECK(r4.handshake_ok);
     CHECK_EQ(r4.have, 0);
+
+    /* the handshake must name the member the certificate names */
+    h_client_t r5 = {0};
+    r5.out_len = h_handshake(r5.out, 3, H_CLUSTER, 424242, "intruder");
+    stranger(c, &r5, target, who, true);
+    CHECK_EQ(r5.have, 0);
+    h_client_t r6 = {0};
+    r6.out_len = h_handshake(r6.out, 3, H_CLUSTER, c->members[target].id, name);
+    stranger(c, &r6, target, who, true);
+    CHECK_EQ(r6.have, 0);
+
+    /* the old plaintext handshake, without TLS: dropped without a reply */
+    h_client_t r7 = {0};
+    r7.out_len = h_handshake(r7.out, 3, H_CLUSTER, id, name);
+    stranger(c, &r7, target, who, false);
+    CHECK_EQ(r7.have, 0);
 }
 
 static void test_staggered_bootstrap(h_cluster_t *c)
