@@ -36,6 +36,12 @@ void tri_admit_priority(const tri_admit_t *a, json_t *pod, tri_status_t *st);
 void tri_admit_node_restriction(const tri_admit_t *a, const json_t *obj, const json_t *old,
                                 tri_status_t *st);
 
+/* CertificateSigningRequests (admission_csr.c): the requester on create; signer
+ * restrictions, approval and signing checks. */
+void tri_admit_csr_mutate(const tri_admit_t *a, json_t *obj, const json_t *old, tri_status_t *st);
+void tri_admit_csr_validate(const tri_admit_t *a, const json_t *obj, const json_t *old,
+                            tri_status_t *st);
+
 /* Shared: the object at (r, ns, name) in the local store, parsed (new reference),
  * or NULL. */
 json_t *tri_admit_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
