@@ -286,7 +286,9 @@ void tri_ctrl_finish(tri_ctrl_item_t *it, int result)
     } else {
         it->failures = 0;
     }
-    if (it->dirty && it->dirty_due < due)
+    /* added again meanwhile: at its own due time (a delayed add after a DONE must
+     * not run at once), or earlier than the backoff */
+    if (it->dirty && (result != TRI_CTRL_REQUEUE || it->dirty_due < due))
         due = it->dirty_due;
     if (result == TRI_CTRL_REQUEUE || it->dirty) {
         it->dirty = false;

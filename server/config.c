@@ -69,6 +69,13 @@ static const opt_t opts[] = {
     /* encryption at rest */
     S("encryption-provider-config", encryption_provider_config,
       "EncryptionConfiguration file: encrypts Secrets at rest (AES-256-GCM)"),
+    /* certificates (CertificateSigningRequests) */
+    S("cluster-signing-cert-file", cluster_signing_cert_file,
+      "CA certificate (PEM) that signs approved CSRs (unset: no signing)"),
+    S("cluster-signing-key-file", cluster_signing_key_file,
+      "key of cluster-signing-cert-file (PEM)"),
+    S("cluster-signing-duration", cluster_signing_duration,
+      "longest certificate issued for a CSR, Go duration (default 8760h)"),
 };
 
 static const opt_t *find_opt(const char *name)

@@ -49,6 +49,10 @@ typedef struct tri_config {
     uint64_t audit_log_maxbackup;
     /* encryption at rest */
     char *encryption_provider_config;
+    /* certificates: the csrsigning controller's CA (docs/security.md#joining-agents) */
+    char *cluster_signing_cert_file;
+    char *cluster_signing_key_file;
+    char *cluster_signing_duration;
 } tri_config_t;
 
 /* Parses argv (and the YAML file it names). On error prints a message naming the
