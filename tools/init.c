@@ -291,6 +291,8 @@ static int member_yaml_write(const tri_cluster_t *c, const tri_member_t *m)
      * the data dir leave it alone); size/age/count retention use the defaults. */
     KVPATH("audit-log-path", "%s/%s/audit/audit.log", c->dir, m->name);
     KVPATH("encryption-provider-config", "%s/pki/encryption.yaml", c->dir);
+    KVPATH("cluster-signing-cert-file", "%s/pki/ca.crt", c->dir);
+    KVPATH("cluster-signing-key-file", "%s/pki/ca.key", c->dir);
 #undef KV
 #undef KVPATH
     if (rc == 0)
