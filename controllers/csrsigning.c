@@ -139,7 +139,7 @@ static int sg_reconcile(tri_ctrl_loop_t *l, tri_ctrl_item_t *it)
 {
     const tri_resource_t *r =
         tri_registry_find("certificates.k8s.io", "v1", "certificatesigningrequests");
-    json_t *csr = tri_api_get_local(tri_ctrl_loop_api(l), r, NULL, tri_ctrl_key(it));
+    json_t *csr = tri_api_lookup(tri_ctrl_loop_api(l), r, NULL, tri_ctrl_key(it));
     if (csr == NULL)
         return TRI_CTRL_DONE;
     const char *cert = json_string_value(json_object_get(json_object_get(csr, "status"),

@@ -28,7 +28,7 @@ static void tc_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r,
 static int tc_reconcile(tri_ctrl_loop_t *l, tri_ctrl_item_t *it)
 {
     const tri_resource_t *secrets = tri_registry_find("", "v1", "secrets");
-    json_t *obj = tri_api_get_local(tri_ctrl_loop_api(l), secrets, TRI_BOOTSTRAP_NAMESPACE,
+    json_t *obj = tri_api_lookup(tri_ctrl_loop_api(l), secrets, TRI_BOOTSTRAP_NAMESPACE,
                                     tri_ctrl_key(it));
     int64_t exp;
     if (obj == NULL || !tri_bootstrap_token_secret(obj) || ctrl_deleting(obj) ||

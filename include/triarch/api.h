@@ -179,6 +179,10 @@ int tri_object_encode(const json_t *obj, tri_buf_t *out);
 /* The same for a resource that may be served as another version than it is stored
  * (r->storage): conversions applied on the way in and out. */
 json_t *tri_object_load_as(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
+/* The object (r, ns, name) in this replica's store, decrypted and parsed (new
+ * reference), or NULL when absent. */
+json_t *tri_api_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
+                       const char *name);
 /* As tri_object_load_as, without metadata.managedFields (for Tables and filters). */
 json_t *tri_object_load_lean(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
 int tri_object_render_as(const tri_resource_t *r, const char *data, size_t len, int64_t rev,
@@ -215,13 +219,6 @@ tri_node_t *tri_api_node(tri_api_t *api);
 /* Asks cfg.authorize (DENY when there is none). */
 enum tri_authz_decision tri_api_authorize(const tri_api_t *api, const tri_authz_attrs_t *attrs,
                                           char *reason, size_t len);
-
-/* The object at (r, ns, name) as this replica has applied it, decrypted when it is
- * encrypted at rest: a new reference, or NULL when absent or unreadable. A local
- * read for synchronous callers (authentication of bootstrap tokens, leader loops
- * deciding what to do); writes still go through the asynchronous client. */
-json_t *tri_api_get_local(tri_api_t *api, const tri_resource_t *r, const char *ns,
-                          const char *name);
 
 /* Ensure the built-in namespaces exist (leader-side, idempotent). */
 void tri_api_ensure_defaults(tri_api_t *api);

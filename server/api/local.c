@@ -1,4 +1,5 @@
-/* Local reads for synchronous callers (see tri_api_get_local in triarch/api.h):
+/* Local reads for synchronous callers (see tri_api_lookup in triarch/api.h;
+ * main defines the same function in storage.c: drop this file when merging main):
  * the replica's applied state, opened through the storage seam so that Secrets
  * encrypted at rest come back as plaintext objects, exactly as get would render
  * them. Nothing here waits for a read index: callers that must see every
@@ -7,8 +8,8 @@
 #include "triarch/api.h"
 #include "triarch/log.h"
 
-json_t *tri_api_get_local(tri_api_t *api, const tri_resource_t *r, const char *ns,
-                          const char *name)
+json_t *tri_api_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
+                       const char *name)
 {
     if (api == NULL || r == NULL || name == NULL || name[0] == '\0')
         return NULL;

@@ -22,7 +22,7 @@ int tri_authn_bootstrap(tri_http_t *h, const char *tok, size_t len, tri_user_t *
     char name[64];
     snprintf(name, sizeof name, TRI_BOOTSTRAP_SECRET_PREFIX "%s", id);
     const tri_resource_t *r = tri_registry_find("", "v1", "secrets");
-    json_t *obj = tri_api_get_local(h->api, r, TRI_BOOTSTRAP_NAMESPACE, name);
+    json_t *obj = tri_api_lookup(h->api, r, TRI_BOOTSTRAP_NAMESPACE, name);
     int rc;
     if (obj == NULL) {
         snprintf(why, wl, "bootstrap token %s: no secret %s/%s", id, TRI_BOOTSTRAP_NAMESPACE,
