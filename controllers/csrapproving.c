@@ -51,7 +51,8 @@ static bool has_condition(const json_t *csr, const char *type)
     json_t *conds = json_object_get(json_object_get(csr, "status"), "conditions");
     size_t i;
     json_t *c;
-    json_array_foreach(conds, i, c) {
+    json_array_foreach(conds, i, c)
+    {
         const char *t = json_string_value(json_object_get(c, "type"));
         if (t && strcmp(t, type) == 0)
             return true;
@@ -69,9 +70,8 @@ static void requester(const json_t *spec, tri_user_t *u)
     snprintf(u->uid, sizeof u->uid, "%s", uid ? uid : "");
     size_t i;
     json_t *g;
-    json_array_foreach(json_object_get(spec, "groups"), i, g)
-        if (json_is_string(g))
-            tri_user_add_group(u, json_string_value(g));
+    json_array_foreach(json_object_get(spec, "groups"), i, g) if (json_is_string(g))
+        tri_user_add_group(u, json_string_value(g));
     json_t *extra = json_object_get(spec, "extra");
     const char *pod = json_string_value(
         json_array_get(json_object_get(extra, "authentication.kubernetes.io/pod-name"), 0));
@@ -108,14 +108,13 @@ static bool parse_request(const json_t *csr, tri_csr_info_t *info, char *why, si
     return ok;
 }
 
-const char *tri_ctrl_csr_approval(const json_t *csr, struct tri_authz *authz, char *why,
-                                  size_t wl)
+const char *tri_ctrl_csr_approval(const json_t *csr, struct tri_authz *authz, char *why, size_t wl)
 {
     why[0] = '\0';
     const json_t *spec = spec_of(csr);
     const char *signer = json_string_value(json_object_get(spec, "signerName"));
-    const char *cert = json_string_value(json_object_get(json_object_get(csr, "status"),
-                                                         "certificate"));
+    const char *cert =
+        json_string_value(json_object_get(json_object_get(csr, "status"), "certificate"));
     if ((cert && cert[0]) || has_condition(csr, "Approved") || has_condition(csr, "Denied"))
         return NULL; /* decided already */
     if (signer == NULL || strcmp(signer, TRI_SIGNER_KUBELET_CLIENT) != 0)
@@ -146,8 +145,8 @@ const char *tri_ctrl_csr_approval(const json_t *csr, struct tri_authz *authz, ch
 
 /* ---------- the loop ---------- */
 
-static void ap_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r,
-                        enum tri_watch_event_type type, const json_t *obj)
+static void ap_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r, enum tri_watch_event_type type,
+                        const json_t *obj)
 {
     const char *name = ctrl_meta_str(obj, "name");
     if (name && type != TRI_WATCH_DELETED)
@@ -171,10 +170,10 @@ static int approve(tri_ctrl_loop_t *l, tri_ctrl_item_t *it, json_t *csr, const c
         conds = json_array();
         json_object_set_new(status, "conditions", conds);
     }
-    json_array_append_new(conds, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "Approved",
-                                           "status", "True", "reason", "AutoApproved", "message",
-                                           message, "lastUpdateTime", now,
-                                           "lastTransitionTime", now));
+    json_array_append_new(conds,
+                          json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "Approved", "status",
+                                    "True", "reason", "AutoApproved", "message", message,
+                                    "lastUpdateTime", now, "lastTransitionTime", now));
     j->op.subresource = "approval";
     tri_api_update(tri_ctrl_loop_api(l), &j->op,
                    tri_registry_find("certificates.k8s.io", "v1", "certificatesigningrequests"),

@@ -31,7 +31,8 @@ static bool has_condition(const json_t *csr, const char *type)
     json_t *conds = json_object_get(json_object_get(csr, "status"), "conditions");
     size_t i;
     json_t *c;
-    json_array_foreach(conds, i, c) {
+    json_array_foreach(conds, i, c)
+    {
         const char *t = json_string_value(json_object_get(c, "type"));
         if (t && strcmp(t, type) == 0)
             return true;
@@ -71,10 +72,10 @@ static int mark_failed(tri_ctrl_loop_t *l, tri_ctrl_item_t *it, json_t *csr, con
         conds = json_array();
         json_object_set_new(status, "conditions", conds);
     }
-    json_array_append_new(conds, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "Failed",
-                                           "status", "True", "reason", "SignerValidationFailure",
-                                           "message", why, "lastUpdateTime", now,
-                                           "lastTransitionTime", now));
+    json_array_append_new(conds,
+                          json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "Failed", "status",
+                                    "True", "reason", "SignerValidationFailure", "message", why,
+                                    "lastUpdateTime", now, "lastTransitionTime", now));
     tri_warn("csrsigning", "request does not fit its signer", "csr=%s reason=\"%s\"",
              tri_ctrl_key(it), why);
     return write_status(l, it, csr, "mark failed");
@@ -85,12 +86,12 @@ static int issue(tri_ctrl_loop_t *l, tri_ctrl_item_t *it, json_t *csr, const tri
     const signing_state_t *s = tri_ctrl_loop_data(l);
     const json_t *spec = json_object_get(csr, "spec");
     json_t *exp = json_object_get(spec, "expirationSeconds");
-    int64_t lifetime = tri_signer_lifetime(json_is_integer(exp) ? json_integer_value(exp) : 0,
-                                           s->max_duration_s);
+    int64_t lifetime =
+        tri_signer_lifetime(json_is_integer(exp) ? json_integer_value(exp) : 0, s->max_duration_s);
     tri_buf_t cert = {0};
     char why[256] = "";
-    if (tri_signer_sign(s->signer, pem->data, pem->len, json_object_get(spec, "usages"),
-                        lifetime, &cert, why, sizeof why) != 0) {
+    if (tri_signer_sign(s->signer, pem->data, pem->len, json_object_get(spec, "usages"), lifetime,
+                        &cert, why, sizeof why) != 0) {
         tri_error("csrsigning", "cannot sign", "csr=%s reason=\"%s\"", tri_ctrl_key(it), why);
         tri_buf_free(&cert);
         return TRI_CTRL_REQUEUE;
@@ -124,8 +125,8 @@ static int sign_or_fail(tri_ctrl_loop_t *l, tri_ctrl_item_t *it, json_t *csr)
         tri_csr_parse(pem.data, pem.len, &info, why, sizeof why) != 0) {
         rc = mark_failed(l, it, csr, why);
     } else {
-        int fit = tri_csr_check_signer(signer, &info, json_object_get(spec, "usages"), why,
-                                       sizeof why);
+        int fit =
+            tri_csr_check_signer(signer, &info, json_object_get(spec, "usages"), why, sizeof why);
         if (fit < 0)
             rc = mark_failed(l, it, csr, why);
         else if (fit > 0)
@@ -142,8 +143,8 @@ static int sg_reconcile(tri_ctrl_loop_t *l, tri_ctrl_item_t *it)
     json_t *csr = tri_api_lookup(tri_ctrl_loop_api(l), r, NULL, tri_ctrl_key(it));
     if (csr == NULL)
         return TRI_CTRL_DONE;
-    const char *cert = json_string_value(json_object_get(json_object_get(csr, "status"),
-                                                         "certificate"));
+    const char *cert =
+        json_string_value(json_object_get(json_object_get(csr, "status"), "certificate"));
     const char *signer =
         json_string_value(json_object_get(json_object_get(csr, "spec"), "signerName"));
     bool ours = signer && (strcmp(signer, TRI_SIGNER_KUBELET_CLIENT) == 0 ||
@@ -157,8 +158,8 @@ static int sg_reconcile(tri_ctrl_loop_t *l, tri_ctrl_item_t *it)
     return rc;
 }
 
-static void sg_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r,
-                        enum tri_watch_event_type type, const json_t *obj)
+static void sg_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r, enum tri_watch_event_type type,
+                        const json_t *obj)
 {
     const char *name = ctrl_meta_str(obj, "name");
     if (name && type != TRI_WATCH_DELETED)

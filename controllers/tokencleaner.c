@@ -17,8 +17,8 @@
 #define RECHECK_MAX_MS (3600 * 1000ULL)
 #define RECHECK_SLACK_MS 500 /* past the expiration second, not just before it */
 
-static void tc_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r,
-                        enum tri_watch_event_type type, const json_t *obj)
+static void tc_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r, enum tri_watch_event_type type,
+                        const json_t *obj)
 {
     if (type == TRI_WATCH_DELETED || !tri_bootstrap_token_secret(obj))
         return;
@@ -28,8 +28,8 @@ static void tc_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r,
 static int tc_reconcile(tri_ctrl_loop_t *l, tri_ctrl_item_t *it)
 {
     const tri_resource_t *secrets = tri_registry_find("", "v1", "secrets");
-    json_t *obj = tri_api_lookup(tri_ctrl_loop_api(l), secrets, TRI_BOOTSTRAP_NAMESPACE,
-                                    tri_ctrl_key(it));
+    json_t *obj =
+        tri_api_lookup(tri_ctrl_loop_api(l), secrets, TRI_BOOTSTRAP_NAMESPACE, tri_ctrl_key(it));
     int64_t exp;
     if (obj == NULL || !tri_bootstrap_token_secret(obj) || ctrl_deleting(obj) ||
         tri_bootstrap_token_expiration(obj, &exp) != 0) {
@@ -55,8 +55,8 @@ static int tc_reconcile(tri_ctrl_loop_t *l, tri_ctrl_item_t *it)
         .precondition_rv = ctrl_meta_str(obj, "resourceVersion"),
         .grace_period_seconds = -1,
     };
-    tri_api_delete(tri_ctrl_loop_api(l), &j->op, secrets, TRI_BOOTSTRAP_NAMESPACE,
-                   tri_ctrl_key(it), &o, ctrl_job_done);
+    tri_api_delete(tri_ctrl_loop_api(l), &j->op, secrets, TRI_BOOTSTRAP_NAMESPACE, tri_ctrl_key(it),
+                   &o, ctrl_job_done);
     json_decref(obj);
     return TRI_CTRL_PENDING;
 }

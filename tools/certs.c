@@ -161,8 +161,8 @@ static int check(const tri_cluster_t *c)
     printf("%-12s %-44s %-28s %-21s %9s  %s\n", "CERTIFICATE", "SUBJECT", "ISSUER", "NOT AFTER",
            "DAYS LEFT", "STATUS");
     for (size_t i = 0; i < n; i++) {
-        X509 *x = tri_path(path, sizeof path, "%s/%s.crt", dir, names[i]) == 0 ? read_cert(path)
-                                                                               : NULL;
+        X509 *x =
+            tri_path(path, sizeof path, "%s/%s.crt", dir, names[i]) == 0 ? read_cert(path) : NULL;
         if (x == NULL) {
             printf("%-12s %-44s %-28s %-21s %9s  %s\n", names[i], "?", "?", "?", "?", "UNREADABLE");
             bad++;
@@ -225,8 +225,8 @@ static int copy_extensions(X509 *old, X509 *x, X509 *ca)
     }
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, ca, x, NULL, NULL, 0);
-    X509_EXTENSION *aki = X509V3_EXT_conf_nid(NULL, &ctx, NID_authority_key_identifier,
-                                              "keyid:always");
+    X509_EXTENSION *aki =
+        X509V3_EXT_conf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always");
     int ok = aki && X509_add_ext(x, aki, -1);
     X509_EXTENSION_free(aki);
     return ok ? 0 : TRI_EINVAL;

@@ -215,7 +215,7 @@ void tri_kube_close(tri_kube_t *kc)
 /* One request; *resp gets the parsed JSON answer (NULL if not JSON). Returns the
  * HTTP status, or 0 when no answer came (message printed). */
 long tri_kube_do(tri_kube_t *kc, const char *method, const char *path, const char *body,
-                    json_t **resp)
+                 json_t **resp)
 {
     char url[8192];
     tri_buf_t out = {0};
@@ -245,4 +245,3 @@ const char *tri_kube_message(json_t *resp)
     const char *m = json_string_value(json_object_get(resp, "message"));
     return m ? m : "(no message)";
 }
-

@@ -22,7 +22,7 @@
 #define TOKEN_ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789"
 #define TOKEN_ALPHABET_LEN 36
 #define UNBIASED_LIMIT (256 / TOKEN_ALPHABET_LEN * TOKEN_ALPHABET_LEN) /* 252 */
-#define DEFAULT_TTL_S (24 * 3600) /* kubeadm's default */
+#define DEFAULT_TTL_S (24 * 3600)                                      /* kubeadm's default */
 #define GROUP_PREFIX "system:bootstrappers:"
 
 /* n characters of [a-z0-9], each uniform (bytes >= 252 are drawn again). */
@@ -106,9 +106,8 @@ static int create(const char *kubeconfig, long long ttl_s, const char *descripti
     json_t *obj = rc == 0 ? token_secret(id, secret, ttl_s, description, groups) : NULL;
     char *body = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_t *resp = NULL;
-    long st = body ? tri_kube_do(&kc, "POST", "/api/v1/namespaces/kube-system/secrets", body,
-                                 &resp)
-                   : 0;
+    long st =
+        body ? tri_kube_do(&kc, "POST", "/api/v1/namespaces/kube-system/secrets", body, &resp) : 0;
     if (body)
         OPENSSL_cleanse(body, strlen(body));
     free(body);

@@ -43,10 +43,10 @@ typedef struct tri_csr_info {
     char cn[256];
     char orgs[TRI_CSR_MAX_ORGS][128];
     size_t n_orgs;
-    size_t n_other_rdns; /* subject entries other than CN and O */
-    size_t n_cn;         /* CN entries (a subject may carry several) */
+    size_t n_other_rdns;                /* subject entries other than CN and O */
+    size_t n_cn;                        /* CN entries (a subject may carry several) */
     size_t n_dns, n_ip, n_email, n_uri; /* subjectAltName entries by kind */
-    char key_type[16];   /* "RSA", "EC", "ED25519", ... */
+    char key_type[16];                  /* "RSA", "EC", "ED25519", ... */
 } tri_csr_info_t;
 
 /* Parses a PEM "CERTIFICATE REQUEST" block (text before and after it is ignored,

@@ -23,12 +23,30 @@
 
 /* Kubernetes' KeyUsage values (k8s.io/api/certificates/v1 types.go). */
 const char *const tri_csr_usages[] = {
-    "signing",          "digital signature", "content commitment", "key encipherment",
-    "key agreement",    "data encipherment", "cert sign",          "crl sign",
-    "encipher only",    "decipher only",     "any",                "server auth",
-    "client auth",      "code signing",      "email protection",   "s/mime",
-    "ipsec end system", "ipsec tunnel",      "ipsec user",         "timestamping",
-    "ocsp signing",     "microsoft sgc",     "netscape sgc",       NULL,
+    "signing",
+    "digital signature",
+    "content commitment",
+    "key encipherment",
+    "key agreement",
+    "data encipherment",
+    "cert sign",
+    "crl sign",
+    "encipher only",
+    "decipher only",
+    "any",
+    "server auth",
+    "client auth",
+    "code signing",
+    "email protection",
+    "s/mime",
+    "ipsec end system",
+    "ipsec tunnel",
+    "ipsec user",
+    "timestamping",
+    "ocsp signing",
+    "microsoft sgc",
+    "netscape sgc",
+    NULL,
 };
 
 bool tri_csr_usage_valid(const char *usage)
@@ -148,8 +166,9 @@ int tri_csr_parse_der(const void *der, size_t len, tri_csr_info_t *info, char *w
     }
     if (X509_REQ_verify(req, pk) != 1) {
         X509_REQ_free(req);
-        return fail(why, wl, "x509: ECDSA/RSA verification failure: the request's signature "
-                             "does not match its public key");
+        return fail(why, wl,
+                    "x509: ECDSA/RSA verification failure: the request's signature "
+                    "does not match its public key");
     }
     tri_csr_info_t tmp;
     tri_csr_info_t *in = info ? info : &tmp;
@@ -203,7 +222,8 @@ int tri_csr_request_pem(const json_t *csr, tri_buf_t *pem, char *why, size_t wl)
     }
     size_t n = strlen(b64);
     if (n % 4 != 0 || n / 4 * 3 > TRI_CSR_MAX_BYTES) {
-        snprintf(why, wl, n % 4 ? "spec.request is not valid base64" : "certificate request too large");
+        snprintf(why, wl,
+                 n % 4 ? "spec.request is not valid base64" : "certificate request too large");
         return TRI_EINVAL;
     }
     tri_buf_reset(pem);
@@ -226,7 +246,8 @@ static bool has_usage(const json_t *usages, const char *u)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(usages, i, v) {
+    json_array_foreach(usages, i, v)
+    {
         const char *s = json_string_value(v);
         if (s && strcmp(s, u) == 0)
             return true;
@@ -312,7 +333,8 @@ static int apiserver_client_why(const json_t *usages, char *why, size_t wl)
     bool client = false;
     size_t i;
     json_t *v;
-    json_array_foreach(usages, i, v) {
+    json_array_foreach(usages, i, v)
+    {
         const char *u = json_string_value(v);
         if (u && strcmp(u, "client auth") == 0) {
             client = true;

@@ -138,7 +138,8 @@ static int usage_lists(const json_t *usages, char *ku, char *eku, size_t len)
     ku[0] = eku[0] = '\0';
     size_t i;
     json_t *v;
-    json_array_foreach(usages, i, v) {
+    json_array_foreach(usages, i, v)
+    {
         const char *u = json_string_value(v);
         const usage_map_t *m = NULL;
         for (size_t j = 0; u && j < sizeof usage_maps / sizeof usage_maps[0]; j++)
@@ -219,8 +220,7 @@ static int build(const tri_signer_t *s, X509_REQ *req, X509 *x, const json_t *us
         return TRI_EINVAL;
     }
     EVP_PKEY *pub = X509_REQ_get0_pubkey(req);
-    if (!X509_set_version(x, 2) || serial_set(x) != 0 || pub == NULL ||
-        !X509_set_pubkey(x, pub) ||
+    if (!X509_set_version(x, 2) || serial_set(x) != 0 || pub == NULL || !X509_set_pubkey(x, pub) ||
         !X509_set_subject_name(x, X509_REQ_get_subject_name(req)) ||
         !X509_set_issuer_name(x, X509_get_subject_name(s->ca)))
         return TRI_EINVAL;

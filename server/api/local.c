@@ -8,8 +8,7 @@
 #include "triarch/api.h"
 #include "triarch/log.h"
 
-json_t *tri_api_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
-                       const char *name)
+json_t *tri_api_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns, const char *name)
 {
     if (api == NULL || r == NULL || name == NULL || name[0] == '\0')
         return NULL;

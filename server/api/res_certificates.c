@@ -34,14 +34,20 @@
 static const tri_column_t csr_columns[] = {
     TRI_NAME_COLUMN,
     TRI_AGE_COLUMN,
-    {"SignerName", "string", "", "signerName indicates the requested signer, and is a qualified name.",
+    {"SignerName", "string", "",
+     "signerName indicates the requested signer, and is a qualified name.", 0},
+    {"Requestor", "string", "",
+     "username contains the name of the user that created the "
+     "CertificateSigningRequest.",
      0},
-    {"Requestor", "string", "", "username contains the name of the user that created the "
-                                "CertificateSigningRequest.", 0},
-    {"RequestedDuration", "string", "", "expirationSeconds is the requested duration of validity "
-                                        "of the issued certificate.", 0},
-    {"Condition", "string", "", "conditions applied to the request. Known conditions are "
-                                "\"Approved\", \"Denied\", and \"Failed\".", 0},
+    {"RequestedDuration", "string", "",
+     "expirationSeconds is the requested duration of validity "
+     "of the issued certificate.",
+     0},
+    {"Condition", "string", "",
+     "conditions applied to the request. Known conditions are "
+     "\"Approved\", \"Denied\", and \"Failed\".",
+     0},
 };
 
 static const char *spec_str(const json_t *obj, const char *k)
@@ -54,7 +60,8 @@ static bool has_condition(const json_t *obj, const char *type)
     json_t *conds = json_object_get(json_object_get(obj, "status"), "conditions");
     size_t i;
     json_t *c;
-    json_array_foreach(conds, i, c) {
+    json_array_foreach(conds, i, c)
+    {
         const char *t = json_string_value(json_object_get(c, "type"));
         if (t && strcmp(t, type) == 0)
             return true;
@@ -68,8 +75,8 @@ static void condition_cell(const json_t *obj, char *out, size_t len)
     const char *first = has_condition(obj, "Denied")     ? "Denied"
                         : has_condition(obj, "Approved") ? "Approved"
                                                          : "Pending";
-    const char *cert = json_string_value(json_object_get(json_object_get(obj, "status"),
-                                                         "certificate"));
+    const char *cert =
+        json_string_value(json_object_get(json_object_get(obj, "status"), "certificate"));
     snprintf(out, len, "%s%s%s", first, has_condition(obj, "Failed") ? ",Failed" : "",
              cert && cert[0] ? ",Issued" : "");
 }
@@ -127,8 +134,8 @@ static void validate_request(const json_t *obj, tri_status_t *st)
     tri_buf_t pem = {0};
     char why[256] = "";
     if (tri_csr_request_pem(obj, &pem, why, sizeof why) != 0) {
-        tri_status_add_cause(st, spec_str(obj, "request") ? "FieldValueInvalid"
-                                                          : "FieldValueRequired",
+        tri_status_add_cause(st,
+                             spec_str(obj, "request") ? "FieldValueInvalid" : "FieldValueRequired",
                              "spec.request", "%s", why);
     } else if (tri_csr_parse(pem.data, pem.len, NULL, why, sizeof why) != 0) {
         tri_status_add_cause(st, "FieldValueInvalid", "spec.request", "Invalid value: %s", why);
@@ -140,7 +147,8 @@ static void validate_usages(const json_t *spec, tri_status_t *st)
 {
     json_t *u = json_object_get(spec, "usages");
     if (u != NULL && !json_is_array(u)) {
-        tri_status_add_cause(st, "FieldValueInvalid", "spec.usages", "Invalid value: must be a list");
+        tri_status_add_cause(st, "FieldValueInvalid", "spec.usages",
+                             "Invalid value: must be a list");
         return;
     }
     if (json_array_size(u) == 0) {
@@ -150,7 +158,8 @@ static void validate_usages(const json_t *spec, tri_status_t *st)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(u, i, v) {
+    json_array_foreach(u, i, v)
+    {
         const char *s = json_string_value(v);
         char field[48];
         snprintf(field, sizeof field, "spec.usages[%zu]", i);
@@ -164,7 +173,8 @@ static void validate_usages(const json_t *spec, tri_status_t *st)
         }
         for (size_t j = 0; j < i; j++)
             if (json_equal(json_array_get(u, j), v))
-                tri_status_add_cause(st, "FieldValueDuplicate", field, "Duplicate value: \"%s\"", s);
+                tri_status_add_cause(st, "FieldValueDuplicate", field, "Duplicate value: \"%s\"",
+                                     s);
     }
 }
 
@@ -201,7 +211,8 @@ static size_t count_type(const json_t *obj, const char *type)
     json_t *conds = json_object_get(json_object_get(obj, "status"), "conditions");
     size_t i, n = 0;
     json_t *c;
-    json_array_foreach(conds, i, c) {
+    json_array_foreach(conds, i, c)
+    {
         const char *t = json_string_value(json_object_get(c, "type"));
         n += t && strcmp(t, type) == 0;
     }
@@ -268,8 +279,7 @@ static void validate_status(const json_t *obj, const json_t *old, tri_status_t *
     }
     size_t i;
     json_t *c;
-    json_array_foreach(conds, i, c)
-        validate_condition(c, i, st);
+    json_array_foreach(conds, i, c) validate_condition(c, i, st);
     for (size_t k = 0; ONCE_TYPES[k]; k++) {
         if (count_type(obj, ONCE_TYPES[k]) > 1)
             tri_status_add_cause(st, "FieldValueDuplicate", "status.conditions",
@@ -287,9 +297,9 @@ static void validate_status(const json_t *obj, const json_t *old, tri_status_t *
     if (cert && cert[0] && !certificate_ok(cert))
         tri_status_add_cause(st, "FieldValueInvalid", "status.certificate",
                              "Invalid value: must contain one or more PEM CERTIFICATE blocks");
-    const char *was = old ? json_string_value(json_object_get(json_object_get(old, "status"),
-                                                              "certificate"))
-                          : NULL;
+    const char *was =
+        old ? json_string_value(json_object_get(json_object_get(old, "status"), "certificate"))
+            : NULL;
     if (was && was[0] && (cert == NULL || strcmp(cert, was) != 0))
         tri_status_add_cause(st, "FieldValueForbidden", "status.certificate",
                              "Forbidden: updates may not modify existing certificate content");
@@ -320,7 +330,8 @@ static json_t *find_condition(const json_t *conds, const char *type)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(conds, i, c) {
+    json_array_foreach(conds, i, c)
+    {
         const char *t = json_string_value(json_object_get(c, "type"));
         if (t && strcmp(t, type) == 0)
             return c;
@@ -338,7 +349,8 @@ static void condition_times(json_t *obj, const json_t *old)
     json_t *oconds = json_object_get(json_object_get(old, "status"), "conditions");
     size_t i;
     json_t *c;
-    json_array_foreach(conds, i, c) {
+    json_array_foreach(conds, i, c)
+    {
         if (!json_is_object(c))
             continue;
         if (!json_is_string(json_object_get(c, "lastUpdateTime")))
@@ -386,12 +398,14 @@ static void keep_approval_conditions(json_t *obj, const json_t *old)
     json_t *out = json_array();
     size_t i;
     json_t *c;
-    json_array_foreach(conds, i, c) {
+    json_array_foreach(conds, i, c)
+    {
         const char *t = json_string_value(json_object_get(c, "type"));
         if (t == NULL || (strcmp(t, "Approved") && strcmp(t, "Denied")))
             json_array_append(out, c);
     }
-    json_array_foreach(oconds, i, c) {
+    json_array_foreach(oconds, i, c)
+    {
         const char *t = json_string_value(json_object_get(c, "type"));
         if (t && (!strcmp(t, "Approved") || !strcmp(t, "Denied")))
             json_array_append(out, c);

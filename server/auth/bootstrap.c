@@ -13,8 +13,8 @@
 #include "triarch/authn.h"
 #include "triarch/errors.h"
 
-#define DATA_MAX 1024        /* a token secret's values are short */
-#define EXTRA_GROUP_MAX 256  /* Kubernetes: system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9] */
+#define DATA_MAX 1024       /* a token secret's values are short */
+#define EXTRA_GROUP_MAX 256 /* Kubernetes: system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9] */
 
 static bool token_char(char c)
 {
@@ -157,8 +157,10 @@ static int extra_groups(const json_t *secret, tri_user_t *u, char *why, size_t w
         while (n > 0 && g[n - 1] == ' ')
             g[--n] = '\0';
         if (!extra_group_ok(g, n)) {
-            snprintf(why, wl, "bootstrap token: auth-extra-groups entry \"%.64s\" must start "
-                              "with %s:", g, TRI_BOOTSTRAPPERS_GROUP);
+            snprintf(why, wl,
+                     "bootstrap token: auth-extra-groups entry \"%.64s\" must start "
+                     "with %s:",
+                     g, TRI_BOOTSTRAPPERS_GROUP);
             return TRI_EINVAL;
         }
         tri_user_add_group(u, g);

@@ -25,8 +25,7 @@ int tri_authn_bootstrap(tri_http_t *h, const char *tok, size_t len, tri_user_t *
     json_t *obj = tri_api_lookup(h->api, r, TRI_BOOTSTRAP_NAMESPACE, name);
     int rc;
     if (obj == NULL) {
-        snprintf(why, wl, "bootstrap token %s: no secret %s/%s", id, TRI_BOOTSTRAP_NAMESPACE,
-                 name);
+        snprintf(why, wl, "bootstrap token %s: no secret %s/%s", id, TRI_BOOTSTRAP_NAMESPACE, name);
         rc = TRI_EINVAL;
     } else {
         rc = tri_bootstrap_token_check(obj, id, secret, (int64_t)time(NULL), u, why, wl);

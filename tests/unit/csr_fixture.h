@@ -35,8 +35,7 @@ static char *fx_csr_pem(const char *subject, const char *san, enum fx_key kt, bo
         char *eq = strchr(f, '=');
         CHECK(eq != NULL);
         *eq = '\0';
-        CHECK(X509_NAME_add_entry_by_txt(n, f, MBSTRING_UTF8, (unsigned char *)eq + 1, -1, -1,
-                                         0));
+        CHECK(X509_NAME_add_entry_by_txt(n, f, MBSTRING_UTF8, (unsigned char *)eq + 1, -1, -1, 0));
     }
     CHECK(X509_REQ_set_pubkey(req, k));
     if (san) {
@@ -85,14 +84,14 @@ static char *fx_b64(const char *s)
 }
 
 /* A CSR object; usages: JSON array text. groups: JSON array text or NULL. */
-static json_t *fx_csr_obj(const char *name, const char *pem, const char *signer,
-                          const char *usages, const char *user, const char *groups)
+static json_t *fx_csr_obj(const char *name, const char *pem, const char *signer, const char *usages,
+                          const char *user, const char *groups)
 {
     char *b = fx_b64(pem);
-    json_t *o = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:o}}", "apiVersion",
-                          "certificates.k8s.io/v1", "kind", "CertificateSigningRequest",
-                          "metadata", "name", name, "spec", "request", b, "signerName", signer,
-                          "usages", json_loads(usages, 0, NULL));
+    json_t *o =
+        json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:o}}", "apiVersion", "certificates.k8s.io/v1",
+                  "kind", "CertificateSigningRequest", "metadata", "name", name, "spec", "request",
+                  b, "signerName", signer, "usages", json_loads(usages, 0, NULL));
     free(b);
     json_t *spec = json_object_get(o, "spec");
     if (user)

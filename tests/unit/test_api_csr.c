@@ -101,20 +101,28 @@ static void test_signer_rules(void)
     const char *node = "O=system:nodes/CN=system:node:n1";
     CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT, node, NULL, KUBELET_USAGES), 1);
     CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT, node, NULL,
-                          "[\"client auth\",\"digital signature\"]"), 1);
+                          "[\"client auth\",\"digital signature\"]"),
+             1);
     /* a subset that kubelet never sends, an extra usage, a SAN, other subjects */
     CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT, node, NULL, "[\"client auth\"]"), -1);
     CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT, node, NULL,
-                          "[\"digital signature\",\"client auth\",\"server auth\"]"), -1);
+                          "[\"digital signature\",\"client auth\",\"server auth\"]"),
+             -1);
     CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT, node, "DNS:n1", KUBELET_USAGES), -1);
     CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT, "O=system:nodes/CN=system:node:", NULL,
-                          KUBELET_USAGES), -1);
-    CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT, "O=system:nodes/O=system:masters/"
-                          "CN=system:node:n1", NULL, KUBELET_USAGES), -1);
-    CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT, "O=system:nodes/OU=x/CN=system:node:n1",
-                          NULL, KUBELET_USAGES), -1);
-    CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT, "O=system:nodes/CN=admin", NULL,
-                          KUBELET_USAGES), -1);
+                          KUBELET_USAGES),
+             -1);
+    CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT,
+                          "O=system:nodes/O=system:masters/"
+                          "CN=system:node:n1",
+                          NULL, KUBELET_USAGES),
+             -1);
+    CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_CLIENT, "O=system:nodes/OU=x/CN=system:node:n1", NULL,
+                          KUBELET_USAGES),
+             -1);
+    CHECK_EQ(
+        signer_check(TRI_SIGNER_KUBELET_CLIENT, "O=system:nodes/CN=admin", NULL, KUBELET_USAGES),
+        -1);
     /* serving: needs a DNS or IP SAN and server auth */
     const char *serving = "[\"digital signature\",\"key encipherment\",\"server auth\"]";
     CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_SERVING, node, "DNS:n1,IP:10.0.0.1", serving), 1);
@@ -122,12 +130,13 @@ static void test_signer_rules(void)
     CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_SERVING, node, "DNS:n1,email:a@b", serving), -1);
     CHECK_EQ(signer_check(TRI_SIGNER_KUBELET_SERVING, node, "DNS:n1", KUBELET_USAGES), -1);
     /* apiserver client: client auth required, only the two optional others */
-    CHECK_EQ(signer_check(TRI_SIGNER_APISERVER_CLIENT, "CN=jane/O=devs", NULL,
-                          "[\"client auth\"]"), 1);
+    CHECK_EQ(signer_check(TRI_SIGNER_APISERVER_CLIENT, "CN=jane/O=devs", NULL, "[\"client auth\"]"),
+             1);
+    CHECK_EQ(signer_check(TRI_SIGNER_APISERVER_CLIENT, "CN=jane", NULL, "[\"digital signature\"]"),
+             -1);
     CHECK_EQ(signer_check(TRI_SIGNER_APISERVER_CLIENT, "CN=jane", NULL,
-                          "[\"digital signature\"]"), -1);
-    CHECK_EQ(signer_check(TRI_SIGNER_APISERVER_CLIENT, "CN=jane", NULL,
-                          "[\"client auth\",\"server auth\"]"), -1);
+                          "[\"client auth\",\"server auth\"]"),
+             -1);
     /* somebody else's signer */
     CHECK_EQ(signer_check("example.com/mine", "CN=jane", NULL, "[\"client auth\"]"), 0);
 }
@@ -141,8 +150,7 @@ static size_t invalid(const json_t *obj, const json_t *old, const char *want_fie
     size_t n = json_array_size(st.causes);
     if (want_field) {
         CHECK(n > 0);
-        const char *f =
-            json_string_value(json_object_get(json_array_get(st.causes, 0), "field"));
+        const char *f = json_string_value(json_object_get(json_array_get(st.causes, 0), "field"));
         if (f == NULL || strcmp(f, want_field) != 0) {
             fprintf(stderr, "expected a cause on %s, got %s\n", want_field,
                     json_dumps(st.causes, 0));
@@ -162,8 +170,9 @@ static void test_validation(void)
     json_t *o = json_deep_copy(good);
     json_object_del(json_object_get(o, "spec"), "signerName");
     invalid(o, NULL, "spec.signerName");
-    const char *bad_signers[] = {"nodomain", "example.com/", "/path", "Example.com/x",
-                                 "kubernetes.io/legacy-unknown", "example/x", "a.b/x//y"};
+    const char *bad_signers[] = {
+        "nodomain",  "example.com/", "/path", "Example.com/x", "kubernetes.io/legacy-unknown",
+        "example/x", "a.b/x//y"};
     for (size_t i = 0; i < sizeof bad_signers / sizeof bad_signers[0]; i++) {
         json_object_set_new(json_object_get(o, "spec"), "signerName", json_string(bad_signers[i]));
         invalid(o, NULL, "spec.signerName");
@@ -237,8 +246,8 @@ static void test_strategies(void)
 {
     const tri_resource_t *r = csr_res();
     char *pem = fx_csr_pem("CN=jane", NULL, FX_EC, false, NULL, NULL);
-    json_t *old = fx_csr_obj("c1", pem, TRI_SIGNER_APISERVER_CLIENT, "[\"client auth\"]",
-                             "jane", "[\"system:authenticated\"]");
+    json_t *old = fx_csr_obj("c1", pem, TRI_SIGNER_APISERVER_CLIENT, "[\"client auth\"]", "jane",
+                             "[\"system:authenticated\"]");
     fx_add_condition(old, "Approved", "True");
 
     /* main resource: spec and status stay, metadata changes */

@@ -20,9 +20,8 @@ static char *b64(const char *s)
 }
 
 /* A token Secret; NULL values are left out. */
-static json_t *token_secret(const char *name, const char *type, const char *id,
-                            const char *secret, const char *usage, const char *exp,
-                            const char *groups)
+static json_t *token_secret(const char *name, const char *type, const char *id, const char *secret,
+                            const char *usage, const char *exp, const char *groups)
 {
     json_t *data = json_object();
     const char *keys[] = {"token-id", "token-secret", "usage-bootstrap-authentication",
@@ -58,8 +57,8 @@ static void test_split(void)
     CHECK(tri_bootstrap_token_split("abcdef.0123456789abcdef", 23, id, sec));
     CHECK_STR(id, "abcdef");
     CHECK_STR(sec, SECRET);
-    const char *bad[] = {"abcdef0123456789abcdef", "ABCDEF.0123456789abcdef",
-                         "abcde.0123456789abcdefg", "abcdef.0123456789abcde_",
+    const char *bad[] = {"abcdef0123456789abcdef",   "ABCDEF.0123456789abcdef",
+                         "abcde.0123456789abcdefg",  "abcdef.0123456789abcde_",
                          "abcdef.0123456789abcdef0", "eyJhbGciOiJSUzI1NiJ9.e30.sig"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(!tri_bootstrap_token_split(bad[i], strlen(bad[i]), id, sec));
@@ -70,40 +69,53 @@ static void test_check(void)
     tri_user_t u;
     const char *later = "2027-01-16T00:00:00Z", *earlier = "2027-01-15T07:59:59Z";
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "true", later, NULL), "abcdef",
-                         SECRET, &u), 0);
+                         SECRET, &u),
+             0);
     CHECK_STR(u.name, "system:bootstrap:abcdef");
     CHECK(tri_user_in_group(&u, "system:bootstrappers"));
     CHECK(tri_user_in_group(&u, "system:authenticated"));
     CHECK_EQ(u.n_groups, 2);
     /* no expiration: valid until deleted */
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "true", NULL, NULL), "abcdef",
-                         SECRET, &u), 0);
+                         SECRET, &u),
+             0);
     /* offsets and fractions, as RFC 3339 allows */
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "true",
                                       "2027-01-15T09:30:00.5+01:00", NULL),
-                         "abcdef", SECRET, &u), 0);
+                         "abcdef", SECRET, &u),
+             0);
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "true",
                                       "2027-01-15T08:30:00+01:00", NULL),
-                         "abcdef", SECRET, &u), TRI_EINVAL);
+                         "abcdef", SECRET, &u),
+             TRI_EINVAL);
     /* refusals */
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "true", earlier, NULL),
-                         "abcdef", SECRET, &u), TRI_EINVAL);
+                         "abcdef", SECRET, &u),
+             TRI_EINVAL);
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "true", "tomorrow", NULL),
-                         "abcdef", SECRET, &u), TRI_EINVAL);
+                         "abcdef", SECRET, &u),
+             TRI_EINVAL);
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "true", later, NULL), "abcdef",
-                         "0123456789abcdee", &u), TRI_EINVAL);
-    CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "false", later, NULL),
-                         "abcdef", SECRET, &u), TRI_EINVAL);
+                         "0123456789abcdee", &u),
+             TRI_EINVAL);
+    CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "false", later, NULL), "abcdef",
+                         SECRET, &u),
+             TRI_EINVAL);
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, NULL, later, NULL), "abcdef",
-                         SECRET, &u), TRI_EINVAL);
+                         SECRET, &u),
+             TRI_EINVAL);
     CHECK_EQ(check_token(token_secret(NAME, "Opaque", "abcdef", SECRET, "true", later, NULL),
-                         "abcdef", SECRET, &u), TRI_EINVAL);
+                         "abcdef", SECRET, &u),
+             TRI_EINVAL);
     CHECK_EQ(check_token(token_secret("other-abcdef", TYPE, "abcdef", SECRET, "true", later, NULL),
-                         "abcdef", SECRET, &u), TRI_EINVAL);
+                         "abcdef", SECRET, &u),
+             TRI_EINVAL);
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "zzzzzz", SECRET, "true", later, NULL), "abcdef",
-                         SECRET, &u), TRI_EINVAL);
+                         SECRET, &u),
+             TRI_EINVAL);
     CHECK_EQ(check_token(token_secret(NAME, TYPE, NULL, SECRET, "true", later, NULL), "abcdef",
-                         SECRET, &u), TRI_EINVAL);
+                         SECRET, &u),
+             TRI_EINVAL);
     json_t *deleting = token_secret(NAME, TYPE, "abcdef", SECRET, "true", later, NULL);
     json_object_set_new(json_object_get(deleting, "metadata"), "deletionTimestamp",
                         json_string("2027-01-15T07:00:00Z"));
@@ -111,14 +123,17 @@ static void test_check(void)
     /* extra groups: each under system:bootstrappers: */
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "true", later,
                                       "system:bootstrappers:kubeadm:default-node-token"),
-                         "abcdef", SECRET, &u), 0);
+                         "abcdef", SECRET, &u),
+             0);
     CHECK(tri_user_in_group(&u, "system:bootstrappers:kubeadm:default-node-token"));
     CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "true", later,
                                       "system:bootstrappers:a,system:masters"),
-                         "abcdef", SECRET, &u), TRI_EINVAL);
-    CHECK_EQ(check_token(token_secret(NAME, TYPE, "abcdef", SECRET, "true", later,
-                                      "system:bootstrappers:"),
-                         "abcdef", SECRET, &u), TRI_EINVAL);
+                         "abcdef", SECRET, &u),
+             TRI_EINVAL);
+    CHECK_EQ(check_token(
+                 token_secret(NAME, TYPE, "abcdef", SECRET, "true", later, "system:bootstrappers:"),
+                 "abcdef", SECRET, &u),
+             TRI_EINVAL);
     int64_t exp;
     json_t *s = token_secret(NAME, TYPE, "abcdef", SECRET, "true", "2020-01-01T00:00:00Z", NULL);
     CHECK_EQ(tri_bootstrap_token_expiration(s, &exp), 0);
@@ -142,9 +157,9 @@ static void test_only_join(void)
         CHECK_EQ(fx_can(a, &u, allowed[i], cg, csr, NULL, NULL), TRI_AUTHZ_ALLOW);
     CHECK_EQ(fx_can(a, &u, "create", cg, "certificatesigningrequests/nodeclient", NULL, NULL),
              TRI_AUTHZ_ALLOW);
-    CHECK_EQ(fx_can(a, &u, "create", "authorization.k8s.io", "selfsubjectaccessreviews", NULL,
-                    NULL),
-             TRI_AUTHZ_ALLOW);
+    CHECK_EQ(
+        fx_can(a, &u, "create", "authorization.k8s.io", "selfsubjectaccessreviews", NULL, NULL),
+        TRI_AUTHZ_ALLOW);
     struct {
         const char *verb, *group, *resource, *ns;
     } denied[] = {

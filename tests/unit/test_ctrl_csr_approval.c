@@ -13,9 +13,9 @@
 #define BOOT_GROUPS "[\"system:bootstrappers\",\"system:authenticated\"]"
 #define NODE_GROUPS "[\"system:nodes\",\"system:authenticated\"]"
 
-static const char *decide(tri_authz_t *a, const char *subject, const char *san,
-                          const char *signer, const char *usages, const char *user,
-                          const char *groups, const char *condition, char *why, size_t wl)
+static const char *decide(tri_authz_t *a, const char *subject, const char *san, const char *signer,
+                          const char *usages, const char *user, const char *groups,
+                          const char *condition, char *why, size_t wl)
 {
     char *pem = fx_csr_pem(subject, san, FX_EC, false, NULL, NULL);
     json_t *csr = fx_csr_obj("c", pem, signer, usages, user, groups);
@@ -43,8 +43,8 @@ int main(void)
                     "certificatesigningrequests/nodeclient", NULL, NULL),
              TRI_AUTHZ_ALLOW);
 
-    const char *m = decide(a, n7, NULL, TRI_SIGNER_KUBELET_CLIENT, USAGES, boot, BOOT_GROUPS,
-                           NULL, why, sizeof why);
+    const char *m = decide(a, n7, NULL, TRI_SIGNER_KUBELET_CLIENT, USAGES, boot, BOOT_GROUPS, NULL,
+                           why, sizeof why);
     CHECK(m != NULL && strstr(m, "Auto approving kubelet client certificate") != NULL);
     /* without key encipherment (an EC key): still kubelet's */
     CHECK(decide(a, n7, NULL, TRI_SIGNER_KUBELET_CLIENT, "[\"digital signature\",\"client auth\"]",
@@ -64,8 +64,8 @@ int main(void)
     CHECK(decide(a, n7, "DNS:n7", TRI_SIGNER_KUBELET_CLIENT, USAGES, boot, BOOT_GROUPS, NULL, why,
                  sizeof why) == NULL);
     CHECK(decide(a, n7, NULL, TRI_SIGNER_KUBELET_CLIENT,
-                 "[\"digital signature\",\"client auth\",\"server auth\"]", boot, BOOT_GROUPS,
-                 NULL, why, sizeof why) == NULL);
+                 "[\"digital signature\",\"client auth\",\"server auth\"]", boot, BOOT_GROUPS, NULL,
+                 why, sizeof why) == NULL);
     CHECK(decide(a, "O=system:masters/CN=system:node:n7", NULL, TRI_SIGNER_KUBELET_CLIENT, USAGES,
                  boot, BOOT_GROUPS, NULL, why, sizeof why) == NULL);
     CHECK(decide(a, "O=system:nodes/CN=admin", NULL, TRI_SIGNER_KUBELET_CLIENT, USAGES, boot,
@@ -77,8 +77,8 @@ int main(void)
     /* decided already */
     CHECK(decide(a, n7, NULL, TRI_SIGNER_KUBELET_CLIENT, USAGES, boot, BOOT_GROUPS, "Denied", why,
                  sizeof why) == NULL);
-    CHECK(decide(a, n7, NULL, TRI_SIGNER_KUBELET_CLIENT, USAGES, boot, BOOT_GROUPS, "Approved",
-                 why, sizeof why) == NULL);
+    CHECK(decide(a, n7, NULL, TRI_SIGNER_KUBELET_CLIENT, USAGES, boot, BOOT_GROUPS, "Approved", why,
+                 sizeof why) == NULL);
 
     /* the decision is RBAC's: without the nodeclient binding, bootstrappers wait */
     fx_del(s, &tri_res_clusterrolebindings, NULL,
