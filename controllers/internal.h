@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "triarch/api.h"
+#include "triarch/controllers.h"
 
 typedef struct ctrl_map_entry {
     struct ctrl_map_entry *next;
@@ -34,6 +35,18 @@ void ctrl_map_each(const ctrl_map_t *m, void (*fn)(const char *key, void *val, v
                    void *ctx);
 /* Removes everything; free_val (may be NULL) gets each value. */
 void ctrl_map_clear(ctrl_map_t *m, void (*free_val)(void *val));
+
+/* A reconcile's one asynchronous write (job.c): ctrl_job_new makes the job (its
+ * op is leader_only, op.data the job); pass ctrl_job_done as the op's callback,
+ * which frees the job and finishes the item (DONE on success or 404, REQUEUE
+ * otherwise). */
+typedef struct ctrl_job {
+    tri_api_op_t op;
+    tri_ctrl_item_t *it;
+    const char *what; /* for the log line of a failure */
+} ctrl_job_t;
+ctrl_job_t *ctrl_job_new(tri_ctrl_item_t *it, const char *what);
+void ctrl_job_done(tri_api_op_t *op);
 
 /* metadata.<field> as a string, or NULL. */
 const char *ctrl_meta_str(const json_t *obj, const char *field);

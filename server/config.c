@@ -77,6 +77,13 @@ static const opt_t opts[] = {
     S("peer-trusted-ca-file", peer_trusted_ca_file, "the only CA peers' certificates may chain to"),
     S("peer-insecure-plaintext", peer_insecure_plaintext,
       "true: peer traffic unencrypted and unauthenticated (tests only; default false)"),
+    /* certificates (CertificateSigningRequests) */
+    S("cluster-signing-cert-file", cluster_signing_cert_file,
+      "CA certificate (PEM) that signs approved CSRs (unset: no signing)"),
+    S("cluster-signing-key-file", cluster_signing_key_file,
+      "key of cluster-signing-cert-file (PEM)"),
+    S("cluster-signing-duration", cluster_signing_duration,
+      "longest certificate issued for a CSR, Go duration (default 8760h)"),
 };
 
 static const opt_t *find_opt(const char *name)

@@ -56,6 +56,10 @@ typedef struct tri_config {
     char *encryption_provider_config;
     /* admission: ResourceQuota (docs/security.md#admission-limitranger-and-resourcequota) */
     uint64_t resource_quota_sync_ms;
+    /* certificates: the csrsigning controller's CA (docs/security.md#joining-agents) */
+    char *cluster_signing_cert_file;
+    char *cluster_signing_key_file;
+    char *cluster_signing_duration;
 } tri_config_t;
 
 /* Parses argv (and the YAML file it names). On error prints a message naming the

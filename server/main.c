@@ -18,6 +18,7 @@
 #include "triarch/authz.h"
 #include "triarch/audit.h"
 #include "triarch/controllers.h"
+#include "triarch/csr.h"
 #include "triarch/encrypt.h"
 #include "triarch/errors.h"
 #include "triarch/http.h"
@@ -64,7 +65,9 @@ typedef struct daemon {
     tri_authz_t *authz;       /* Node + RBAC authorizer; the leader keeps its default policy */
     tri_audit_t *audit;
     tri_encrypt_t *encryption; /* encryption at rest, NULL when not configured */
-    uv_signal_t sigterm, sigint;
+    tri_signer_t *signer;      /* cluster-signing CA until csrsigning takes it; NULL: none */
+    int64_t signing_duration_s;
+    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t compact;
     uv_timer_t drain;
     tri_member_t members[MAX_MEMBERS];
@@ -125,6 +128,47 @@ static int load_encryption(daemon_t *d)
     tri_info("triarchd", "encryption at rest", "file=%s providers=\"%s\"",
              d->cfg.encryption_provider_config, desc);
     return 0;
+}
+
+/* Reads the cluster-signing CA (the csrsigning controller's) before anything
+ * starts: a replica told to sign with a key it cannot read must say so. */
+static int load_signer(daemon_t *d)
+{
+    const char *cert = d->cfg.cluster_signing_cert_file, *key = d->cfg.cluster_signing_key_file;
+    const char *dur = d->cfg.cluster_signing_duration;
+    d->signing_duration_s = TRI_CSR_DEFAULT_DURATION_S;
+    if (dur && (tri_duration_parse(dur, &d->signing_duration_s) != 0 ||
+                d->signing_duration_s < TRI_CSR_MIN_EXPIRATION_S)) {
+        fprintf(stderr, "triarchd: cluster-signing-duration: want a duration of at least 10m "
+                        "such as 8760h or 24h, got \"%s\"\n", dur);
+        return -1;
+    }
+    if (cert == NULL && key == NULL) {
+        tri_info("triarchd", "CSR signing is off", "hint=\"set cluster-signing-cert-file and "
+                 "cluster-signing-key-file (triarch init writes them)\"");
+        return 0;
+    }
+    char err[512];
+    if (cert == NULL || key == NULL) {
+        fprintf(stderr, "triarchd: cluster-signing-cert-file and cluster-signing-key-file go "
+                        "together: set both or neither\n");
+        return -1;
+    }
+    if (tri_signer_load(cert, key, &d->signer, err, sizeof err) != 0) {
+        fprintf(stderr, "triarchd: cluster-signing: %s\n", err);
+        return -1;
+    }
+    tri_info("triarchd", "CSR signing", "cert=%s duration_s=%lld", cert,
+             (long long)d->signing_duration_s);
+    return 0;
+}
+
+/* Admission's own authorization questions (approving a CSR) go to the same chain
+ * as the requests'. */
+static enum tri_authz_decision authorize(void *data, const tri_authz_attrs_t *attrs, char *reason,
+                                         size_t len)
+{
+    return tri_authz_check(data, attrs, reason, len);
 }
 
 static void on_leadership(tri_node_t *n, bool is_leader, void *data)
@@ -192,8 +236,15 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         shutdown_daemon(d, 1);
         return;
     }
+    if (tri_authz_new(d->store, &d->authz) != 0) {
+        shutdown_daemon(d, 1);
+        return;
+    }
     /* The namespace controller (controllers/namespace.c) empties Terminating namespaces. */
-    tri_api_config_t acfg = {.namespace_lifecycle = true, .encryption = d->encryption};
+    tri_api_config_t acfg = {.namespace_lifecycle = true,
+                             .encryption = d->encryption,
+                             .authorize = authorize,
+                             .authorize_data = d->authz};
     tri_api_new(&d->loop, d->node, d->store, &acfg, &d->api);
     char err[512] = "";
     const char *sa_sign = d->cfg.sa_signing_key_file, *sa_verify = d->cfg.sa_key_file;
@@ -202,10 +253,6 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         fprintf(stderr, "triarchd: %s\n", err);
         tri_error("triarchd", "bad service-account key", "err=\"%s\"", err);
         shutdown_daemon(d, 2);
-        return;
-    }
-    if (tri_authz_new(d->store, &d->authz) != 0) {
-        shutdown_daemon(d, 1);
         return;
     }
     tri_http_config_t hc = {
@@ -252,6 +299,14 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
     if (crc == 0)
         crc = tri_ctrl_resourcequota_add(d->ctrl, d->cfg.resource_quota_sync_ms);
     free(root_ca);
+    if (crc == 0)
+        crc = tri_ctrl_tokencleaner_add(d->ctrl);
+    if (crc == 0)
+        crc = tri_ctrl_csrapproving_add(d->ctrl, d->authz);
+    if (crc == 0 && d->signer) {
+        crc = tri_ctrl_csrsigning_add(d->ctrl, d->signer, d->signing_duration_s);
+        d->signer = NULL; /* the loop owns it now */
+    }
     if (crc != 0) {
         shutdown_daemon(d, 1);
         return;
@@ -267,6 +322,7 @@ static void on_drained(uv_timer_t *t)
     daemon_t *d = t->data;
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
     uv_close((uv_handle_t *)&d->compact, NULL);
     uv_close((uv_handle_t *)&d->drain, NULL);
     uv_stop(&d->loop);
@@ -296,6 +352,21 @@ static void shutdown_daemon(daemon_t *d, int code)
         tri_http_close(d->http, on_http_closed, d);
     else
         tri_node_close(d->node, on_node_closed, d);
+}
+
+/* SIGHUP: serve the certificate and key files as they are now (after `triarch
+ * certs renew`) to new connections; open ones keep the one they negotiated. */
+static void on_sighup(uv_signal_t *s, int signum)
+{
+    daemon_t *d = s->data;
+    char err[512] = "";
+    if (d->http == NULL || d->cfg.api_listen == NULL)
+        return;
+    if (tri_http_reload_tls(d->http, err, sizeof err) != 0)
+        tri_error("triarchd", "serving certificate not reloaded; the old one stays", "err=\"%s\"",
+                  err);
+    else
+        tri_info("triarchd", "serving certificate reloaded", "cert=%s", d->cfg.tls_cert_file);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -383,9 +454,11 @@ int main(int argc, char **argv)
             if (!strcmp(d->cfg.log_level, lv[i]))
                 tri_log_set_level((enum tri_log_level)i);
     }
-    if (parse_members(d) != 0 || make_audit(d) != 0 || load_encryption(d) != 0) {
+    if (parse_members(d) != 0 || make_audit(d) != 0 || load_encryption(d) != 0 ||
+        load_signer(d) != 0) {
         tri_audit_free(d->audit);
         tri_encrypt_free(d->encryption);
+        tri_signer_free(d->signer);
         tri_config_free(&d->cfg);
         free(d);
         return 2;
@@ -395,9 +468,11 @@ int main(int argc, char **argv)
     uv_loop_init(&d->loop);
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
-    d->sigterm.data = d->sigint.data = d;
+    uv_signal_init(&d->loop, &d->sighup);
+    d->sigterm.data = d->sigint.data = d->sighup.data = d;
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
     uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
     uv_timer_init(&d->loop, &d->compact);
     d->compact.data = d;
     uv_timer_init(&d->loop, &d->drain);
@@ -408,6 +483,7 @@ int main(int argc, char **argv)
         d->exit_code = 1;
         uv_close((uv_handle_t *)&d->sigterm, NULL);
         uv_close((uv_handle_t *)&d->sigint, NULL);
+        uv_close((uv_handle_t *)&d->sighup, NULL);
         uv_close((uv_handle_t *)&d->compact, NULL);
         uv_close((uv_handle_t *)&d->drain, NULL);
     }
@@ -430,6 +506,7 @@ int main(int argc, char **argv)
     /* last: every request disposed of while the loop ran has queued its event */
     tri_audit_free(d->audit);
     tri_encrypt_free(d->encryption);
+    tri_signer_free(d->signer);
     tri_config_free(&d->cfg);
     return code;
 }

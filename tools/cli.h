@@ -23,6 +23,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+
 #include "triarch/util.h"
 
 /* A cluster is 1..TRI_MAX_MEMBERS replicas; Raft clusters beyond 9 voters make no sense. */
@@ -81,9 +84,38 @@ int tri_encryption_config_render(const char *key_name, tri_buf_t *out);
 /* Writes it to D/pki/encryption.yaml, mode 0600. */
 int tri_encryption_config_create(const tri_cluster_t *c);
 
+/* ---- kube.c: the kubeconfig client ---- */
+
+/* A client of the API with a kubeconfig's credentials (kube.c), over libcurl's easy
+ * interface: one handle, so requests share one connection. JSON in and out. */
+typedef struct tri_kube {
+    CURL *h;
+    char server[1024];
+    tri_buf_t ca, cert, key; /* PEM bytes (from *-data or files) */
+    char token[4096];
+    struct curl_slist *headers;
+} tri_kube_t;
+
+/* Reads server, CA, client certificate/key (files or *-data) or token of the
+ * current context. Messages printed; 0 or a TRI_E* code. */
+int tri_kubeconfig_load(const char *path, tri_kube_t *kc);
+int tri_kube_open(tri_kube_t *kc);
+void tri_kube_close(tri_kube_t *kc);
+/* One request (body NULL: none); *resp gets the parsed JSON answer (NULL if not
+ * JSON). Returns the HTTP status, or 0 when no answer came (message printed). */
+long tri_kube_do(tri_kube_t *kc, const char *method, const char *path, const char *body,
+                 json_t **resp);
+/* A Status answer's message, or "(no message)". */
+const char *tri_kube_message(json_t *resp);
+
 /* ---- secrets.c: `triarch secrets reencrypt` ---- */
 
 int tri_cmd_secrets(int argc, char **argv);
+
+/* ---- token.c, certs.c: `triarch token create`, `triarch certs check|renew` ---- */
+
+int tri_cmd_token(int argc, char **argv);
+int tri_cmd_certs(int argc, char **argv);
 
 /* ---- http.c: HTTPS GET with libcurl, verifying with the cluster CA ---- */
 

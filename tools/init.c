@@ -294,6 +294,8 @@ static int member_yaml_write(const tri_cluster_t *c, const tri_member_t *m)
     KVPATH("peer-cert-file", "%s/pki/%s.crt", c->dir, m->name);
     KVPATH("peer-key-file", "%s/pki/%s.key", c->dir, m->name);
     KVPATH("peer-trusted-ca-file", "%s/pki/ca.crt", c->dir);
+    KVPATH("cluster-signing-cert-file", "%s/pki/ca.crt", c->dir);
+    KVPATH("cluster-signing-key-file", "%s/pki/ca.key", c->dir);
 #undef KV
 #undef KVPATH
     if (rc == 0)

@@ -62,6 +62,9 @@ static void usage(FILE *f)
           "  cluster status  show replicas, leader and load balancer\n"
           "  kubeconfig      print the admin kubeconfig\n"
           "  secrets reencrypt  rewrite every Secret under the current encryption key\n"
+          "  token create    make a bootstrap token for joining an agent\n"
+          "  certs check     list the certificates in D/pki with their expiry\n"
+          "  certs renew     re-issue replica and admin certificates from the CA\n"
           "\n"
           "`triarch COMMAND --help` shows a command's options.\n",
           f);
@@ -91,6 +94,10 @@ int main(int argc, char **argv)
         rc = tri_cmd_cluster(argc - 1, argv + 1);
     } else if (strcmp(cmd, "secrets") == 0) {
         rc = tri_cmd_secrets(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "token") == 0) {
+        rc = tri_cmd_token(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "certs") == 0) {
+        rc = tri_cmd_certs(argc - 1, argv + 1);
     } else if (strcmp(cmd, "kubeconfig") == 0) {
         rc = tri_cmd_kubeconfig(argc - 1, argv + 1);
     } else {

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "triarch/auth.h"
 #include "triarch/encrypt.h"
 #include "triarch/raft.h"
 #include "triarch/store.h"
@@ -149,6 +150,11 @@ struct tri_resource {
     const tri_resource_t *storage;
     json_t *(*to_storage)(const json_t *obj);
     json_t *(*from_storage)(const json_t *obj);
+    /* Kind-specific rules for an update through subresource (NULL: the main
+     * resource) over old, run instead of the generic status rules when it returns
+     * true (CertificateSigningRequest: spec is immutable, /approval changes only
+     * status.conditions, /status keeps the approval conditions). */
+    bool (*update_strategy)(json_t *obj, const json_t *old, const char *subresource);
 };
 
 /* All registered resources, in discovery order. */
@@ -201,6 +207,12 @@ typedef struct tri_api_config {
     /* Encryption at rest (--encryption-provider-config), owned by the caller and
      * kept alive as long as the api; NULL: values are stored as they are. */
     const tri_encrypt_t *encryption;
+    /* The authorizer, for the checks admission makes beyond the request's own verb
+     * (approving a CSR needs "approve" on its signer, setting its certificate
+     * "sign"); NULL: such checks deny. */
+    enum tri_authz_decision (*authorize)(void *data, const tri_authz_attrs_t *attrs,
+                                         char *reason, size_t len);
+    void *authorize_data;
 } tri_api_config_t;
 
 int tri_api_new(uv_loop_t *loop, tri_node_t *node, tri_store_t *store,
@@ -208,6 +220,10 @@ int tri_api_new(uv_loop_t *loop, tri_node_t *node, tri_store_t *store,
 void tri_api_free(tri_api_t *api);
 tri_store_t *tri_api_store(tri_api_t *api);
 tri_node_t *tri_api_node(tri_api_t *api);
+
+/* Asks cfg.authorize (DENY when there is none). */
+enum tri_authz_decision tri_api_authorize(const tri_api_t *api, const tri_authz_attrs_t *attrs,
+                                          char *reason, size_t len);
 
 /* Ensure the built-in namespaces exist (leader-side, idempotent). */
 void tri_api_ensure_defaults(tri_api_t *api);

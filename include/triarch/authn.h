@@ -8,13 +8,22 @@
  *   jti, and kubernetes.io {namespace, serviceaccount{name,uid}, pod{name,uid},
  *   node{name,uid}}. Issued by the serviceaccounts/token subresource.
  *
+ * - Bootstrap tokens (kubeadm's join tokens) "<id>.<secret>", [a-z0-9]{6}.[a-z0-9]{16}:
+ *   the Secret kube-system/bootstrap-token-<id> of type bootstrap.kubernetes.io/token
+ *   must hold the same token-secret, usage-bootstrap-authentication "true" and an
+ *   expiration (RFC 3339) not yet past. The user is system:bootstrap:<id> in group
+ *   system:bootstrappers plus the secret's auth-extra-groups; the default policy
+ *   lets it create and read CertificateSigningRequests and nothing else.
+ *
  * The functions here are pure (no store, no sockets); server/http/authn.c runs
  * them per request and checks that the service account (and bound pod) still
- * exist. */
+ * exist, or reads the bootstrap token's Secret. */
 #ifndef TRIARCH_AUTHN_H
 #define TRIARCH_AUTHN_H
 
+#include <jansson.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "triarch/auth.h"
@@ -72,6 +81,33 @@ int tri_sa_token_verify(const tri_sa_keys_t *k, const char *tok, size_t len, int
  * system:serviceaccounts, system:serviceaccounts:NS, system:authenticated; pod and
  * node names (when bound) as extras. */
 void tri_sa_claims_user(const tri_sa_claims_t *c, tri_user_t *u);
+
+/* ---------- bootstrap tokens ---------- */
+
+#define TRI_BOOTSTRAP_NAMESPACE "kube-system"
+#define TRI_BOOTSTRAP_SECRET_PREFIX "bootstrap-token-"
+#define TRI_BOOTSTRAP_SECRET_TYPE "bootstrap.kubernetes.io/token"
+#define TRI_BOOTSTRAP_USER_PREFIX "system:bootstrap:"
+#define TRI_BOOTSTRAPPERS_GROUP "system:bootstrappers"
+#define TRI_BOOTSTRAP_ID_LEN 6
+#define TRI_BOOTSTRAP_SECRET_LEN 16
+
+/* Splits a token of the bootstrap shape into id (6 chars + NUL) and secret (16 +
+ * NUL); false when it has another shape (then it is no bootstrap token). */
+bool tri_bootstrap_token_split(const char *tok, size_t len, char id[7], char secret[17]);
+
+/* Checks the token's Secret object (as read, data values base64) at now (seconds
+ * since the epoch): 0 with *u filled, else TRI_EINVAL with why set. The secret
+ * comparison is constant-time. */
+int tri_bootstrap_token_check(const json_t *secret_obj, const char *id, const char *secret,
+                              int64_t now, tri_user_t *u, char *why, size_t wl);
+
+/* data.expiration of a token Secret: 0 with *exp (seconds since the epoch), or
+ * TRI_ENOENT when it has none, TRI_EINVAL when it is not RFC 3339. */
+int tri_bootstrap_token_expiration(const json_t *secret_obj, int64_t *exp);
+
+/* Whether obj is a bootstrap token Secret (namespace, name prefix and type). */
+bool tri_bootstrap_token_secret(const json_t *obj);
 
 /* base64url without padding (RFC 7515 section 2). decode: TRI_EINVAL on bad input. */
 void tri_base64url_encode(const void *p, size_t n, tri_buf_t *out);

@@ -110,6 +110,33 @@ int tri_ctrl_serviceaccounts_add(tri_ctrl_manager_t *m, const char *root_ca_pem)
  * changes and every sync_ms (0: 5 minutes). */
 int tri_ctrl_resourcequota_add(tri_ctrl_manager_t *m, uint64_t sync_ms);
 
+/* ---------- certificates and bootstrap tokens ---------- */
+
+struct tri_authz;
+struct tri_signer;
+
+/* csrapproving (Kubernetes' sarapprove): auto-approves a
+ * kubernetes.io/kube-apiserver-client-kubelet request that is exactly a kubelet's
+ * (tri_csr_is_kubelet_client) when its requester, as spec.username/groups record
+ * it, may create certificatesigningrequests/selfnodeclient (a node renewing its
+ * own CN) or certificatesigningrequests/nodeclient (a bootstrapper), asked of
+ * authz as a SubjectAccessReview would. Borrowed; must outlive the manager. */
+int tri_ctrl_csrapproving_add(tri_ctrl_manager_t *m, struct tri_authz *authz);
+/* Its decision for one CSR object: the approval message, or NULL with why set
+ * ("" when the request is not one it handles). Pure but for authz. */
+const char *tri_ctrl_csr_approval(const json_t *csr, struct tri_authz *authz, char *why,
+                                  size_t wl);
+
+/* csrsigning: issues approved requests of the three kubernetes.io signers with
+ * the cluster CA (status.certificate), lifetime spec.expirationSeconds capped by
+ * max_duration_s; a request that does not fit its signer gets a Failed condition.
+ * Takes signer (freed with the manager). */
+int tri_ctrl_csrsigning_add(tri_ctrl_manager_t *m, struct tri_signer *signer,
+                            int64_t max_duration_s);
+
+/* tokencleaner: deletes bootstrap token Secrets whose expiration has passed. */
+int tri_ctrl_tokencleaner_add(tri_ctrl_manager_t *m);
+
 /* ---------- loops ---------- */
 
 /* Queues key (dedup while queued; runs again after an in-flight reconcile).

@@ -39,6 +39,11 @@ typedef struct tri_http_config {
 
 int tri_http_new(uv_loop_t *loop, tri_api_t *api, const tri_http_config_t *cfg,
                  tri_http_t **out, char *err, size_t errlen);
+/* Reads cfg.cert_file and cfg.key_file again and serves them to every TLS
+ * connection accepted from now on (open connections keep theirs): certificate
+ * renewal without a restart. The pair is loaded and checked first; on any error
+ * the old one stays and err says why. */
+int tri_http_reload_tls(tri_http_t *h, char *err, size_t errlen);
 /* Bound port of the HTTPS (plain=false) or plain listener, 0 if none. */
 int tri_http_port(const tri_http_t *h, bool plain);
 /* Stops accepting, ends watches; cb fires when every handle is closed. */

@@ -47,6 +47,10 @@ int tri_uuid_v4(char out[37]);
 /* RFC 3339 UTC timestamp of now, second precision ("2026-11-23T15:53:33Z"), out[21]. */
 void tri_rfc3339_now(char out[21]);
 
+/* A Go-style duration ("8760h0m0s", "24h", "1h30m", "600s"; a bare number is
+ * seconds) in whole seconds: 0, or TRI_EINVAL. */
+int tri_duration_parse(const char *s, int64_t *seconds);
+
 /* CRC-32C (Castagnoli) of a byte range, for snapshot and frame checksums. */
 uint32_t tri_crc32c(uint32_t crc, const void *p, size_t n);
 

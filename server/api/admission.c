@@ -48,7 +48,10 @@ bool tri_admit_should_wait(const tri_admit_t *a, const json_t *obj)
 
 void tri_admit_mutate(const tri_admit_t *a, json_t *obj, const json_t *old, tri_status_t *st)
 {
-    (void)old;
+    if (is(a, &tri_res_certificatesigningrequests)) {
+        tri_admit_csr_mutate(a, obj, old, st);
+        return;
+    }
     if (!a->create || !main_resource(a) || !is(a, &tri_res_pods))
         return;
     tri_admit_service_account(a, obj, st);
@@ -64,4 +67,6 @@ void tri_admit_validate(const tri_admit_t *a, const json_t *obj, const json_t *o
     tri_admit_node_restriction(a, obj, old, st);
     if (st->code == 0 && main_resource(a))
         tri_admit_limit_ranger_validate(a, obj, old, st);
+    if (st->code == 0 && is(a, &tri_res_certificatesigningrequests))
+        tri_admit_csr_validate(a, obj, old, st);
 }

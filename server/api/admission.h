@@ -62,6 +62,11 @@ int tri_quota_delta(const json_t *quota, const tri_resource_t *r, const json_t *
                     const json_t *old, int64_t now, tri_rlist_t *delta);
 bool tri_quota_fits(const char *quota_name, const tri_rlist_t *hard, const tri_rlist_t *used,
                     const tri_rlist_t *delta, tri_rlist_t *new_used, char *why, size_t len);
+/* CertificateSigningRequests (admission_csr.c): the requester on create; signer
+ * restrictions, approval and signing checks. */
+void tri_admit_csr_mutate(const tri_admit_t *a, json_t *obj, const json_t *old, tri_status_t *st);
+void tri_admit_csr_validate(const tri_admit_t *a, const json_t *obj, const json_t *old,
+                            tri_status_t *st);
 
 /* Shared: the object at (r, ns, name) in the local store, parsed (new reference),
  * or NULL. */

@@ -81,6 +81,17 @@ const tri_encrypt_t *tri_api_encryption(const tri_api_t *api)
     return api->cfg.encryption;
 }
 
+enum tri_authz_decision tri_api_authorize(const tri_api_t *api, const tri_authz_attrs_t *attrs,
+                                          char *reason, size_t len)
+{
+    if (api->cfg.authorize == NULL) {
+        if (len)
+            snprintf(reason, len, "no authorizer configured");
+        return TRI_AUTHZ_DENY;
+    }
+    return api->cfg.authorize(api->cfg.authorize_data, attrs, reason, len);
+}
+
 size_t tri_api_watch_count(tri_api_t *api)
 {
     return api->watches;

@@ -30,6 +30,8 @@ void tri_life_status_strategy(const tri_resource_t *r, json_t *obj, const json_t
 {
     if (!r->has_status || old == NULL)
         return;
+    if (r->update_strategy && r->update_strategy(obj, old, subresource))
+        return;
     if (subresource != NULL && strcmp(subresource, "status") == 0) {
         /* a status write changes status only: everything else is the stored object */
         json_t *status = json_incref(json_object_get(obj, "status"));

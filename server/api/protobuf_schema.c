@@ -1873,6 +1873,46 @@ static const tri_pb_field_t sched_priority_class_fields[] = {
 };
 MESSAGE(sched_priority_class, "PriorityClass");
 
+/* ---------- certificates.k8s.io/v1 ---------- */
+
+/* kubectl certificate approve|deny PUTs the whole object to /approval. spec.extra
+ * (6, map<string, ExtraValue>) is left out: the server sets spec from the
+ * requester on create and keeps it on every update, so it is never read. */
+
+static const tri_pb_field_t cert_csr_condition_fields[] = {
+    STR(1, "type"),
+    STR(6, "status"),
+    STR(2, "reason"),
+    STR(3, "message"),
+    TIME(4, "lastUpdateTime"),
+    TIME(5, "lastTransitionTime"),
+};
+MESSAGE(cert_csr_condition, "CertificateSigningRequestCondition");
+
+static const tri_pb_field_t cert_csr_spec_fields[] = {
+    {1, "request", TRI_PB_BYTES, 0, NULL},
+    STR(7, "signerName"),
+    KI32(8, "expirationSeconds"),
+    STRS(5, "usages"),
+    STR(2, "username"),
+    STR(3, "uid"),
+    STRS(4, "groups"),
+};
+MESSAGE(cert_csr_spec, "CertificateSigningRequestSpec");
+
+static const tri_pb_field_t cert_csr_status_fields[] = {
+    MSGS(1, "conditions", cert_csr_condition),
+    {2, "certificate", TRI_PB_BYTES, 0, NULL},
+};
+MESSAGE(cert_csr_status, "CertificateSigningRequestStatus");
+
+static const tri_pb_field_t cert_csr_fields[] = {
+    MSG(1, "metadata", object_meta),
+    MSG(2, "spec", cert_csr_spec),
+    MSG(3, "status", cert_csr_status),
+};
+MESSAGE(cert_csr, "CertificateSigningRequest");
+
 /* ---------- kinds ---------- */
 
 typedef struct kind_schema {
@@ -1908,6 +1948,7 @@ static const kind_schema_t kinds[] = {
     {"authorization.k8s.io/v1", "SelfSubjectRulesReview", &authz_self_subject_rules_review},
     {"policy/v1", "PodDisruptionBudget", &policy_pod_disruption_budget},
     {"scheduling.k8s.io/v1", "PriorityClass", &sched_priority_class},
+    {"certificates.k8s.io/v1", "CertificateSigningRequest", &cert_csr},
 };
 
 const tri_pb_message_t *tri_pb_schema_lookup(const char *api_version, const char *kind)

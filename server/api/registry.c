@@ -43,6 +43,7 @@ static const tri_resource_t *const registry[] = {
     &tri_res_hpa_v1,
     &tri_res_cronjobs,
     &tri_res_jobs,
+    &tri_res_certificatesigningrequests,
     &tri_res_leases,
     &tri_res_ingressclasses,
     &tri_res_ingresses,

@@ -36,6 +36,7 @@ extern const tri_resource_t tri_res_hpa_v2; /* autoscaling/v2, the stored versio
 extern const tri_resource_t tri_res_hpa_v1; /* autoscaling/v1, stored as v2 */
 extern const tri_resource_t tri_res_cronjobs;
 extern const tri_resource_t tri_res_jobs;
+extern const tri_resource_t tri_res_certificatesigningrequests; /* res_certificates.c */
 extern const tri_resource_t tri_res_leases;
 extern const tri_resource_t tri_res_ingressclasses;
 extern const tri_resource_t tri_res_ingresses;

@@ -104,7 +104,7 @@ json_t *tri_api_load_stored(const tri_api_t *api, const tri_resource_t *r, const
     tri_status_t st = {0};
     json_t *o = NULL;
     if (tri_storage_open(api, r, kv->key, kv->key_len, kv->val, &plain, NULL, &st) == 0)
-        o = tri_object_load(plain, kv->mod_rev);
+        o = tri_object_load_as(r, plain, kv->mod_rev);
     tri_val_unref(plain);
     tri_status_clear(&st);
     return o;

@@ -2,7 +2,8 @@
  * union authenticator, anonymous access off):
  *
  * - on the TLS listener: an x509 client certificate verified against the client
- *   CA, else a bearer service-account token; neither (or both failing): 401;
+ *   CA, else a bearer token: a bootstrap token (bootstrap.c) when it has that
+ *   shape, a service-account token otherwise; none of them: 401;
  * - on the plain listener (loopback only, and only when configured): the user
  *   system:unsecured in group system:masters, as kube-apiserver's old insecure
  *   port was. It exists for tests and benchmarks (docs/security.md);
@@ -193,6 +194,11 @@ static bool token_objects_live(tri_http_t *h, const tri_sa_claims_t *c, int64_t 
 int tri_authn_token(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, char *why,
                        size_t wl)
 {
+    char bid[TRI_BOOTSTRAP_ID_LEN + 1], bsecret[TRI_BOOTSTRAP_SECRET_LEN + 1];
+    if (tri_bootstrap_token_split(tok, len, bid, bsecret)) { /* a JWT never has this shape */
+        OPENSSL_cleanse(bsecret, sizeof bsecret);
+        return tri_authn_bootstrap(h, tok, len, u, why, wl);
+    }
     if (h->cfg.sa_keys == NULL) {
         snprintf(why, wl, "service-account tokens are not accepted (no key configured)");
         return TRI_EINVAL;

@@ -149,6 +149,10 @@ void tri_authn_cache_free(tri_http_t *h);
 /* A bearer service-account token: 0 with u filled, else TRI_EINVAL and why. */
 int tri_authn_token(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, char *why,
                     size_t wl);
+/* A bearer token of the bootstrap shape (bootstrap.c): 0 with u filled, else
+ * TRI_EINVAL and why. */
+int tri_authn_bootstrap(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, char *why,
+                        size_t wl);
 /* Impersonate-User/-Group/-Uid (impersonate.c): u becomes the user asked for when
  * it may; 0, or an answer (400, 403) was sent and -1 returned. */
 int tri_impersonate(tri_http_t *h, h2o_req_t *req, tri_user_t *u);

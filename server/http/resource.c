@@ -368,6 +368,8 @@ static enum tri_verb sub_verb(tri_http_t *h, h2o_req_t *req, const tri_route_t *
     const char *sub = rt->sub;
     bool status = !strcmp(sub, "status") && r->has_status;
     bool scale = !strcmp(sub, "scale") && r->scale_replicas != NULL;
+    /* certificatesigningrequests/approval reads and writes like status */
+    status = status || (!strcmp(sub, "approval") && listed_sub(r, sub));
     if (!status && !scale && !listed_sub(r, sub)) {
         tri_send_error(req, 404, "NotFound", "the server could not find the requested resource");
         return V_ANSWERED;

@@ -4,6 +4,7 @@
  * dispatches every request: health, discovery, OpenAPI, then resources. */
 #include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,6 +167,58 @@ fail_ctx:
 fail:
     snprintf(err, errlen, "cannot create a TLS context");
     return NULL;
+}
+
+/* The chain file (leaf first, then intermediates) and its key, checked to match. */
+static int load_pair(const char *cert_file, const char *key_file, X509 **leaf,
+                     STACK_OF(X509) **chain, EVP_PKEY **key, char *err, size_t errlen)
+{
+    BIO *b = BIO_new_file(cert_file, "r");
+    *leaf = b ? PEM_read_bio_X509_AUX(b, NULL, NULL, NULL) : NULL;
+    *chain = sk_X509_new_null();
+    X509 *x;
+    while (b && *chain && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+        sk_X509_push(*chain, x);
+    BIO_free(b);
+    b = BIO_new_file(key_file, "r");
+    *key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    ERR_clear_error();
+    if (*leaf && *key && *chain && X509_check_private_key(*leaf, *key) == 1)
+        return 0;
+    snprintf(err, errlen, "cannot load %s with %s (unreadable, or the key does not match)",
+             cert_file, key_file);
+    X509_free(*leaf);
+    sk_X509_pop_free(*chain, X509_free);
+    EVP_PKEY_free(*key);
+    ERR_clear_error();
+    return -1;
+}
+
+/* SSL_new copies the context's certificate into each connection, so replacing it
+ * here changes what new handshakes present and nothing of open connections. The
+ * loop thread is the only one that touches the context. */
+int tri_http_reload_tls(tri_http_t *h, char *err, size_t errlen)
+{
+    if (h->ssl == NULL) {
+        snprintf(err, errlen, "no TLS listener");
+        return -1;
+    }
+    X509 *leaf;
+    STACK_OF(X509) *chain;
+    EVP_PKEY *key;
+    if (load_pair(h->cfg.cert_file, h->cfg.key_file, &leaf, &chain, &key, err, errlen) != 0)
+        return -1;
+    int ok = SSL_CTX_use_cert_and_key(h->ssl, leaf, key, chain, 1);
+    X509_free(leaf);
+    sk_X509_pop_free(chain, X509_free);
+    EVP_PKEY_free(key);
+    if (ok != 1) {
+        snprintf(err, errlen, "OpenSSL refused the new certificate");
+        ERR_clear_error();
+        return -1;
+    }
+    return 0;
 }
 
 static void apply_defaults(tri_http_config_t *c)

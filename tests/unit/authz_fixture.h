@@ -38,7 +38,7 @@ static void fx_put_raw(tri_store_t *s, const tri_resource_t *r, const char *ns, 
 
 /* An object of kind r: body is the JSON after "metadata" (rules, subjects, spec...). */
 static void fx_put(tri_store_t *s, const tri_resource_t *r, const char *ns, const char *name,
-                   const char *body_fmt, ...) __attribute__((format(printf, 5, 6)));
+                   const char *body_fmt, ...) __attribute__((format(printf, 5, 6), unused));
 static void fx_put(tri_store_t *s, const tri_resource_t *r, const char *ns, const char *name,
                    const char *body_fmt, ...)
 {
@@ -54,6 +54,25 @@ static void fx_put(tri_store_t *s, const tri_resource_t *r, const char *ns, cons
              apiv, r->kind, name, ns ? ",\"namespace\":\"" : "", ns ? ns : "", ns ? "\"" : "",
              body[0] ? "," : "", body);
     fx_put_raw(s, r, ns, name, json);
+}
+
+/* Kubernetes' default ClusterRoles and bindings, as the leader writes them. */
+static __attribute__((unused)) void fx_load_default_policy(tri_store_t *s)
+{
+    json_t *all[2] = {tri_authz_default_clusterroles(), tri_authz_default_clusterrolebindings()};
+    const tri_resource_t *res[2] = {&tri_res_clusterroles, &tri_res_clusterrolebindings};
+    for (int k = 0; k < 2; k++) {
+        size_t i;
+        json_t *o;
+        json_array_foreach(all[k], i, o) {
+            char *text = json_dumps(o, JSON_COMPACT);
+            fx_put_raw(s, res[k], NULL,
+                       json_string_value(json_object_get(json_object_get(o, "metadata"), "name")),
+                       text);
+            free(text);
+        }
+        json_decref(all[k]);
+    }
 }
 
 static __attribute__((unused)) void fx_del(tri_store_t *s, const tri_resource_t *r, const char *ns,

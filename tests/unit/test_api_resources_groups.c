@@ -1036,6 +1036,7 @@ static void test_registry(void)
                                          "authorization.k8s.io",
                                          "autoscaling",
                                          "batch",
+                                         "certificates.k8s.io",
                                          "coordination.k8s.io",
                                          "networking.k8s.io",
                                          "events.k8s.io",
