@@ -46,19 +46,6 @@ static const json_t *spec_of(const json_t *csr)
     return json_object_get(csr, "spec");
 }
 
-static bool has_condition(const json_t *csr, const char *type)
-{
-    json_t *conds = json_object_get(json_object_get(csr, "status"), "conditions");
-    size_t i;
-    json_t *c;
-    json_array_foreach(conds, i, c)
-    {
-        const char *t = json_string_value(json_object_get(c, "type"));
-        if (t && strcmp(t, type) == 0)
-            return true;
-    }
-    return false;
-}
 
 /* The requester as the CSR recorded it. */
 static void requester(const json_t *spec, tri_user_t *u)
@@ -115,7 +102,7 @@ const char *tri_ctrl_csr_approval(const json_t *csr, struct tri_authz *authz, ch
     const char *signer = json_string_value(json_object_get(spec, "signerName"));
     const char *cert =
         json_string_value(json_object_get(json_object_get(csr, "status"), "certificate"));
-    if ((cert && cert[0]) || has_condition(csr, "Approved") || has_condition(csr, "Denied"))
+    if ((cert && cert[0]) || tri_csr_has_condition(csr, "Approved") || tri_csr_has_condition(csr, "Denied"))
         return NULL; /* decided already */
     if (signer == NULL || strcmp(signer, TRI_SIGNER_KUBELET_CLIENT) != 0)
         return NULL; /* only kubelet client certificates are approved automatically */

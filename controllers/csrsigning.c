@@ -26,19 +26,6 @@ typedef struct signing_state {
     int64_t max_duration_s;
 } signing_state_t;
 
-static bool has_condition(const json_t *csr, const char *type)
-{
-    json_t *conds = json_object_get(json_object_get(csr, "status"), "conditions");
-    size_t i;
-    json_t *c;
-    json_array_foreach(conds, i, c)
-    {
-        const char *t = json_string_value(json_object_get(c, "type"));
-        if (t && strcmp(t, type) == 0)
-            return true;
-    }
-    return false;
-}
 
 static json_t *status_of(json_t *csr)
 {
@@ -151,8 +138,8 @@ static int sg_reconcile(tri_ctrl_loop_t *l, tri_ctrl_item_t *it)
                            strcmp(signer, TRI_SIGNER_APISERVER_CLIENT) == 0 ||
                            strcmp(signer, TRI_SIGNER_KUBELET_SERVING) == 0);
     int rc = TRI_CTRL_DONE;
-    if (ours && !(cert && cert[0]) && has_condition(csr, "Approved") &&
-        !has_condition(csr, "Failed") && !has_condition(csr, "Denied"))
+    if (ours && !(cert && cert[0]) && tri_csr_has_condition(csr, "Approved") &&
+        !tri_csr_has_condition(csr, "Failed") && !tri_csr_has_condition(csr, "Denied"))
         rc = sign_or_fail(l, it, csr);
     json_decref(csr);
     return rc;

@@ -81,6 +81,8 @@ int tri_csr_check_signer(const char *signer, const tri_csr_info_t *info, const j
  * {digital signature, key encipherment, client auth}, or without key encipherment
  * (Kubernetes' kubeletClientRequiredUsages and ...NoRSA). */
 bool tri_csr_is_kubelet_client(const tri_csr_info_t *info, const json_t *usages);
+/* Whether the request's status.conditions has one of type (Approved, Denied, Failed). */
+bool tri_csr_has_condition(const json_t *csr, const char *type);
 
 /* ---------- the signer ---------- */
 

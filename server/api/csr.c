@@ -372,3 +372,16 @@ int tri_csr_check_signer(const char *signer, const tri_csr_info_t *info, const j
         return apiserver_client_why(usages, why, wl);
     return 0;
 }
+
+bool tri_csr_has_condition(const json_t *csr, const char *type)
+{
+    json_t *conds = json_object_get(json_object_get(csr, "status"), "conditions");
+    size_t i;
+    json_t *c;
+    json_array_foreach(conds, i, c) {
+        const char *t = json_string_value(json_object_get(c, "type"));
+        if (t && strcmp(t, type) == 0)
+            return true;
+    }
+    return false;
+}

@@ -55,29 +55,16 @@ static const char *spec_str(const json_t *obj, const char *k)
     return json_string_value(json_object_get(json_object_get(obj, "spec"), k));
 }
 
-static bool has_condition(const json_t *obj, const char *type)
-{
-    json_t *conds = json_object_get(json_object_get(obj, "status"), "conditions");
-    size_t i;
-    json_t *c;
-    json_array_foreach(conds, i, c)
-    {
-        const char *t = json_string_value(json_object_get(c, "type"));
-        if (t && strcmp(t, type) == 0)
-            return true;
-    }
-    return false;
-}
 
 /* extractCSRStatus: Denied over Approved over Pending, then Failed and Issued. */
 static void condition_cell(const json_t *obj, char *out, size_t len)
 {
-    const char *first = has_condition(obj, "Denied")     ? "Denied"
-                        : has_condition(obj, "Approved") ? "Approved"
+    const char *first = tri_csr_has_condition(obj, "Denied")     ? "Denied"
+                        : tri_csr_has_condition(obj, "Approved") ? "Approved"
                                                          : "Pending";
     const char *cert =
         json_string_value(json_object_get(json_object_get(obj, "status"), "certificate"));
-    snprintf(out, len, "%s%s%s", first, has_condition(obj, "Failed") ? ",Failed" : "",
+    snprintf(out, len, "%s%s%s", first, tri_csr_has_condition(obj, "Failed") ? ",Failed" : "",
              cert && cert[0] ? ",Issued" : "");
 }
 
