@@ -70,15 +70,47 @@ def check(what, expected, got, cluster=None):
     raise TestFailure(f"{what}: expected {expected!r} got {got!r}{where}")
 
 
-def free_ports(n):
-    """n distinct loopback ports that were free a moment ago (all held, then closed)."""
-    socks = []
+# Listening ports are picked below the kernel's ephemeral range (32768-60999 here):
+# a port bound to 0 and closed again comes from that range, and the source port of
+# any outgoing connection (kubectl, h2load, haproxy's checks) may take it before the
+# replica binds it ("address already in use", seen under parallel tests). Below the
+# range only another test picking the same random port can collide, and each pick is
+# checked by binding it.
+PORT_LOW, PORT_HIGH = 20000, 32000
+
+
+def _ephemeral_low():
     try:
-        for _ in range(n):
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_ports(n):
+    """n distinct loopback ports, free a moment ago, outside the ephemeral range."""
+    import random
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    high = min(PORT_HIGH, _ephemeral_low() - 1)
+    ports, socks = [], []
+    try:
+        for _ in range(200 * n):
+            if len(ports) == n:
+                break
+            p = rng.randrange(PORT_LOW, high)
+            if p in ports:
+                continue
             s = socket.socket()
-            s.bind(("127.0.0.1", 0))
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                s.close()
+                continue
             socks.append(s)
-        return [s.getsockname()[1] for s in socks]
+            ports.append(p)
+        if len(ports) < n:
+            raise TestFailure(f"could not find {n} free loopback ports in {PORT_LOW}-{high}")
+        return ports
     finally:
         for s in socks:
             s.close()
