@@ -16,7 +16,7 @@ static char g_pki[256];
 
 static void stem(char *out, size_t cap, const char *name)
 {
-    snprintf(out, cap, "%s/%s", g_pki, name);
+    snprintf(out, cap, "%.150s/%.40s", g_pki, name);
 }
 
 /* Sends member 1's handshake (PROBE) to replica 0 with the given credentials. */
@@ -97,7 +97,7 @@ static void test_foreign_replica(h_cluster_t *c)
     size_t g = (size_t)(l + 2) % 3;
     h_down(c, f);
 
-    char st[300], own_cert[256], own_key[256];
+    char st[200], own_cert[256], own_key[256];
     h_ca_t other = h_pki_ca("foreign-ca");
     stem(st, sizeof st, "foreign");
     h_pki_replica(&other, st, c->members[f].name);
