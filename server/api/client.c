@@ -63,6 +63,8 @@ int tri_api_new(uv_loop_t *loop, tri_node_t *node, tri_store_t *store,
 
 void tri_api_free(tri_api_t *api)
 {
+    if (api != NULL)
+        tri_api_memo_clear(api);
     free(api);
 }
 

@@ -13,7 +13,21 @@ struct tri_api {
     tri_api_config_t cfg;
     size_t watches;
     struct tri_quota_lane *quota_lanes; /* quota_lane.c */
+    /* The objects of the last few watch events, shared by every watcher of them
+     * (watch.c): the leader's loops (garbage collector, quota, accounts) and HTTP
+     * watches with selectors all see each write; parsing it once instead of once
+     * per watcher. Consumers get borrowed, read-only objects. */
+    struct tri_event_memo {
+        tri_val_t *val; /* referenced: its address cannot be reused while here */
+        int64_t rev;
+        const tri_resource_t *res;
+        json_t *obj;
+    } memo[8];
+    unsigned memo_next;
 };
+
+/* Releases the watch-event memo (tri_api_free). */
+void tri_api_memo_clear(tri_api_t *api);
 
 /* Ends op: its callback fires with op->status / op->body as they are. */
 void tri_op_finish(tri_api_op_t *op);
