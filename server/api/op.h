@@ -13,17 +13,19 @@ struct tri_api {
     tri_api_config_t cfg;
     size_t watches;
     struct tri_quota_lane *quota_lanes; /* quota_lane.c */
-    /* The objects of the last few watch events, shared by every watcher of them
+    /* The objects of recent watch events, shared by every watcher of them
      * (watch.c): the leader's loops (garbage collector, quota, accounts) and HTTP
-     * watches with selectors all see each write; parsing it once instead of once
-     * per watcher. Consumers get borrowed, read-only objects. */
+     * watches with selectors all see each write, each draining its own watch in
+     * batches; the object is parsed once instead of once per watcher. Slots are
+     * picked by revision (a watcher more than TRI_EVENT_MEMO revisions behind
+     * another parses again). Consumers get read-only references. */
+#define TRI_EVENT_MEMO 512
     struct tri_event_memo {
         tri_val_t *val; /* referenced: its address cannot be reused while here */
         int64_t rev;
         const tri_resource_t *res;
         json_t *obj;
-    } memo[8];
-    unsigned memo_next;
+    } memo[TRI_EVENT_MEMO];
 };
 
 /* Releases the watch-event memo (tri_api_free). */

@@ -252,20 +252,15 @@ void tri_api_memo_clear(tri_api_t *api)
 static bool load_event_val(tri_api_watch_t *w, const tri_event_t *ev, tri_val_t *v, int64_t rev,
                            json_t **out)
 {
-    tri_api_t *api = w->api;
-    const size_t n = sizeof api->memo / sizeof api->memo[0];
-    for (size_t i = 0; i < n; i++) {
-        struct tri_event_memo *m = &api->memo[i];
-        if (m->val == v && m->rev == rev && m->res == w->res && m->obj != NULL) {
-            *out = json_incref(m->obj);
-            return true;
-        }
+    struct tri_event_memo *m = &w->api->memo[(uint64_t)rev % TRI_EVENT_MEMO];
+    if (m->val == v && m->rev == rev && m->res == w->res && m->obj != NULL) {
+        *out = json_incref(m->obj);
+        return true;
     }
     tri_val_t *plain = open_val(w, ev->key->data, ev->key->len, v);
     *out = plain ? tri_object_load_as(w->res, plain, rev) : NULL;
     tri_val_unref(plain);
     if (*out != NULL) {
-        struct tri_event_memo *m = &api->memo[api->memo_next++ % n];
         tri_val_unref(m->val);
         json_decref(m->obj);
         *m = (struct tri_event_memo){tri_val_ref(v), rev, w->res, json_incref(*out)};
