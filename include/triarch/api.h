@@ -105,6 +105,9 @@ struct tri_resource {
     /* Create-only and never stored (SubjectAccessReview and the like): only POST to
      * the collection, answered by the HTTP layer. */
     bool review;
+    /* Members of spec that neither Table cells nor field selectors read: cut out of
+     * the stored bytes before a list parses them (tri_object_load_lean). */
+    const char *lean_skip[4];
     /* Table columns after NAME (AGE is added by tri_table_*); with table_all_columns
      * the columns are the whole row (no implicit NAME and AGE: events). */
     bool table_all_columns;
@@ -188,7 +191,8 @@ json_t *tri_api_load_stored(const tri_api_t *api, const tri_resource_t *r, const
  * reference), or NULL when absent. */
 json_t *tri_api_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
                        const char *name);
-/* As tri_object_load_as, without metadata.managedFields (for Tables and filters). */
+/* As tri_object_load_as, without metadata.managedFields and the resource's
+ * lean_skip spec members (for Tables and filters). */
 json_t *tri_object_load_lean(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
 int tri_object_render_as(const tri_resource_t *r, const char *data, size_t len, int64_t rev,
                          tri_buf_t *out);

@@ -142,22 +142,63 @@ int tri_object_encode_as(const tri_resource_t *r, const json_t *obj, tri_buf_t *
     return rc;
 }
 
-/* Table rows and selectors never read managedFields, often the largest and most
- * nested part of an object: cut it out of the bytes before parsing. */
+/* Table rows and selectors never read metadata.managedFields, often the largest
+ * and most nested part of an object, nor the spec members a resource lists in
+ * lean_skip (a pod's volumes): cut them out of the bytes before parsing. */
+#define LEAN_CUTS 8
+
+typedef struct cut {
+    size_t beg, end;
+} cut_t;
+
+static size_t find_cuts(const tri_resource_t *r, const tri_val_t *v, cut_t *cuts)
+{
+    size_t n = 0, mb, me, vb, ve, fb, fe, fvb, fve;
+    if (tri_json_member_range(v->data, v->len, "metadata", &mb, &me, &vb, &ve) &&
+        tri_json_member_range(v->data + vb, ve - vb, "managedFields", &fb, &fe, &fvb, &fve))
+        cuts[n++] = (cut_t){vb + fb, vb + fe};
+    if (r->lean_skip[0] == NULL ||
+        !tri_json_member_range(v->data, v->len, "spec", &mb, &me, &vb, &ve))
+        return n;
+    for (size_t i = 0; i < sizeof r->lean_skip / sizeof r->lean_skip[0] && r->lean_skip[i]; i++) {
+        /* two adjacent members share the comma between them: such ranges overlap
+         * and the caller then parses the whole object */
+        if (n < LEAN_CUTS &&
+            tri_json_member_range(v->data + vb, ve - vb, r->lean_skip[i], &fb, &fe, &fvb, &fve))
+            cuts[n++] = (cut_t){vb + fb, vb + fe};
+    }
+    return n;
+}
+
+static int cut_cmp(const void *a, const void *b)
+{
+    const cut_t *x = a, *y = b;
+    return x->beg < y->beg ? -1 : x->beg > y->beg;
+}
+
 json_t *tri_object_load_lean(const tri_resource_t *r, const tri_val_t *stored, int64_t rev)
 {
-    size_t mb, me, vb, ve, fb, fe, fvb, fve;
-    if (!tri_json_member_range(stored->data, stored->len, "metadata", &mb, &me, &vb, &ve) ||
-        !tri_json_member_range(stored->data + vb, ve - vb, "managedFields", &fb, &fe, &fvb,
-                               &fve))
+    cut_t cuts[LEAN_CUTS];
+    size_t n = find_cuts(r, stored, cuts);
+    if (n == 0)
         return tri_object_load_as(r, stored, rev);
-    fb += vb;
-    fe += vb;
-    tri_val_t *v = tri_val_new(NULL, stored->len - (fe - fb));
+    qsort(cuts, n, sizeof cuts[0], cut_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (cuts[i].beg < cuts[i - 1].end)
+            return tri_object_load_as(r, stored, rev); /* overlapping: parse it all */
+    size_t removed = 0;
+    for (size_t i = 0; i < n; i++)
+        removed += cuts[i].end - cuts[i].beg;
+    tri_val_t *v = tri_val_new(NULL, stored->len - removed);
     if (v == NULL)
         return NULL;
-    memcpy(v->data, stored->data, fb);
-    memcpy(v->data + fb, stored->data + fe, stored->len - fe);
+    size_t at = 0, from = 0;
+    for (size_t i = 0; i <= n; i++) {
+        size_t upto = i < n ? cuts[i].beg : stored->len;
+        memcpy(v->data + at, stored->data + from, upto - from);
+        at += upto - from;
+        from = i < n ? cuts[i].end : stored->len;
+    }
     json_t *o = tri_object_load_as(r, v, rev);
     tri_val_unref(v);
     return o;
