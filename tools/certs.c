@@ -158,28 +158,51 @@ static int check(const tri_cluster_t *c)
     }
     X509 *ca = tri_path(path, sizeof path, "%s/ca.crt", dir) == 0 ? read_cert(path) : NULL;
     int bad = 0;
-    printf("%-12s %-44s %-28s %-21s %9s  %s\n", "CERTIFICATE", "SUBJECT", "ISSUER", "NOT AFTER",
-           "DAYS LEFT", "STATUS");
-    for (size_t i = 0; i < n; i++) {
+    /* the rows first, then columns as wide as their widest cell */
+    typedef struct row {
+        char subj[256], iss[256], until[32], days[16];
+        const char *verdict;
+    } row_t;
+    row_t *rows = calloc(n, sizeof *rows);
+    int wn = (int)strlen("CERTIFICATE"), ws = (int)strlen("SUBJECT"), wi = (int)strlen("ISSUER");
+    for (size_t i = 0; rows && i < n; i++) {
+        row_t *r = &rows[i];
         X509 *x =
             tri_path(path, sizeof path, "%s/%s.crt", dir, names[i]) == 0 ? read_cert(path) : NULL;
         if (x == NULL) {
-            printf("%-12s %-44s %-28s %-21s %9s  %s\n", names[i], "?", "?", "?", "?", "UNREADABLE");
+            snprintf(r->subj, sizeof r->subj, "?");
+            snprintf(r->iss, sizeof r->iss, "?");
+            snprintf(r->until, sizeof r->until, "?");
+            snprintf(r->days, sizeof r->days, "?");
+            r->verdict = "UNREADABLE";
             bad++;
-            free(names[i]);
-            continue;
+        } else {
+            name_line(X509_get_subject_name(x), r->subj, sizeof r->subj);
+            name_line(X509_get_issuer_name(x), r->iss, sizeof r->iss);
+            time_line(X509_get0_notAfter(x), r->until, sizeof r->until);
+            int days = days_left(X509_get0_notAfter(x));
+            snprintf(r->days, sizeof r->days, "%d", days);
+            r->verdict = verdict(ca, x, days);
+            bad += strcmp(r->verdict, "OK") != 0 && strcmp(r->verdict, "WARN") != 0;
+            X509_free(x);
         }
-        char subj[256], iss[256], until[32];
-        name_line(X509_get_subject_name(x), subj, sizeof subj);
-        name_line(X509_get_issuer_name(x), iss, sizeof iss);
-        time_line(X509_get0_notAfter(x), until, sizeof until);
-        int days = days_left(X509_get0_notAfter(x));
-        const char *v = verdict(ca, x, days);
-        bad += strcmp(v, "OK") != 0 && strcmp(v, "WARN") != 0;
-        printf("%-12s %-44s %-28s %-21s %9d  %s\n", names[i], subj, iss, until, days, v);
-        X509_free(x);
+        wn = (int)strlen(names[i]) > wn ? (int)strlen(names[i]) : wn;
+        ws = (int)strlen(r->subj) > ws ? (int)strlen(r->subj) : ws;
+        wi = (int)strlen(r->iss) > wi ? (int)strlen(r->iss) : wi;
+    }
+    printf("%-*s  %-*s  %-*s  %-21s %9s  %s\n", wn, "CERTIFICATE", ws, "SUBJECT", wi, "ISSUER",
+           "NOT AFTER", "DAYS LEFT", "STATUS");
+    for (size_t i = 0; i < n; i++) {
+        if (rows)
+            printf("%-*s  %-*s  %-*s  %-21s %9s  %s\n", wn, names[i], ws, rows[i].subj, wi,
+                   rows[i].iss, rows[i].until, rows[i].days, rows[i].verdict);
         free(names[i]);
     }
+    if (rows == NULL) {
+        tri_cli_err("certs check: out of memory");
+        bad++;
+    }
+    free(rows);
     X509_free(ca);
     if (bad)
         tri_cli_err("certs check: %d certificate(s) expired, unreadable or not issued by the "
