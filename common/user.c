@@ -18,3 +18,15 @@ void tri_user_add_group(tri_user_t *u, const char *group)
         return;
     snprintf(u->groups[u->n_groups++], TRI_USER_GROUP_MAX, "%s", group);
 }
+
+json_t *tri_user_extra(const tri_user_t *u)
+{
+    json_t *extra = json_object();
+    if (u->pod_name[0])
+        json_object_set_new(extra, "authentication.kubernetes.io/pod-name",
+                            json_pack("[s]", u->pod_name));
+    if (u->node_name[0])
+        json_object_set_new(extra, "authentication.kubernetes.io/node-name",
+                            json_pack("[s]", u->node_name));
+    return extra;
+}

@@ -4,6 +4,7 @@
 #ifndef TRIARCH_AUTH_H
 #define TRIARCH_AUTH_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,6 +28,9 @@ typedef struct tri_user {
 /* Adds a group (ignored beyond TRI_USER_MAX_GROUPS or when already present). */
 void tri_user_add_group(tri_user_t *u, const char *group);
 bool tri_user_in_group(const tri_user_t *u, const char *group);
+/* userInfo.extra as Kubernetes records it (the pod and node a service-account token
+ * is bound to); a new, possibly empty object. */
+json_t *tri_user_extra(const tri_user_t *u);
 
 /* What a request does (authorizer.Attributes). Strings are never NULL ("" when
  * they do not apply). verb is the Kubernetes verb: get list watch create update

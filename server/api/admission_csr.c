@@ -25,19 +25,6 @@ static const char *spec_str(const json_t *obj, const char *k)
     return json_string_value(json_object_get(json_object_get(obj, "spec"), k));
 }
 
-/* Extras Kubernetes records for a service-account token bound to a pod. */
-static json_t *user_extra(const tri_user_t *u)
-{
-    json_t *extra = json_object();
-    if (u->pod_name[0])
-        json_object_set_new(extra, "authentication.kubernetes.io/pod-name",
-                            json_pack("[s]", u->pod_name));
-    if (u->node_name[0])
-        json_object_set_new(extra, "authentication.kubernetes.io/node-name",
-                            json_pack("[s]", u->node_name));
-    return extra;
-}
-
 static void set_requester(const tri_user_t *u, json_t *obj)
 {
     json_t *spec = tri_field_child(obj, "spec");
@@ -50,7 +37,7 @@ static void set_requester(const tri_user_t *u, json_t *obj)
     for (size_t i = 0; i < u->n_groups; i++)
         json_array_append_new(groups, json_string(u->groups[i]));
     json_object_set_new(spec, "groups", groups);
-    json_t *extra = user_extra(u);
+    json_t *extra = tri_user_extra(u);
     if (json_object_size(extra))
         json_object_set_new(spec, "extra", extra);
     else {

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonutil.h"
 #include "admission.h"
 #include "resources.h"
 #include "triarch/quantity.h"
@@ -29,12 +30,6 @@
 
 #define LR_ANNOTATION "kubernetes.io/limit-ranger"
 #define LR_ANNOTATION_PREFIX "LimitRanger plugin set: "
-
-static const char *str(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
 
 /* The LimitRanges of ns in the local store, in name order (new reference). */
 static json_t *namespace_ranges(tri_api_t *api, const char *ns)

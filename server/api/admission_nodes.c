@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonutil.h"
 #include "admission.h"
 #include "resources.h"
 
@@ -19,12 +20,6 @@ static const char *node_of(const tri_user_t *u)
         strncmp(u->name, prefix, sizeof prefix - 1) != 0 || u->name[sizeof prefix - 1] == '\0')
         return NULL;
     return u->name + sizeof prefix - 1;
-}
-
-static const char *str(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
 }
 
 /* A label under the restricted prefix that differs between a and b, or NULL. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonutil.h"
 #include "admission.h"
 #include "resources.h"
 #include "triarch/util.h"
@@ -13,12 +14,6 @@
 #define SA_MOUNT_PATH "/var/run/secrets/kubernetes.io/serviceaccount"
 #define SA_TOKEN_SECONDS 3607 /* kube-apiserver's value: an hour plus a little */
 #define ROOT_CA_CONFIGMAP "kube-root-ca.crt"
-
-static const char *str(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
 
 static bool mirror_pod(const json_t *pod)
 {

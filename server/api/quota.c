@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonutil.h"
 #include "resources.h"
 #include "triarch/errors.h"
 #include "triarch/quota.h"
@@ -126,12 +127,6 @@ static int rlist_add_all(tri_rlist_t *dst, const tri_rlist_t *src)
 }
 
 /* ---------- small readers ---------- */
-
-static const char *str(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
 
 static bool is_resource(const tri_resource_t *r, const char *group, const char *plural)
 {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonutil.h"
 #include "resources.h"
 #include "triarch/codec.h"
 
@@ -38,34 +39,11 @@ static const char IMMUTABLE_MSG[] =
 
 /* ---------- small helpers ---------- */
 
-static json_t *child_object(json_t *o, const char *k)
-{
-    json_t *c = json_object_get(o, k);
-    if (!json_is_object(c)) {
-        c = json_object();
-        json_object_set_new(o, k, c);
-    }
-    return c;
-}
-
-static void default_str(json_t *o, const char *k, const char *v)
-{
-    const char *cur = json_string_value(json_object_get(o, k));
-    if (cur == NULL || cur[0] == '\0')
-        json_object_set_new(o, k, json_string(v));
-}
-
 static void default_int(json_t *o, const char *k, json_int_t v)
 {
     json_t *cur = json_object_get(o, k);
     if (cur == NULL || json_is_null(cur))
         json_object_set_new(o, k, json_integer(v));
-}
-
-static const char *str(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
 }
 
 static bool one_of(const char *v, const char *const *allowed)

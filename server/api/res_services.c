@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonutil.h"
 #include "meta.h"
 #include "resources.h"
 #include "triarch/codec.h"
@@ -39,28 +40,6 @@
 #define PATH_LEN 48 /* "spec.ports[N]." */
 
 /* ---------- small helpers ---------- */
-
-static const char *str(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
-static void default_str(json_t *o, const char *k, const char *v)
-{
-    if (str(o, k)[0] == '\0')
-        json_object_set_new(o, k, json_string(v));
-}
-
-static json_t *child_object(json_t *o, const char *k)
-{
-    json_t *c = json_object_get(o, k);
-    if (!json_is_object(c)) {
-        c = json_object();
-        json_object_set_new(o, k, c);
-    }
-    return c;
-}
 
 static bool is_type(const json_t *spec, const char *t)
 {

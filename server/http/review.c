@@ -19,13 +19,7 @@ static json_t *user_info(const tri_user_t *u)
     json_t *ui = json_pack("{s:s, s:o}", "username", u->name, "groups", groups);
     if (u->uid[0])
         json_object_set_new(ui, "uid", json_string(u->uid));
-    json_t *extra = json_object();
-    if (u->pod_name[0])
-        json_object_set_new(extra, "authentication.kubernetes.io/pod-name",
-                            json_pack("[s]", u->pod_name));
-    if (u->node_name[0])
-        json_object_set_new(extra, "authentication.kubernetes.io/node-name",
-                            json_pack("[s]", u->node_name));
+    json_t *extra = tri_user_extra(u);
     if (json_object_size(extra))
         json_object_set_new(ui, "extra", extra);
     else

@@ -10,36 +10,9 @@
 #include "../../server/api/meta.h"
 #include "../../server/api/resources.h"
 #include "check.h"
+#include "json_fixture.h"
 #include "triarch/errors.h"
 
-
-static json_t *parse(const char *s)
-{
-    json_error_t err;
-    json_t *o = json_loads(s, 0, &err);
-    if (o == NULL) {
-        fprintf(stderr, "bad test JSON: %s: %s\n", err.text, s);
-        exit(1);
-    }
-    return o;
-}
-
-/* Value at a dotted path, array indices as numbers ("spec.containers.0.name"). */
-static json_t *at(const json_t *o, const char *path)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    json_t *cur = (json_t *)o;
-    for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, "."))
-        cur =
-            json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok)) : json_object_get(cur, tok);
-    return cur;
-}
-
-static const char *sat(const json_t *o, const char *path)
-{
-    return json_string_value(at(o, path));
-}
 
 static bool has_cause(const tri_status_t *st, const char *field, const char *needle)
 {

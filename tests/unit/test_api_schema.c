@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_fixture.h"
 #include "../../server/api/meta.h"
 #include "check.h"
 #include "triarch/errors.h"
@@ -31,16 +32,6 @@ static const tri_resource_t *resource(const char *group, const char *plural)
     const tri_resource_t *r = tri_registry_find(group, "v1", plural);
     CHECK(r != NULL);
     return r;
-}
-
-static json_t *parse(const char *s)
-{
-    json_error_t e;
-    json_t *v = json_loads(s, 0, &e);
-    if (v == NULL)
-        fprintf(stderr, "bad test JSON: %s\n", e.text);
-    CHECK(v != NULL);
-    return v;
 }
 
 /* Sets the member at a dotted path of objects (array steps as "containers.0"). */

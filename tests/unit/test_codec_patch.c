@@ -6,22 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_fixture.h"
 #include "triarch/codec.h"
 
 static char err[512];
 
 enum { MERGE, JSONP, SMP };
-
-static json_t *parse(const char *s)
-{
-    json_error_t e;
-    json_t *v = json_loads(s, JSON_DECODE_ANY, &e);
-    if (!v) {
-        fprintf(stderr, "bad test JSON %s: %s\n", s, e.text);
-        exit(1);
-    }
-    return v;
-}
 
 static json_t *apply(int type, const char *kind, const char *target, const char *patch)
 {
