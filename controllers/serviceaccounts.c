@@ -117,18 +117,16 @@ static int sa_reconcile(tri_ctrl_loop_t *l, tri_ctrl_item_t *it)
     json_decref(nso);
     if (!active)
         return TRI_CTRL_DONE;
-    json_t *sa = local(api, "serviceaccounts", ns, "default");
-    if (sa == NULL) {
+    const tri_resource_t *sas = tri_registry_find("", "v1", "serviceaccounts");
+    if (!tri_api_exists(api, sas, ns, "default")) {
         sa_job_t *j = job(it);
         if (j == NULL)
             return TRI_CTRL_REQUEUE;
         json_t *o = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "ServiceAccount",
                               "metadata", "name", "default");
-        tri_api_create(api, &j->op, tri_registry_find("", "v1", "serviceaccounts"), ns, o, false,
-                       on_written);
+        tri_api_create(api, &j->op, sas, ns, o, false, on_written);
         return TRI_CTRL_PENDING;
     }
-    json_decref(sa);
     const sa_state_t *s = tri_ctrl_loop_data(l);
     if (s->root_ca == NULL)
         return TRI_CTRL_DONE;

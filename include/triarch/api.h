@@ -191,6 +191,8 @@ json_t *tri_api_load_stored(const tri_api_t *api, const tri_resource_t *r, const
  * reference), or NULL when absent. */
 json_t *tri_api_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
                        const char *name);
+/* Whether (r, ns, name) is in this replica's store (no parse). */
+bool tri_api_exists(tri_api_t *api, const tri_resource_t *r, const char *ns, const char *name);
 /* As tri_object_load_as, without metadata.managedFields and the resource's
  * lean_skip spec members (for Tables and filters). */
 json_t *tri_object_load_lean(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);

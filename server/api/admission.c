@@ -41,9 +41,7 @@ bool tri_admit_should_wait(const tri_admit_t *a, const json_t *obj)
         sa = json_string_value(json_object_get(spec, "serviceAccount"));
     if (sa != NULL && sa[0] != '\0' && strcmp(sa, "default") != 0)
         return false; /* only the default account is made by a loop */
-    json_t *o = tri_api_lookup(a->api, &tri_res_serviceaccounts, a->ns, "default");
-    json_decref(o);
-    return o == NULL;
+    return !tri_api_exists(a->api, &tri_res_serviceaccounts, a->ns, "default");
 }
 
 void tri_admit_mutate(const tri_admit_t *a, json_t *obj, const json_t *old, tri_status_t *st)

@@ -39,15 +39,12 @@ static void create_builtin(tri_api_t *api, const tri_resource_t *r, json_t *obj)
 {
     const char *name =
         json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
-    tri_buf_t key = {0};
-    tri_registry_key(r, NULL, name, &key);
-    tri_kv_t kv;
-    if (tri_store_get(tri_api_store(api), key.data, key.len, 0, &kv) == 0) {
-        tri_kv_release(&kv);
-        tri_buf_free(&key);
+    if (tri_api_exists(api, r, NULL, name)) {
         json_decref(obj);
         return;
     }
+    tri_buf_t key = {0};
+    tri_registry_key(r, NULL, name, &key);
     builtin_create_t *c = calloc(1, sizeof *c);
     if (c == NULL) {
         tri_buf_free(&key);

@@ -110,6 +110,18 @@ json_t *tri_api_load_stored(const tri_api_t *api, const tri_resource_t *r, const
     return o;
 }
 
+bool tri_api_exists(tri_api_t *api, const tri_resource_t *r, const char *ns, const char *name)
+{
+    tri_buf_t key = {0};
+    tri_registry_key(r, r->namespaced ? ns : NULL, name, &key);
+    tri_kv_t kv;
+    int rc = tri_store_get(tri_api_store(api), key.data, key.len, 0, &kv);
+    tri_buf_free(&key);
+    if (rc == 0)
+        tri_kv_release(&kv);
+    return rc == 0;
+}
+
 json_t *tri_api_lookup(tri_api_t *api, const tri_resource_t *r, const char *ns,
                        const char *name)
 {
