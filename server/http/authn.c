@@ -259,13 +259,7 @@ static bool bearer(h2o_req_t *req, const char **tok, size_t *len)
 
 static bool anonymous_allowed(const char *p, size_t len)
 {
-    static const char *const open[] = {"/livez", "/readyz", "/healthz", "/version"};
-    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++) {
-        size_t n = strlen(open[i]);
-        if (len >= n && memcmp(p, open[i], n) == 0 && (len == n || p[n] == '/'))
-            return true;
-    }
-    return false;
+    return tri_is_health_path(p, len) || tri_path_under(p, len, "/version");
 }
 
 static void unsecured_user(tri_user_t *u)

@@ -18,17 +18,6 @@ static const char *const verb_words[V_COUNT] = {
     [V_OTHER] = "",
 };
 
-static bool open_path(const char *p, size_t len)
-{
-    static const char *const open[] = {"/livez", "/readyz", "/healthz"};
-    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++) {
-        size_t n = strlen(open[i]);
-        if (len >= n && memcmp(p, open[i], n) == 0 && (len == n || p[n] == '/'))
-            return true;
-    }
-    return false;
-}
-
 static void forbidden(tri_http_t *h, h2o_req_t *req, const tri_status_t *st)
 {
     h->metrics.authz_denials++;
@@ -38,7 +27,7 @@ static void forbidden(tri_http_t *h, h2o_req_t *req, const tri_status_t *st)
 int tri_authorize_path(tri_http_t *h, h2o_req_t *req, const tri_user_t *u, const char *path,
                        size_t len)
 {
-    if (open_path(path, len))
+    if (tri_is_health_path(path, len))
         return 0;
     char verb[16] = "", p[1024];
     size_t m = req->method.len < sizeof verb - 1 ? req->method.len : sizeof verb - 1;

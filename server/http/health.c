@@ -127,23 +127,16 @@ static bool path_is(const char *p, size_t len, const char *lit)
     return strlen(lit) == len && memcmp(p, lit, len) == 0;
 }
 
-static bool path_under(const char *p, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-    return len > n && memcmp(p, lit, n) == 0 && p[n] == '/';
-}
-
 int tri_handle_health(tri_http_t *h, h2o_req_t *req, const char *p, size_t len)
 {
     bool verbose = req->query_at != SIZE_MAX &&
                    memmem(req->path.base + req->query_at, req->path.len - req->query_at,
                           "verbose", 7) != NULL;
-    if (path_is(p, len, "/livez") || path_under(p, len, "/livez")) {
+    if (tri_path_under(p, len, "/livez")) {
         send_text(req, 200, "ok");
         return 0;
     }
-    if (path_is(p, len, "/readyz") || path_is(p, len, "/healthz") ||
-        path_under(p, len, "/readyz") || path_under(p, len, "/healthz")) {
+    if (tri_path_under(p, len, "/readyz") || tri_path_under(p, len, "/healthz")) {
         send_ready(h, req, verbose);
         return 0;
     }

@@ -124,6 +124,11 @@ void tri_req_parse_query(h2o_req_t *req, tri_params_t *p);
 bool tri_param_true(const char *v);
 enum tri_accept tri_req_accept(h2o_req_t *req);
 bool tri_req_header_is(h2o_req_t *req, const h2o_token_t *tok, const char *prefix);
+/* Whether [p, p+len) is base or below it ("/readyz", "/readyz/ping"). */
+bool tri_path_under(const char *p, size_t len, const char *base);
+/* /livez, /readyz, /healthz and below: answered to anyone, never authorized (the
+ * load balancer's check has no credentials). */
+bool tri_is_health_path(const char *p, size_t len);
 
 /* The request body as JSON (by Content-Type: JSON, YAML, protobuf); NULL with st
  * set (400, 413, 415) when it cannot be. */

@@ -259,3 +259,15 @@ void tri_metrics_observe(tri_http_t *h, enum tri_verb verb, int code, uint64_t t
         if (s <= tri_lat_bounds[i])
             h->metrics.lat_bucket[verb][i]++;
 }
+
+bool tri_path_under(const char *p, size_t len, const char *base)
+{
+    size_t n = strlen(base);
+    return len >= n && memcmp(p, base, n) == 0 && (len == n || p[n] == '/');
+}
+
+bool tri_is_health_path(const char *p, size_t len)
+{
+    return tri_path_under(p, len, "/livez") || tri_path_under(p, len, "/readyz") ||
+           tri_path_under(p, len, "/healthz");
+}
