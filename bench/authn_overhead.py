@@ -119,10 +119,8 @@ def main():
 
 
 def med(runs):
-    def mid(key):
-        v = sorted(r[key] for r in runs)
-        return v[len(v) // 2]
-    return {"rps": mid("rps_ok"), "p50": mid("p50"), "p99": mid("p99"), "cpu": mid("cpu_us")}
+    return {k: common.median_of(runs, src) for k, src in
+            (("rps", "rps_ok"), ("p50", "p50"), ("p99", "p99"), ("cpu", "cpu_us"))}
 
 
 if __name__ == "__main__":

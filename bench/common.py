@@ -98,6 +98,12 @@ def proc_status(pid, field):
 
 # ---------------------------------------------------------------- statistics
 
+def median_of(runs, key):
+    """The median (upper middle) of runs[i][key] over repeated runs of one case."""
+    vals = sorted(r[key] for r in runs)
+    return vals[len(vals) // 2]
+
+
 def percentile(sorted_vals, q):
     """Nearest-rank percentile (q in 0..100) of an already sorted list."""
     if not sorted_vals:

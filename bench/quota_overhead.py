@@ -84,11 +84,10 @@ def run(label, base, c, n, body):
 
 
 def med(runs):
-    def mid(key):
-        v = sorted(r[key] for r in runs)
-        return v[len(v) // 2]
-    return {"rps": mid("rps_ok"), "p50": mid("p50"), "p99": mid("p99"),
-            "failed": sum(r["failed"] for r in runs)}
+    m = {k: common.median_of(runs, src) for k, src in
+         (("rps", "rps_ok"), ("p50", "p50"), ("p99", "p99"))}
+    m["failed"] = sum(r["failed"] for r in runs)
+    return m
 
 
 def main():
