@@ -176,6 +176,10 @@ int tri_handle_watch(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_p
 int tri_handle_discovery(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
 int tri_handle_openapi(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
 int tri_handle_openapi_v2(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
+/* The OpenAPI schema of a kind from its schema table, with apiVersion and kind
+ * (nested messages added to defs, referenced as ref_prefix + name), or NULL when the
+ * kind has no table. Shared by /openapi/v3 and /openapi/v2. */
+json_t *tri_openapi_kind_schema(const tri_resource_t *r, const char *ref_prefix, json_t *defs);
 int tri_handle_health(tri_http_t *h, h2o_req_t *req, const char *path, size_t len);
 void tri_streams_end_all(tri_http_t *h);
 

@@ -75,9 +75,7 @@ static bool fully_described(const tri_resource_t *r)
            (strcmp(r->kind, "ConfigMap") == 0 || strcmp(r->kind, "Namespace") == 0);
 }
 
-/* The full schema of a kind from its table (nested messages land in schemas), or
- * NULL when the kind has none. */
-static json_t *table_schema(const tri_resource_t *r, json_t *schemas)
+json_t *tri_openapi_kind_schema(const tri_resource_t *r, const char *ref_prefix, json_t *defs)
 {
     char apiv[160], prefix[200];
     tri_resource_api_version(r, apiv, sizeof apiv);
@@ -86,7 +84,7 @@ static json_t *table_schema(const tri_resource_t *r, json_t *schemas)
         return NULL;
     snprintf(prefix, sizeof prefix, "io.k8s.api.%s.%s", r->group[0] ? r->group : "core",
              r->version);
-    json_t *schema = tri_schema_openapi(s, prefix, "#/components/schemas/", schemas);
+    json_t *schema = tri_schema_openapi(s, prefix, ref_prefix, defs);
     json_t *props = json_object_get(schema, "properties");
     if (props == NULL) {
         json_decref(schema);
@@ -149,7 +147,7 @@ static json_t *group_doc(const char *group, const char *version)
         snprintf(item, sizeof item, "%s/%s/{name}", base, r->plural);
         json_object_set_new(paths, item, json_pack("{s:o}", "patch", patch_op(r)));
         schema_name(r, sn, sizeof sn);
-        json_t *schema = table_schema(r, schemas);
+        json_t *schema = tri_openapi_kind_schema(r, "#/components/schemas/", schemas);
         bool full = schema != NULL || fully_described(r);
         if (schema == NULL)
             schema = json_pack("{s:s, s:s, s:o}", "description", r->kind, "type", "object",

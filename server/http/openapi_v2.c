@@ -187,20 +187,9 @@ static json_t *def_ref(const char *name)
  * NULL when it has none. */
 static json_t *table_properties(const tri_resource_t *r, json_t *defs)
 {
-    char apiv[160], prefix[200];
-    tri_resource_api_version(r, apiv, sizeof apiv);
-    const tri_schema_t *s = tri_schema_find(apiv, r->kind);
-    if (s == NULL)
-        return NULL;
-    snprintf(prefix, sizeof prefix, "io.k8s.api.%s.%s", r->group[0] ? r->group : "core",
-             r->version);
-    json_t *schema = tri_schema_openapi(s, prefix, DEF_PREFIX, defs);
+    json_t *schema = tri_openapi_kind_schema(r, DEF_PREFIX, defs);
     json_t *props = json_incref(json_object_get(schema, "properties"));
     json_decref(schema);
-    if (props != NULL) {
-        json_object_set_new(props, "apiVersion", json_pack("{s:s}", "type", "string"));
-        json_object_set_new(props, "kind", json_pack("{s:s}", "type", "string"));
-    }
     return props;
 }
 
