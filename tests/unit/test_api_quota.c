@@ -8,31 +8,10 @@
 #include "../../server/api/admission.h"
 #include "../../server/api/resources.h"
 #include "check.h"
+#include "json_fixture.h"
 #include "triarch/quota.h"
 
 #define NOW 1700000000
-
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *o = json_loads(text, 0, &e);
-    if (o == NULL) {
-        fprintf(stderr, "bad fixture JSON: %s: %s\n", e.text, text);
-        exit(1);
-    }
-    return o;
-}
-
-static const char *at(const json_t *o, const char *path)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    const json_t *cur = o;
-    for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, "."))
-        cur =
-            json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok)) : json_object_get(cur, tok);
-    return json_string_value(cur);
-}
 
 static const char *qs(const tri_rlist_t *l, const char *name, char *buf)
 {
@@ -44,21 +23,21 @@ static const char *qs(const tri_rlist_t *l, const char *name, char *buf)
 
 static void test_defaults(void)
 {
-    json_t *ranges = J("[{\"spec\":{\"limits\":[{\"type\":\"Container\","
+    json_t *ranges = parse("[{\"spec\":{\"limits\":[{\"type\":\"Container\","
                        "\"default\":{\"cpu\":\"0.5\",\"memory\":\"256Mi\"},"
                        "\"defaultRequest\":{\"cpu\":\"250m\",\"memory\":\"128Mi\"}},"
                        "{\"type\":\"Pod\",\"max\":{\"cpu\":\"4\"}}]}}]");
-    json_t *pod = J(
+    json_t *pod = parse(
         "{\"metadata\":{\"name\":\"p\"},\"spec\":{"
         "\"containers\":[{\"name\":\"a\"},"
         "{\"name\":\"b\",\"resources\":{\"limits\":{\"cpu\":\"1\"},\"requests\":{\"cpu\":\"1\"}}}],"
         "\"initContainers\":[{\"name\":\"i\"}]}}");
     tri_limitranger_defaults(ranges, pod);
-    CHECK_STR(at(pod, "spec.containers.0.resources.limits.cpu"), "500m"); /* canonical */
-    CHECK_STR(at(pod, "spec.containers.0.resources.requests.memory"), "128Mi");
-    CHECK_STR(at(pod, "spec.containers.1.resources.limits.cpu"), "1"); /* kept */
-    CHECK_STR(at(pod, "spec.containers.1.resources.limits.memory"), "256Mi");
-    CHECK_STR(at(pod, "spec.initContainers.0.resources.requests.cpu"), "250m");
+    CHECK_STR(sat(pod, "spec.containers.0.resources.limits.cpu"), "500m"); /* canonical */
+    CHECK_STR(sat(pod, "spec.containers.0.resources.requests.memory"), "128Mi");
+    CHECK_STR(sat(pod, "spec.containers.1.resources.limits.cpu"), "1"); /* kept */
+    CHECK_STR(sat(pod, "spec.containers.1.resources.limits.memory"), "256Mi");
+    CHECK_STR(sat(pod, "spec.initContainers.0.resources.requests.cpu"), "250m");
     const char *ann = json_string_value(
         json_object_get(json_object_get(json_object_get(pod, "metadata"), "annotations"),
                         "kubernetes.io/limit-ranger"));
@@ -68,8 +47,8 @@ static void test_defaults(void)
                    "for init container i");
     json_decref(pod);
     /* no Container item: nothing changes, no annotation */
-    json_t *none = J("[{\"spec\":{\"limits\":[{\"type\":\"Pod\",\"max\":{\"cpu\":\"4\"}}]}}]");
-    pod = J("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\"}]}}");
+    json_t *none = parse("[{\"spec\":{\"limits\":[{\"type\":\"Pod\",\"max\":{\"cpu\":\"4\"}}]}}]");
+    pod = parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\"}]}}");
     tri_limitranger_defaults(none, pod);
     CHECK(json_object_get(json_object_get(pod, "metadata"), "annotations") == NULL);
     CHECK(json_object_get(
@@ -78,10 +57,10 @@ static void test_defaults(void)
     json_decref(pod);
     json_decref(none);
     /* malformed resources are left for validation to refuse, not repaired */
-    pod = J("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\","
+    pod = parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\","
             "\"resources\":\"x\"},{\"name\":\"b\",\"resources\":{\"limits\":[]}}]}}");
     tri_limitranger_defaults(ranges, pod);
-    CHECK_STR(at(pod, "spec.containers.0.resources"), "x");
+    CHECK_STR(sat(pod, "spec.containers.0.resources"), "x");
     CHECK(json_is_array(json_object_get(
         json_object_get(
             json_array_get(json_object_get(json_object_get(pod, "spec"), "containers"), 1),
@@ -95,7 +74,7 @@ static void test_defaults(void)
 static void expect_violations(const char *ranges_json, bool claim, const char *obj_json,
                               const char *const *want)
 {
-    json_t *ranges = J(ranges_json), *obj = J(obj_json);
+    json_t *ranges = parse(ranges_json), *obj = parse(obj_json);
     json_t *msgs = tri_limitranger_violations(ranges, claim, obj);
     size_t n = 0;
     while (want[n])
@@ -183,7 +162,7 @@ static void test_pod_usage(void)
 {
     char b[TRI_QUANTITY_STR_MAX];
     json_t *pod =
-        J("{\"metadata\":{\"name\":\"p\"},\"spec\":{"
+        parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{"
           "\"overhead\":{\"cpu\":\"10m\"},"
           "\"containers\":["
           "{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"100m\",\"memory\":\"64Mi\"},"
@@ -235,7 +214,7 @@ static void test_other_usage(void)
     char b[TRI_QUANTITY_STR_MAX];
     tri_rlist_t u = {0};
     json_t *svc =
-        J("{\"spec\":{\"type\":\"LoadBalancer\",\"ports\":[{\"port\":80},{\"port\":443}]}}");
+        parse("{\"spec\":{\"type\":\"LoadBalancer\",\"ports\":[{\"port\":80},{\"port\":443}]}}");
     CHECK_EQ(tri_quota_usage(&tri_res_services, svc, NOW, &u), 0);
     CHECK_STR(qs(&u, "services", b), "1");
     CHECK_STR(qs(&u, "services.nodeports", b), "2");
@@ -243,7 +222,7 @@ static void test_other_usage(void)
     CHECK_STR(qs(&u, "count/services", b), "1");
     tri_rlist_free(&u);
     json_decref(svc);
-    json_t *pvc = J("{\"spec\":{\"storageClassName\":\"fast\",\"resources\":{\"requests\":"
+    json_t *pvc = parse("{\"spec\":{\"storageClassName\":\"fast\",\"resources\":{\"requests\":"
                     "{\"storage\":\"1.5\"}}}}");
     CHECK_EQ(tri_quota_usage(&tri_res_persistentvolumeclaims, pvc, NOW, &u), 0);
     CHECK_STR(qs(&u, "requests.storage", b), "2"); /* whole bytes */
@@ -252,7 +231,7 @@ static void test_other_usage(void)
     CHECK_STR(qs(&u, "persistentvolumeclaims", b), "1");
     tri_rlist_free(&u);
     json_decref(pvc);
-    json_t *cm = J("{}");
+    json_t *cm = parse("{}");
     CHECK_EQ(tri_quota_usage(&tri_res_configmaps, cm, NOW, &u), 0);
     CHECK_STR(qs(&u, "configmaps", b), "1");
     CHECK_STR(qs(&u, "count/configmaps", b), "1");
@@ -269,22 +248,22 @@ static void test_other_usage(void)
 
 static void test_scopes(void)
 {
-    json_t *be = J("{\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopes\":[\"BestEffort\"]}}");
+    json_t *be = parse("{\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopes\":[\"BestEffort\"]}}");
     json_t *hi =
-        J("{\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopeSelector\":{\"matchExpressions\":"
+        parse("{\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopeSelector\":{\"matchExpressions\":"
           "[{\"scopeName\":\"PriorityClass\",\"operator\":\"In\",\"values\":[\"high\"]}]}}}");
-    json_t *plain = J("{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}");
-    json_t *sized = J("{\"spec\":{\"priorityClassName\":\"high\",\"containers\":[{\"name\":\"a\","
+    json_t *plain = parse("{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}");
+    json_t *sized = parse("{\"spec\":{\"priorityClassName\":\"high\",\"containers\":[{\"name\":\"a\","
                       "\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}");
-    json_t *cm = J("{}");
+    json_t *cm = parse("{}");
     CHECK(tri_quota_matches(be, &tri_res_pods, plain, NOW));
     CHECK(!tri_quota_matches(be, &tri_res_pods, sized, NOW));
     CHECK(!tri_quota_matches(hi, &tri_res_pods, plain, NOW));
     CHECK(tri_quota_matches(hi, &tri_res_pods, sized, NOW));
     json_t *cmq =
-        J("{\"spec\":{\"hard\":{\"count/configmaps\":\"1\"},\"scopes\":[\"BestEffort\"]}}");
+        parse("{\"spec\":{\"hard\":{\"count/configmaps\":\"1\"},\"scopes\":[\"BestEffort\"]}}");
     CHECK(!tri_quota_matches(cmq, &tri_res_configmaps, cm, NOW)); /* scopes are pods' only */
-    json_t *cmq2 = J("{\"spec\":{\"hard\":{\"count/configmaps\":\"1\"}}}");
+    json_t *cmq2 = parse("{\"spec\":{\"hard\":{\"count/configmaps\":\"1\"}}}");
     CHECK(tri_quota_matches(cmq2, &tri_res_configmaps, cm, NOW));
     CHECK(!tri_quota_matches(cmq2, &tri_res_pods, plain, NOW)); /* nothing it tracks */
     json_decref(be);
@@ -301,15 +280,15 @@ static void test_scopes(void)
 static void test_constraints(void)
 {
     char why[512];
-    json_t *q = J(
+    json_t *q = parse(
         "{\"spec\":{\"hard\":{\"limits.cpu\":\"2\",\"requests.memory\":\"1Gi\",\"pods\":\"9\"}}}");
-    json_t *pod = J("{\"spec\":{\"containers\":[{\"name\":\"b\",\"resources\":{\"requests\":{"
+    json_t *pod = parse("{\"spec\":{\"containers\":[{\"name\":\"b\",\"resources\":{\"requests\":{"
                     "\"memory\":\"1Mi\"}}},"
                     "{\"name\":\"a\"}],\"initContainers\":[{\"name\":\"i\",\"resources\":"
                     "{\"limits\":{\"cpu\":\"1\"},\"requests\":{\"memory\":\"1\"}}}]}}");
     CHECK_EQ(tri_quota_constraints(q, pod, why, sizeof why), 1);
     CHECK_STR(why, "must specify limits.cpu for: a,b; requests.memory for: a");
-    json_t *ok = J("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":"
+    json_t *ok = parse("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":"
                    "{\"cpu\":\"1\"},\"requests\":{\"memory\":\"1\"}}}]}}");
     CHECK_EQ(tri_quota_constraints(q, ok, why, sizeof why), 0);
     json_decref(q);
@@ -320,22 +299,22 @@ static void test_constraints(void)
 static void test_fits(void)
 {
     char why[512], b[TRI_QUANTITY_STR_MAX];
-    json_t *quota = J("{\"spec\":{\"hard\":{\"pods\":\"2\",\"requests.cpu\":\"1\"}}}");
-    json_t *pod = J("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":"
+    json_t *quota = parse("{\"spec\":{\"hard\":{\"pods\":\"2\",\"requests.cpu\":\"1\"}}}");
+    json_t *pod = parse("{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":"
                     "{\"requests\":{\"cpu\":\"600m\",\"memory\":\"1Gi\"}}}]}}");
     tri_rlist_t delta = {0}, hard = {0}, used = {0}, next = {0};
     CHECK_EQ(tri_quota_delta(quota, &tri_res_pods, pod, NULL, NOW, &delta), 0);
     CHECK_EQ(delta.n, 2); /* only what hard names: pods and requests.cpu */
     CHECK_STR(qs(&delta, "requests.cpu", b), "600m");
     tri_rlist_from_json(&hard, json_object_get(json_object_get(quota, "spec"), "hard"));
-    json_t *u = J("{\"pods\":\"1\",\"requests.cpu\":\"300m\"}");
+    json_t *u = parse("{\"pods\":\"1\",\"requests.cpu\":\"300m\"}");
     tri_rlist_from_json(&used, u);
     CHECK(tri_quota_fits("q", &hard, &used, &delta, &next, why, sizeof why));
     CHECK_STR(qs(&next, "pods", b), "2");
     CHECK_STR(qs(&next, "requests.cpu", b), "900m");
     tri_rlist_free(&used);
     tri_rlist_free(&next);
-    json_t *u2 = J("{\"pods\":\"2\",\"requests.cpu\":\"500m\"}");
+    json_t *u2 = parse("{\"pods\":\"2\",\"requests.cpu\":\"500m\"}");
     tri_rlist_from_json(&used, u2);
     CHECK(!tri_quota_fits("q", &hard, &used, &delta, &next, why, sizeof why));
     CHECK_STR(why, "exceeded quota: q, requested: pods=1,requests.cpu=600m, used: "
@@ -345,9 +324,9 @@ static void test_fits(void)
     tri_rlist_free(&delta);
     /* an update charges only growth: a claim from 1Gi to 3Gi adds 2Gi, shrinking adds nothing */
     json_t *sq =
-        J("{\"spec\":{\"hard\":{\"requests.storage\":\"10Gi\",\"persistentvolumeclaims\":\"5\"}}}");
-    json_t *small = J("{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"1Gi\"}}}}");
-    json_t *large = J("{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"3Gi\"}}}}");
+        parse("{\"spec\":{\"hard\":{\"requests.storage\":\"10Gi\",\"persistentvolumeclaims\":\"5\"}}}");
+    json_t *small = parse("{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"1Gi\"}}}}");
+    json_t *large = parse("{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"3Gi\"}}}}");
     CHECK_EQ(tri_quota_delta(sq, &tri_res_persistentvolumeclaims, large, small, NOW, &delta), 0);
     CHECK_EQ(delta.n, 1);
     CHECK_STR(qs(&delta, "requests.storage", b), "2Gi");
