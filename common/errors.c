@@ -22,6 +22,7 @@ const char *tri_strerror(int code)
     case TRI_ECANCELED: return "canceled";
     case TRI_ETIMEDOUT: return "timed out";
     case TRI_ESLOW: return "watcher too slow";
+    case TRI_EBUSY: return "busy";
     default: return "unknown error";
     }
 }

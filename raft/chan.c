@@ -44,6 +44,7 @@ struct tri_chan {
     tri_chan_owner_t owner;
     char remote[64];
     char peer[TRI_NAME_MAX + 1];
+    bool peer_removed; /* the certificate names a removed member */
     struct tri_chan *next, *prev;
 };
 
@@ -93,10 +94,7 @@ static bool has_org(X509 *x, const char *org)
 
 const tri_member_t *tri_chan_member(tri_node_t *n, const char *name)
 {
-    for (size_t i = 0; i < n->n_members; i++)
-        if (strcmp(n->members[i].name, name) == 0)
-            return &n->members[i];
-    return NULL;
+    return tri_members_by_name(n, name);
 }
 
 /* The member a certificate names, or a reason why it names none. */
@@ -429,10 +427,23 @@ static int chan_check_peer(tri_chan_t *ch, char *reason, size_t cap)
         return -1;
     }
     const tri_member_t *m = cert_member(ch->cs->n, x, reason, cap);
+    char cn[TRI_NAME_MAX + 1];
+    if (m == NULL && ch->server && subject_entry(x, NID_commonName, cn, sizeof cn) &&
+        has_org(x, TRI_REPLICA_ORG) && tri_members_name_removed(ch->cs->n, cn)) {
+        /* kept open only to answer TRI_HS_REMOVED (transport.c) */
+        snprintf(ch->peer, sizeof ch->peer, "%s", cn);
+        ch->peer_removed = true;
+        return 0;
+    }
     if (m == NULL)
         return -1;
     snprintf(ch->peer, sizeof ch->peer, "%s", m->name);
     return 0;
+}
+
+bool tri_chan_peer_removed(const tri_chan_t *ch)
+{
+    return ch->peer_removed;
 }
 
 static void chan_refuse(tri_chan_t *ch, const char *reason)

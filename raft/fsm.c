@@ -155,6 +155,13 @@ static void fsm_apply_txn(tri_node_t *n, const void *txn, size_t len, tri_txn_re
     int rv = tri_store_apply(n->store, &dec.txn, res);
     if (rv < 0 && res->status == 0)
         res->status = rv;
+    /* The member registry (members.c) is read, and saved to the data dir, as soon
+     * as it changes: a restart must know members added at runtime. */
+    for (size_t i = 0; rv == 0 && res->status == 0 && i < dec.txn.n_ops; i++)
+        if (tri_members_key(dec.txn.ops[i].key, dec.txn.ops[i].key_len)) {
+            tri_members_refresh(n);
+            break;
+        }
     if (rv == TRI_ENOMEM)
         tri_error("fsm", "store out of memory while applying; replicas may diverge", "%s", "");
     tri_txn_decoded_free(&dec);
@@ -320,6 +327,8 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
     tri_info("fsm", "restored snapshot", "revision=%lld keys=%zu",
              (long long)tri_store_revision(n->store), tri_store_count(n->store));
     raft_free(buf->base); /* ours on success (snapshotRestore) */
+    n->reg_rev = -1;
+    tri_members_refresh(n);
     return 0;
 }
 

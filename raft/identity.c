@@ -68,7 +68,7 @@ static int fsync_dir(const char *dir)
     return rv == 0 ? 0 : TRI_EIO;
 }
 
-static int write_atomic(const char *dir, const char *name, const char *data, size_t len)
+int tri_file_write_atomic(const char *dir, const char *name, const char *data, size_t len)
 {
     char tmp[4096], dst[4096];
     snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
@@ -91,7 +91,7 @@ static int write_atomic(const char *dir, const char *name, const char *data, siz
     return rv;
 }
 
-static int read_small(const char *dir, const char *name, char *buf, size_t cap, size_t *len)
+int tri_file_read_small(const char *dir, const char *name, char *buf, size_t cap, size_t *len)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -116,7 +116,7 @@ int tri_identity_write(const char *dir, const tri_identity_t *id)
                        TRI_IDENTITY_MAGIC, id->cluster_id, id->id, id->name);
     if (len < 0 || (size_t)len >= sizeof buf)
         return TRI_EINVAL;
-    return write_atomic(dir, TRI_IDENTITY_FILE, buf, (size_t)len);
+    return tri_file_write_atomic(dir, TRI_IDENTITY_FILE, buf, (size_t)len);
 }
 
 static int identity_field(char *line, const char *key, char *out, size_t cap)
@@ -135,7 +135,7 @@ int tri_identity_read(const char *dir, tri_identity_t *out)
 {
     char buf[1024], idbuf[32] = "";
     size_t len;
-    int rv = read_small(dir, TRI_IDENTITY_FILE, buf, sizeof buf, &len);
+    int rv = tri_file_read_small(dir, TRI_IDENTITY_FILE, buf, sizeof buf, &len);
     if (rv <= 0)
         return rv;
     memset(out, 0, sizeof *out);
@@ -163,7 +163,7 @@ int tri_identity_load_seen(tri_node_t *n)
 {
     char buf[8192];
     size_t len;
-    int rv = read_small(n->data_dir, TRI_SEEN_FILE, buf, sizeof buf, &len);
+    int rv = tri_file_read_small(n->data_dir, TRI_SEEN_FILE, buf, sizeof buf, &len);
     if (rv <= 0)
         return rv;
     char *save = NULL;
@@ -201,7 +201,7 @@ void tri_identity_note_seen(tri_node_t *n, uint64_t id)
     for (size_t i = 0; i < n->n_seen; i++)
         tri_buf_appendf(&b, "%" PRIu64 "\n", n->seen[i]);
     if (b.data != NULL)
-        write_atomic(n->data_dir, TRI_SEEN_FILE, b.data, b.len);
+        tri_file_write_atomic(n->data_dir, TRI_SEEN_FILE, b.data, b.len);
     tri_buf_free(&b);
 }
 
@@ -232,6 +232,7 @@ static void probe_bootstrap(tri_node_t *n)
         n->has_identity = true;
     }
     n->probing = false;
+    n->joining = false;
     tri_node_start_raft(n);
 }
 
@@ -240,7 +241,9 @@ static void probe_check_done(tri_node_t *n)
     for (size_t i = 0; i < n->n_members; i++)
         if (n->probes[i].member != NULL && !n->probes[i].answered)
             return;
-    tri_info("identity", "every listed peer reports no prior participation: bootstrapping",
+    tri_info("identity",
+             n->joining ? "every listed peer reports no prior participation: joining"
+                        : "every listed peer reports no prior participation: bootstrapping",
              "cluster=\"%s\" members=%zu", n->cluster_id, n->n_members);
     probe_bootstrap(n);
 }
@@ -266,6 +269,15 @@ static void probe_dial_cb(tri_dial_t *d, int status, const tri_hs_reply_t *rep, 
     }
     if (rep->status != TRI_HS_OK)
         return;
+    if (rep->has_cluster && rep->seen_you && n->joining) {
+        snprintf(n->errmsg, sizeof n->errmsg,
+                 "peer %s has heard from this member before: its data dir was wiped, and "
+                 "joining again with the same id could lose committed writes. Remove it "
+                 "(`triarch member remove`) and add it again (`triarch member add`)",
+                 p->member->name);
+        probe_refuse(n, TRI_EEXIST);
+        return;
+    }
     if (rep->has_cluster && rep->seen_you) {
         snprintf(n->errmsg, sizeof n->errmsg,
                  "peer %s already belongs to cluster %s: this data dir was wiped or is new; "
@@ -291,8 +303,10 @@ void tri_identity_probe_tick(tri_node_t *n, uint64_t now)
             if (n->probes[i].member != NULL && !n->probes[i].answered)
                 tri_buf_appendf(&b, "%s%s", b.len ? "," : "", n->probes[i].member->name);
         snprintf(n->errmsg, sizeof n->errmsg,
-                 "peers %s did not answer within %u ms; refusing to bootstrap without them",
-                 b.data ? b.data : "?", n->bootstrap_wait_ms);
+                 "peers %s did not answer within %u ms; refusing to %s without them%s",
+                 b.data ? b.data : "?", n->bootstrap_wait_ms, n->joining ? "join" : "bootstrap",
+                 n->joining ? " (a dead member: `triarch member remove` it, then add again)"
+                            : "");
         tri_buf_free(&b);
         probe_refuse(n, TRI_EUNAVAIL);
         return;

@@ -117,6 +117,9 @@ void tri_chan_pause(tri_chan_t *ch, bool paused); /* stop/resume delivering read
 void tri_chan_close(tri_chan_t *ch); /* idempotent; only `closed` fires after it */
 void tri_chan_abandon(tri_chan_t *ch); /* forgets the owner (no callback at all), closes */
 const char *tri_chan_peer(const tri_chan_t *ch);   /* member name from the cert, "" plain */
+/* The certificate names a member that was removed: the channel exists only to tell
+ * it so (TRI_HS_REMOVED), never to carry raft or forwarded traffic. */
+bool tri_chan_peer_removed(const tri_chan_t *ch);
 const char *tri_chan_remote(const tri_chan_t *ch); /* "ip:port" */
 const tri_member_t *tri_chan_member(tri_node_t *n, const char *name);
 /* Logs a refused peer (at most TRI_REFUSAL_LOG_BURST per TRI_REFUSAL_LOG_MS; the
@@ -150,6 +153,7 @@ enum tri_hs_status {
     TRI_HS_UNKNOWN_KIND = 2,
     TRI_HS_NOT_READY = 3, /* raft not started yet on the receiver: retry later */
     TRI_HS_BAD_VERSION = 4,
+    TRI_HS_REMOVED = 5, /* the sender was removed from the cluster (members.c) */
 };
 
 #define TRI_CLUSTER_ID_MAX 255
@@ -253,6 +257,10 @@ typedef struct tri_identity {
 
 /* 1 when read, 0 when absent, negative on a malformed file. */
 int tri_identity_read(const char *dir, tri_identity_t *out);
+/* Small files of the data dir: written atomically (tmp, fsync, rename, fsync dir);
+ * read whole into buf (NUL terminated): 1 read, 0 absent, TRI_EIO. */
+int tri_file_write_atomic(const char *dir, const char *name, const char *data, size_t len);
+int tri_file_read_small(const char *dir, const char *name, char *buf, size_t cap, size_t *len);
 int tri_identity_write(const char *dir, const tri_identity_t *id);
 int tri_identity_load_seen(tri_node_t *n);
 bool tri_identity_has_seen(const tri_node_t *n, uint64_t id);
@@ -266,6 +274,8 @@ void tri_identity_probe_cancel(tri_node_t *n);
 enum tri_waiter_kind { TRI_WAIT_BARRIER = 1, TRI_WAIT_REV = 2 };
 
 /* One member's bootstrap probe. */
+typedef struct tri_reg_member tri_reg_member_t;
+
 typedef struct tri_probe {
     tri_node_t *node;
     const tri_member_t *member;
@@ -372,6 +382,17 @@ struct tri_node {
     /* transfer */
     struct raft_transfer transfer_req;
     bool transfer_inflight;
+
+    /* membership (members.c) */
+    uint64_t join_id;          /* joining with an empty data dir (config) */
+    bool joining;              /* probing peers before the first start as a joiner */
+    bool removed_notice;       /* a peer answered TRI_HS_REMOVED: we were removed */
+    tri_reg_member_t *reg;     /* registry entries read so far (grows only) */
+    int64_t reg_rev;           /* store revision the registry was read at */
+    bool member_busy;          /* a change of ours is in flight */
+    struct member_op *member_delayed; /* a removal in its notice period */
+    uint64_t member_due_ms;
+    uint64_t promote_next_ms;  /* earliest next look for a standby to promote */
 };
 
 /* Completions are queued and their callbacks fired from the node's pump, never
@@ -394,7 +415,21 @@ void tri_node_leader(tri_node_t *n, uint64_t *id, const char **addr);
 void tri_node_handle_closed(tri_node_t *n); /* one handle of ours finished closing */
 void tri_node_start_raft(tri_node_t *n);    /* after bootstrap (identity.c) */
 void tri_node_started(tri_node_t *n, int status);
-const char *tri_node_member_name(const tri_node_t *n, uint64_t id);
+
+/* Membership (members.c): the registry read from the store, names, the leader's
+ * promotion of standbys. */
+const char *tri_node_member_name(tri_node_t *n, uint64_t id);
+const tri_member_t *tri_members_by_name(tri_node_t *n, const char *name);
+/* name was a member and was removed (and no live member has the name now). */
+bool tri_members_name_removed(tri_node_t *n, const char *name);
+void tri_members_refresh(tri_node_t *n);
+bool tri_members_key(const char *key, size_t len); /* a registry key */
+void tri_members_tick(tri_node_t *n, uint64_t now);
+void tri_members_free(tri_node_t *n);
+/* The registry as last seen, from DATA-DIR/members: a restarted replica knows the
+ * members added at runtime before its store has caught up (their certificates). */
+int tri_members_load(tri_node_t *n);
+void tri_members_cancel(tri_node_t *n); /* closing: ends a pending removal */
 
 /* io_destroy off the loop thread (aio_destroy.c): process-wide, started once. */
 void tri_aio_destroy_start(void);

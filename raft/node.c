@@ -97,13 +97,6 @@ void tri_node_leader(tri_node_t *n, uint64_t *id, const char **addr)
     *addr = a != NULL ? a : "";
 }
 
-const char *tri_node_member_name(const tri_node_t *n, uint64_t id)
-{
-    for (size_t i = 0; i < n->n_members; i++)
-        if (n->members[i].id == id)
-            return n->members[i].name;
-    return "?";
-}
 
 /* ---------- completions ---------- */
 
@@ -689,6 +682,8 @@ static void node_tick_cb(uv_timer_t *t)
     tri_fwd_flush(n); /* deadlines below apply to frames that left */
     node_expire(n, now);
     tri_identity_probe_tick(n, now);
+    if (n->raft_started && !n->closing)
+        tri_members_tick(n, now);
     if (++n->tick_count % TRI_COMPACT_TICKS == 0)
         tri_store_compact_auto(n->store);
     node_pump(n);
@@ -752,7 +747,7 @@ int tri_node_start(tri_node_t *n, tri_node_started_cb cb, void *data)
     uv_prepare_start(&n->prepare, node_prepare_cb);
     uv_check_start(&n->check, node_check_cb);
     uv_timer_start(&n->tick, node_tick_cb, TRI_TICK_MS, TRI_TICK_MS);
-    if (n->need_bootstrap && n->state == TRI_CLUSTER_NEW)
+    if ((n->need_bootstrap && n->state == TRI_CLUSTER_NEW) || n->joining)
         return tri_identity_probe_start(n);
     tri_node_start_raft(n);
     return 0;
@@ -829,6 +824,7 @@ void tri_node_close(tri_node_t *n, tri_node_close_cb cb, void *data)
         n->leader_cb(n, false, n->leader_data);
     }
     n->leader_pending = n->leader_ready = false;
+    tri_members_cancel(n);
     tri_fwd_close_all(n);
     node_batch_cancel(n);
     node_cancel_all(n);
@@ -861,7 +857,7 @@ int tri_node_transfer(tri_node_t *n, uint64_t to_id)
     if (!tri_node_is_leader(n))
         return TRI_ENOTLEADER;
     if (n->transfer_inflight)
-        return TRI_EINVAL;
+        return TRI_EPRECOND;
     n->transfer_req.data = n;
     int rv = raft_transfer(&n->raft, &n->transfer_req, to_id, node_transfer_cb);
     if (rv == RAFT_NOTFOUND)
@@ -937,8 +933,9 @@ static int dir_scan(const char *path, bool *has_raft, bool *empty)
     *has_raft = false;
     *empty = true;
     while ((e = readdir(d)) != NULL) {
+        /* pki: a joining member's key material, unpacked from --join */
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-            strcmp(e->d_name, "lost+found") == 0)
+            strcmp(e->d_name, "lost+found") == 0 || strcmp(e->d_name, "pki") == 0)
             continue;
         *empty = false;
         if (strncmp(e->d_name, "metadata", 8) == 0)
@@ -986,6 +983,7 @@ static int node_config(tri_node_t *n, const tri_node_config_t *cfg, const char *
             n->id = n->members[i].id;
     }
     n->state = cfg->state;
+    n->join_id = cfg->join_id;
     n->election_timeout_ms = cfg->election_timeout_ms ? cfg->election_timeout_ms : TRI_DEF_ELECTION_MS;
     n->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : TRI_DEF_HEARTBEAT_MS;
     n->snapshot_threshold = cfg->snapshot_threshold ? cfg->snapshot_threshold : TRI_DEF_SNAP_THRESHOLD;
@@ -993,6 +991,20 @@ static int node_config(tri_node_t *n, const tri_node_config_t *cfg, const char *
     n->bootstrap_wait_ms = cfg->bootstrap_wait_ms ? cfg->bootstrap_wait_ms : TRI_DEF_BOOTSTRAP_WAIT_MS;
     n->forward_wait_ms = cfg->forward_wait_ms ? cfg->forward_wait_ms : TRI_DEF_FORWARD_WAIT_MS;
     n->revision_wait_ms = cfg->revision_wait_ms ? cfg->revision_wait_ms : TRI_DEF_REVISION_WAIT_MS;
+    return 0;
+}
+
+/* A member added at runtime starts empty: its identity (the id the leader gave it)
+ * is written now; it neither probes nor bootstraps, and the leader sends it the
+ * log as a standby. */
+static int node_join_identity(tri_node_t *n, const char **errmsg)
+{
+    (void)errmsg;
+    n->id = n->join_id;
+    n->need_identity = true;
+    n->joining = true;
+    tri_info("raft", "joining an existing cluster", "name=%s id=%016llx", n->name,
+             (unsigned long long)n->id);
     return 0;
 }
 
@@ -1018,9 +1030,19 @@ static int node_identity(tri_node_t *n, const char **errmsg)
             *errmsg = "identity mismatch: the data dir belongs to another cluster or member";
             return TRI_EINVAL;
         }
+        if (n->join_id != 0 && idt.id != n->join_id) {
+            tri_error("raft", "data dir belongs to an earlier member of this name",
+                      "dir=\"%s\" name=%s dir_id=%016llx bundle_id=%016llx", n->data_dir,
+                      n->name, (unsigned long long)idt.id, (unsigned long long)n->join_id);
+            *errmsg = "the data dir belongs to an earlier member of this name (another id than "
+                      "the join bundle's): delete it to join as the new member";
+            return TRI_EINVAL;
+        }
         n->id = idt.id;
         n->has_identity = true;
-        if (!has_raft) {
+        if (!has_raft && n->join_id == idt.id) {
+            /* A joiner stopped before the leader sent it anything: join again. */
+        } else if (!has_raft) {
             /* Identity written but raft never bootstrapped: an interrupted bootstrap. */
             if (n->state != TRI_CLUSTER_NEW) {
                 *errmsg = "data dir has an identity but no raft state, and the cluster is not new";
@@ -1028,16 +1050,18 @@ static int node_identity(tri_node_t *n, const char **errmsg)
             }
             n->need_bootstrap = true;
         }
-        return tri_identity_load_seen(n) < 0 ? TRI_EIO : 0;
+        return tri_identity_load_seen(n) < 0 || tri_members_load(n) < 0 ? TRI_EIO : 0;
     }
     if (!empty) {
         *errmsg = "data dir is not empty but holds no identity file; refusing to touch it";
         return TRI_EINVAL;
     }
-    if (n->state != TRI_CLUSTER_NEW) {
+    if (n->state != TRI_CLUSTER_NEW && n->join_id == 0) {
         *errmsg = "empty data dir and no join bundle";
         return TRI_EINVAL;
     }
+    if (n->state != TRI_CLUSTER_NEW)
+        return node_join_identity(n, errmsg);
     if (n->id == 0) {
         *errmsg = "this replica's name is not in the member list";
         return TRI_EINVAL;
@@ -1116,6 +1140,7 @@ static void node_free_memory(tri_node_t *n)
     free(n->members);
     free(n->seen);
     free(n->probes);
+    tri_members_free(n);
     free(n);
 }
 

@@ -377,6 +377,12 @@ static void inconn_decide(tri_inconn_t *c)
         inconn_close(c);
         return;
     }
+    if (tri_chan_peer_removed(c->ch)) {
+        tri_chans_log_refusal(&tx->chans, remote, "inbound",
+                              "the certificate names a member that was removed");
+        inconn_reply(c, TRI_HS_REMOVED);
+        return;
+    }
     const char *bad = tx_check_binding(tx, c->ch, name, c->peer_id);
     if (bad != NULL) {
         tri_chans_log_refusal(&tx->chans, remote, "inbound", bad);
@@ -767,6 +773,11 @@ static void rconn_dial_cb(tri_dial_t *d, int status, const tri_hs_reply_t *rep, 
     }
     if (rep != NULL)
         tx_log_refusal(rc->tx, rc->addr, rep);
+    if (rep != NULL && rep->status == TRI_HS_REMOVED && !rc->tx->n->removed_notice) {
+        rc->tx->n->removed_notice = true;
+        tri_error("transport", "a peer says this member was removed from the cluster",
+                  "peer=%s", rep->name);
+    }
     rconn_fail(rc, status == TRI_ECANCELED ? "connect cancelled" : "connect failed");
 }
 

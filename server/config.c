@@ -115,6 +115,26 @@ static int set_opt(tri_config_t *c, const opt_t *o, const char *val, const char 
     return 0;
 }
 
+bool tri_config_is_set(const tri_config_t *c, const char *name)
+{
+    const opt_t *o = find_opt(name);
+    if (o == NULL)
+        return false;
+    if (o->type == T_STR)
+        return *(char *const *)((const char *)c + o->off) != NULL;
+    return *(const uint64_t *)((const char *)c + o->off) != 0;
+}
+
+int tri_config_default(tri_config_t *c, const char *name, const char *val)
+{
+    const opt_t *o = find_opt(name);
+    if (o == NULL)
+        return -1;
+    if (tri_config_is_set(c, name))
+        return 0;
+    return set_opt(c, o, val, "join bundle");
+}
+
 void tri_config_usage(FILE *f)
 {
     fprintf(f, "usage: triarchd [--config FILE.yaml] [--SETTING VALUE]...\n\nsettings (flags; the "
@@ -281,6 +301,8 @@ int tri_config_load(tri_config_t *c, int argc, char **argv)
         if (set_opt(c, o, val, "flags") != 0)
             return -1;
     }
+    if (c->join && tri_join_apply(c) != 0)
+        return -1;
     return require(c);
 }
 
@@ -290,4 +312,5 @@ void tri_config_free(tri_config_t *c)
         if (opts[i].type == T_STR)
             free(*(char **)((char *)c + opts[i].off));
     free(c->config_file);
+    free(c->join_ids);
 }

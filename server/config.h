@@ -3,6 +3,7 @@
 #ifndef TRIARCH_SERVER_CONFIG_H
 #define TRIARCH_SERVER_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -60,11 +61,20 @@ typedef struct tri_config {
     char *cluster_signing_cert_file;
     char *cluster_signing_key_file;
     char *cluster_signing_duration;
+    /* from the join bundle (join.c), not settings */
+    char *join_ids;   /* "name=hex id,..." of the members listed in the bundle */
+    uint64_t join_id; /* this member's id */
 } tri_config_t;
 
 /* Parses argv (and the YAML file it names). On error prints a message naming the
  * setting to stderr and returns -1 (exit 2); returns 1 for --help. */
 int tri_config_load(tri_config_t *c, int argc, char **argv);
+/* Whether a setting has a value; sets it to val only when it has none (0), -1 for
+ * an unknown setting or a bad value. */
+bool tri_config_is_set(const tri_config_t *c, const char *name);
+int tri_config_default(tri_config_t *c, const char *name, const char *val);
+/* --join BUNDLE (join.c): unset settings and key material from the bundle. */
+int tri_join_apply(tri_config_t *c);
 void tri_config_free(tri_config_t *c);
 void tri_config_usage(FILE *f);
 

@@ -81,6 +81,17 @@ typedef struct daemon {
 /* The daemon stays reachable from here until exit (see the end of main). */
 static daemon_t *g_daemon;
 
+/* A member's id from the join bundle's "name=hex,..." list; 0 if not listed
+ * (initial members' ids are derived from the cluster id and name). */
+static uint64_t join_id_of(const char *ids, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = ids; p != NULL && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, name, nl) == 0 && p[nl] == '=')
+            return strtoull(p + nl + 1, NULL, 16);
+    return 0;
+}
+
 static int parse_members(daemon_t *d)
 {
     char *list = strdup(d->cfg.initial_cluster);
@@ -97,7 +108,9 @@ static int parse_members(daemon_t *d)
         memset(m, 0, sizeof *m);
         memcpy(m->name, tok, (size_t)(eq - tok));
         snprintf(m->addr, sizeof m->addr, "%s", eq + 1);
-        m->id = tri_member_id_derive(d->cfg.cluster_id, m->name);
+        m->id = join_id_of(d->cfg.join_ids, m->name);
+        if (m->id == 0)
+            m->id = tri_member_id_derive(d->cfg.cluster_id, m->name);
     }
     free(list);
     for (size_t i = 0; i < d->n_members; i++)
@@ -186,10 +199,20 @@ static void on_leadership(tri_node_t *n, bool is_leader, void *data)
     }
 }
 
+static void shutdown_daemon(daemon_t *d, int code);
+
 static void on_compact(uv_timer_t *t)
 {
     daemon_t *d = t->data;
     tri_store_compact_auto(d->store);
+    if (d->node != NULL && !d->stopping && tri_node_self_removed(d->node)) {
+        tri_error("triarchd", "this member was removed from the cluster; stopping",
+                  "name=%s hint=\"its data dir can be deleted; to come back, add it again "
+                  "with `triarch member add`\"",
+                  d->cfg.name);
+        shutdown_daemon(d, 1);
+        return;
+    }
     if (d->leading && d->api != NULL && ++d->ticks % DEFAULTS_EVERY_TICKS == 0) {
         tri_api_ensure_defaults(d->api);
         tri_authz_ensure_defaults(d->authz, d->api);
@@ -223,8 +246,6 @@ static void write_api_addr(daemon_t *d)
     fclose(f);
     rename(tmp, path);
 }
-
-static void shutdown_daemon(daemon_t *d, int code);
 
 static void on_started(tri_node_t *n, int status, const char *errmsg, void *data)
 {
@@ -427,6 +448,7 @@ static int open_node(daemon_t *d)
         .peer_trusted_ca_file = d->cfg.peer_trusted_ca_file,
         .peer_insecure_plaintext = d->cfg.peer_insecure_plaintext &&
                                    strcmp(d->cfg.peer_insecure_plaintext, "true") == 0,
+        .join_id = d->cfg.join_id,
     };
     const char *errmsg = NULL;
     int rc = tri_node_new(&d->loop, d->store, &nc, &d->node, &errmsg);

@@ -43,24 +43,6 @@
 
 /* ---------- reading ---------- */
 
-static X509 *read_cert(const char *path)
-{
-    BIO *b = BIO_new_file(path, "r");
-    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    ERR_clear_error();
-    return x;
-}
-
-static EVP_PKEY *read_key(const char *path)
-{
-    BIO *b = BIO_new_file(path, "r");
-    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    ERR_clear_error();
-    return k;
-}
-
 static void name_line(const X509_NAME *n, char *out, size_t len)
 {
     BIO *b = BIO_new(BIO_s_mem());
@@ -156,7 +138,7 @@ static int check(const tri_cluster_t *c)
         tri_cli_err("certs check: no certificates in %s", dir);
         return 1;
     }
-    X509 *ca = tri_path(path, sizeof path, "%s/ca.crt", dir) == 0 ? read_cert(path) : NULL;
+    X509 *ca = tri_path(path, sizeof path, "%s/ca.crt", dir) == 0 ? tri_pki_read_cert(path) : NULL;
     int bad = 0;
     /* the rows first, then columns as wide as their widest cell */
     typedef struct row {
@@ -168,7 +150,7 @@ static int check(const tri_cluster_t *c)
     for (size_t i = 0; rows && i < n; i++) {
         row_t *r = &rows[i];
         X509 *x =
-            tri_path(path, sizeof path, "%s/%s.crt", dir, names[i]) == 0 ? read_cert(path) : NULL;
+            tri_path(path, sizeof path, "%s/%s.crt", dir, names[i]) == 0 ? tri_pki_read_cert(path) : NULL;
         if (x == NULL) {
             snprintf(r->subj, sizeof r->subj, "?");
             snprintf(r->iss, sizeof r->iss, "?");
@@ -293,8 +275,8 @@ static int renew_one(const tri_cluster_t *c, const char *name, X509 *ca, EVP_PKE
     if (tri_path(crt, sizeof crt, "%s/pki/%s.crt", c->dir, name) != 0 ||
         tri_path(key, sizeof key, "%s/pki/%s.key", c->dir, name) != 0)
         return TRI_EINVAL;
-    X509 *old = read_cert(crt);
-    EVP_PKEY *k = read_key(key);
+    X509 *old = tri_pki_read_cert(crt);
+    EVP_PKEY *k = tri_pki_read_key(key);
     int rc = TRI_EINVAL;
     if (old == NULL || k == NULL) {
         tri_cli_err("certs renew: cannot read %s or %s", crt, key);
@@ -346,9 +328,9 @@ static int rewrite_kubeconfig(const tri_cluster_t *c)
 static int renew(const tri_cluster_t *c, char **names, size_t n)
 {
     char path[TRI_PATH_MAX];
-    X509 *ca = tri_path(path, sizeof path, "%s/pki/ca.crt", c->dir) == 0 ? read_cert(path) : NULL;
+    X509 *ca = tri_path(path, sizeof path, "%s/pki/ca.crt", c->dir) == 0 ? tri_pki_read_cert(path) : NULL;
     EVP_PKEY *ca_key =
-        tri_path(path, sizeof path, "%s/pki/ca.key", c->dir) == 0 ? read_key(path) : NULL;
+        tri_path(path, sizeof path, "%s/pki/ca.key", c->dir) == 0 ? tri_pki_read_key(path) : NULL;
     int failed = 0;
     if (ca == NULL || ca_key == NULL || X509_check_private_key(ca, ca_key) != 1) {
         tri_cli_err("certs renew: cannot read the cluster CA (%s/pki/ca.crt and ca.key)", c->dir);

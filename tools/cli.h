@@ -65,6 +65,13 @@ int tri_members_parse(tri_cluster_t *c, const char *spec, char *err, size_t errl
 int tri_members_parse_api(tri_cluster_t *c, const char *spec, char *err, size_t errlen);
 /* Checks "ip:port" with an IPv4 literal and a port in 1..65535. */
 int tri_addr_check(const char *addr);
+/* 1 when [s, s+len) is a DNS-1123 label, else 0. */
+int tri_name_check(const char *s, size_t len);
+/* Writes D/cluster.json from c. */
+int tri_cluster_json_write(const tri_cluster_t *c);
+/* Writes D/<name>/triarchd.yaml: a member of the initial cluster (join NULL), or one
+ * added later that starts from the join bundle at `join`. */
+int tri_member_yaml_write(const tri_cluster_t *c, const tri_member_t *m, const char *join);
 /* Creates cluster id, PKI, cluster.json and per-member configs in c->dir. */
 int tri_cluster_init(tri_cluster_t *c);
 /* Loads D/cluster.json into c (c->dir = absolute D). TRI_ENOENT when absent. */
@@ -75,6 +82,11 @@ int tri_cmd_init(int argc, char **argv);
 
 /* Writes pki/ca, pki/<member> and pki/admin certificates and keys under c->dir. */
 int tri_pki_create(const tri_cluster_t *c);
+/* Issues pki/<m->name>.{crt,key}, a replica certificate, with the CA in c->dir/pki. */
+int tri_pki_issue_member(const tri_cluster_t *c, const tri_member_t *m);
+/* PEM readers; NULL when the file is missing or not PEM. */
+struct x509_st *tri_pki_read_cert(const char *path);
+struct evp_pkey_st *tri_pki_read_key(const char *path);
 
 /* ---- encryption.c: the encryption-at-rest key file ---- */
 
@@ -117,6 +129,10 @@ int tri_cmd_secrets(int argc, char **argv);
 int tri_cmd_token(int argc, char **argv);
 int tri_cmd_certs(int argc, char **argv);
 
+/* ---- member.c: `triarch member list|add|remove|promote|transfer-leadership` ---- */
+
+int tri_cmd_member(int argc, char **argv);
+
 /* ---- http.c: HTTPS GET with libcurl, verifying with the cluster CA ---- */
 
 /* GETs url with D/pki/ca.crt as the only trust anchor and the admin client
@@ -124,6 +140,9 @@ int tri_cmd_certs(int argc, char **argv);
  * (NUL terminated). Returns 0 when an HTTP answer came, TRI_EIO otherwise. */
 int tri_http_get(const tri_cluster_t *c, const char *url, long timeout_ms, long *status,
                  tri_buf_t *body);
+/* The same with a method and an optional JSON body. */
+int tri_http_do(const tri_cluster_t *c, const char *method, const char *url, const char *json,
+                long timeout_ms, long *status, tri_buf_t *body);
 
 /* ---- proc.c: pid files and daemons ---- */
 

@@ -1,7 +1,7 @@
 /* HTTPS probes of the replicas and the load balancer, over libcurl's easy interface.
  * Trust is the cluster CA alone (D/pki/ca.crt), never the system store, and the admin
  * client certificate is offered in case the endpoint asks for one. Used by `cluster
- * up` to wait for readiness and by `cluster status`. */
+ * up` to wait for readiness, by `cluster status` and by `member`. */
 #include <string.h>
 
 #include <curl/curl.h>
@@ -26,6 +26,12 @@ static size_t body_cb(char *p, size_t size, size_t n, void *data)
 int tri_http_get(const tri_cluster_t *c, const char *url, long timeout_ms, long *status,
                  tri_buf_t *body)
 {
+    return tri_http_do(c, "GET", url, NULL, timeout_ms, status, body);
+}
+
+int tri_http_do(const tri_cluster_t *c, const char *method, const char *url, const char *json,
+                long timeout_ms, long *status, tri_buf_t *body)
+{
     char ca[TRI_PATH_MAX], cert[TRI_PATH_MAX], key[TRI_PATH_MAX];
     *status = 0;
     if (tri_path(ca, sizeof ca, "%s/pki/ca.crt", c->dir) != 0 ||
@@ -48,6 +54,13 @@ int tri_http_get(const tri_cluster_t *c, const char *url, long timeout_ms, long 
     curl_easy_setopt(h, CURLOPT_PROXY, ""); /* loopback only: ignore *_proxy variables */
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    struct curl_slist *hdr = NULL;
+    if (json != NULL) {
+        hdr = curl_slist_append(hdr, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+    }
     CURLcode cc = curl_easy_perform(h);
     int rc = TRI_EIO;
     if (cc == CURLE_OK) {
@@ -57,5 +70,6 @@ int tri_http_get(const tri_cluster_t *c, const char *url, long timeout_ms, long 
             body->data[body->len] = '\0';
     }
     curl_easy_cleanup(h);
+    curl_slist_free_all(hdr);
     return rc;
 }

@@ -39,7 +39,7 @@ uint64_t tri_member_id(const char *cluster_id, const char *name)
 }
 
 /* RFC 1123 label as Kubernetes checks it: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
-static int name_check(const char *s, size_t len)
+int tri_name_check(const char *s, size_t len)
 {
     if (len == 0 || len > TRI_NAME_MAX)
         return 0;
@@ -89,7 +89,7 @@ static int item_split(const char *item, size_t len, const char **name, size_t *n
     }
     *name = item;
     *name_len = (size_t)(eq - item);
-    if (!name_check(item, *name_len)) {
+    if (!tri_name_check(item, *name_len)) {
         snprintf(err, errlen,
                  "member name '%.*s' is not a DNS-1123 label (lowercase letters, digits, '-', "
                  "at most 63)",
@@ -201,7 +201,7 @@ static int members_finish(tri_cluster_t *c, char *err, size_t errlen)
     return 0;
 }
 
-static int cluster_json_write(const tri_cluster_t *c)
+int tri_cluster_json_write(const tri_cluster_t *c)
 {
     json_t *root = json_object();
     json_t *members = json_array();
@@ -251,7 +251,7 @@ static int yaml_kv(tri_buf_t *b, const char *key, const char *value)
     return rc ? rc : tri_buf_append(b, "\"\n", 2);
 }
 
-static int member_yaml_write(const tri_cluster_t *c, const tri_member_t *m)
+int tri_member_yaml_write(const tri_cluster_t *c, const tri_member_t *m, const char *join)
 {
     tri_buf_t initial = {0}, y = {0};
     int rc = 0;
@@ -261,7 +261,8 @@ static int member_yaml_write(const tri_cluster_t *c, const tri_member_t *m)
     if (rc == 0)
         rc = tri_buf_append(&initial, "", 1);
     if (rc == 0)
-        rc = tri_buf_appendf(&y, "# triarchd config for %s, written by `triarch init`.\n", m->name);
+        rc = tri_buf_appendf(&y, "# triarchd config for %s, written by `triarch %s`.\n", m->name,
+                             join ? "member add" : "init");
     char p[TRI_PATH_MAX];
 #define KV(k, v)                                                                                   \
     do {                                                                                           \
@@ -280,7 +281,9 @@ static int member_yaml_write(const tri_cluster_t *c, const tri_member_t *m)
     KV("peer-listen", m->peer);
     KV("api-listen", m->api);
     KV("initial-cluster", rc == 0 ? initial.data : "");
-    KV("initial-cluster-state", "new");
+    KV("initial-cluster-state", join ? "existing" : "new");
+    if (join != NULL)
+        KV("join", join);
     KVPATH("tls-cert-file", "%s/pki/%s.crt", c->dir, m->name);
     KVPATH("tls-key-file", "%s/pki/%s.key", c->dir, m->name);
     KVPATH("trusted-ca-file", "%s/pki/ca.crt", c->dir);
@@ -339,10 +342,10 @@ int tri_cluster_init(tri_cluster_t *c)
     if (rc == 0 && (rc = tri_encryption_config_create(c)) != 0)
         tri_cli_err("cannot write %s/pki/encryption.yaml: %s", c->dir, tri_strerror(rc));
     for (size_t i = 0; rc == 0 && i < c->n_members; i++)
-        if ((rc = member_yaml_write(c, &c->members[i])) != 0)
+        if ((rc = tri_member_yaml_write(c, &c->members[i], NULL)) != 0)
             tri_cli_err("cannot write %s/%s/triarchd.yaml", c->dir, c->members[i].name);
     /* cluster.json last: its presence means the directory is complete. */
-    if (rc == 0 && (rc = cluster_json_write(c)) != 0)
+    if (rc == 0 && (rc = tri_cluster_json_write(c)) != 0)
         tri_cli_err("cannot write %s", path);
     return rc;
 }

@@ -65,6 +65,7 @@ static void usage(FILE *f)
           "  token create    make a bootstrap token for joining an agent\n"
           "  certs check     list the certificates in D/pki with their expiry\n"
           "  certs renew     re-issue replica and admin certificates from the CA\n"
+          "  member          list, add, remove or promote replicas; transfer leadership\n"
           "\n"
           "`triarch COMMAND --help` shows a command's options.\n",
           f);
@@ -98,6 +99,8 @@ int main(int argc, char **argv)
         rc = tri_cmd_token(argc - 1, argv + 1);
     } else if (strcmp(cmd, "certs") == 0) {
         rc = tri_cmd_certs(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "member") == 0) {
+        rc = tri_cmd_member(argc - 1, argv + 1);
     } else if (strcmp(cmd, "kubeconfig") == 0) {
         rc = tri_cmd_kubeconfig(argc - 1, argv + 1);
     } else {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -269,6 +270,54 @@ static int sa_key_make(const tri_cluster_t *c)
     return rc;
 }
 
+X509 *tri_pki_read_cert(const char *path)
+{
+    BIO *b = BIO_new_file(path, "r");
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    ERR_clear_error();
+    return x;
+}
+
+EVP_PKEY *tri_pki_read_key(const char *path)
+{
+    BIO *b = BIO_new_file(path, "r");
+    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    ERR_clear_error();
+    return k;
+}
+
+/* A replica's certificate: CN = its name, O=triarch:replicas, serving and client. */
+static int member_leaf(const tri_cluster_t *c, X509 *ca, EVP_PKEY *ca_key, const tri_member_t *m)
+{
+    tri_buf_t san = {0};
+    int rc = member_san(c, m, &san);
+    leaf_spec_t spec = {.cn = m->name,
+                        .org = "triarch:replicas",
+                        .san = san.data,
+                        .eku = "serverAuth,clientAuth",
+                        .days = TRI_LEAF_DAYS};
+    if (rc == 0)
+        rc = leaf_make(c, ca, ca_key, m->name, &spec);
+    tri_buf_free(&san);
+    return rc;
+}
+
+int tri_pki_issue_member(const tri_cluster_t *c, const tri_member_t *m)
+{
+    char crt[TRI_PATH_MAX], key[TRI_PATH_MAX];
+    if (tri_path(crt, sizeof crt, "%s/pki/ca.crt", c->dir) != 0 ||
+        tri_path(key, sizeof key, "%s/pki/ca.key", c->dir) != 0)
+        return TRI_EINVAL;
+    X509 *ca = tri_pki_read_cert(crt);
+    EVP_PKEY *ca_key = tri_pki_read_key(key);
+    int rc = ca && ca_key ? member_leaf(c, ca, ca_key, m) : TRI_ENOENT;
+    X509_free(ca);
+    EVP_PKEY_free(ca_key);
+    return rc;
+}
+
 int tri_pki_create(const tri_cluster_t *c)
 {
     char dir[TRI_PATH_MAX];
@@ -280,19 +329,8 @@ int tri_pki_create(const tri_cluster_t *c)
     if (rc != 0)
         return rc;
     rc = pair_write(c, "ca", ca, ca_key);
-    for (size_t i = 0; rc == 0 && i < c->n_members; i++) {
-        const tri_member_t *m = &c->members[i];
-        tri_buf_t san = {0};
-        rc = member_san(c, m, &san);
-        leaf_spec_t spec = {.cn = m->name,
-                            .org = "triarch:replicas",
-                            .san = san.data,
-                            .eku = "serverAuth,clientAuth",
-                            .days = TRI_LEAF_DAYS};
-        if (rc == 0)
-            rc = leaf_make(c, ca, ca_key, m->name, &spec);
-        tri_buf_free(&san);
-    }
+    for (size_t i = 0; rc == 0 && i < c->n_members; i++)
+        rc = member_leaf(c, ca, ca_key, &c->members[i]);
     leaf_spec_t admin = {.cn = "admin",
                          .org = "system:masters",
                          .san = NULL,

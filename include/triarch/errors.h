@@ -25,6 +25,7 @@ enum {
     TRI_ECANCELED = -15,  /* the operation was cancelled (shutdown) */
     TRI_ETIMEDOUT = -16,  /* a bounded wait expired */
     TRI_ESLOW = -17,      /* a watcher fell too far behind: closed, 410 */
+    TRI_EBUSY = -18,      /* refused in the current state (e.g. removing the leader) */
 };
 
 /* Short constant name for a code ("TRI_ENOENT"), for logs. */

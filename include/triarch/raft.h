@@ -71,6 +71,10 @@ typedef struct tri_node_config {
     const char *peer_key_file;
     const char *peer_trusted_ca_file;
     bool peer_insecure_plaintext;
+    /* A member added at runtime (`triarch member add`): its id from the join
+     * bundle. With an empty data dir and state EXISTING, the node writes its
+     * identity and starts without bootstrapping; the leader sends it the log. */
+    uint64_t join_id;
 } tri_node_config_t;
 
 /* Opens (or creates) the replica. Identity rules (DESIGN.md, RAFT.md):
@@ -79,7 +83,8 @@ typedef struct tri_node_config {
  *  - empty data dir, state NEW: the node asks every listed peer whether it already
  *    belongs to a cluster; only when all answered "no" within bootstrap_wait_ms does
  *    it bootstrap. Any peer holding a cluster: TRI_EEXIST (refuse to start).
- *  - empty data dir, state EXISTING without a join: TRI_EINVAL.
+ *  - empty data dir, state EXISTING: with join_id, the node joins (identity written,
+ *    no bootstrap); without, TRI_EINVAL.
  * Missing or unusable peer TLS files (or a peer certificate that does not name this
  * member): TRI_EINVAL.
  * *errmsg gets a static human-readable reason on failure.
@@ -184,7 +189,51 @@ const char *tri_role_name(enum tri_role role);
 typedef void (*tri_leader_cb)(tri_node_t *n, bool is_leader, void *data);
 void tri_node_on_leadership(tri_node_t *n, tri_leader_cb cb, void *data);
 
-/* Transfers leadership to another voter (0 = pick one). Used by tests and the CLI. */
+/* Transfers leadership to another voter (0 = pick one). Used by tests and the CLI.
+ * TRI_ENOTLEADER, TRI_EPRECOND (a transfer in flight), TRI_ENOENT (no such
+ * member), TRI_EINVAL (not a voter, or this replica itself), TRI_EUNAVAIL. */
 int tri_node_transfer(tri_node_t *n, uint64_t to_id);
+
+/* ---------- membership (raft/members.c, docs/membership.md) ---------- */
+
+enum tri_member_role { TRI_MEMBER_VOTER, TRI_MEMBER_STANDBY, TRI_MEMBER_SPARE };
+const char *tri_member_role_name(enum tri_member_role role);
+
+typedef struct tri_member_info {
+    uint64_t id;
+    char name[64];
+    char peer[64];
+    char api[64];      /* "" for initial members (not recorded) */
+    enum tri_member_role role;
+    bool learner;      /* stays a standby until promoted by hand */
+} tri_member_info_t;
+
+/* The Raft configuration as this replica knows it, with names; *out is malloc'd. */
+int tri_node_members(tri_node_t *n, tri_member_info_t **out, size_t *count);
+/* The id of the live member called name, 0 if none. */
+uint64_t tri_node_member_id(tri_node_t *n, const char *name);
+/* This replica was removed from the cluster (it applied its own removal). */
+bool tri_node_self_removed(tri_node_t *n);
+
+/* status 0, or: TRI_ENOTLEADER (leadership moved; retry on the leader),
+ * TRI_EPRECOND (another change in flight), TRI_ETIMEDOUT (a promotion whose member
+ * did not catch up), TRI_ECANCELED, TRI_EIO. id: the member's (a new one for
+ * add); msg: static text or NULL. */
+typedef void (*tri_member_cb)(void *data, int status, uint64_t id, const char *msg);
+
+/* Leader only; one change at a time. Each returns 0 (cb will fire once) or a
+ * negative code at once (cb will not), with *why naming the problem for the
+ * client where there is one: TRI_ENOTLEADER, TRI_EPRECOND (a change in flight),
+ * TRI_EINVAL (bad name or address), TRI_EEXIST (name or peer address taken; a
+ * promotion of a voter), TRI_ENOENT (no such member), TRI_EBUSY (removing the
+ * leader itself or the last voter).
+ * add: a fresh id, never used before, in the registry; added as a standby, and
+ * promoted to voter once it runs and has caught up, unless `learner`. */
+int tri_node_member_add(tri_node_t *n, const char *name, const char *peer, const char *api,
+                        bool learner, tri_member_cb cb, void *data, const char **why);
+int tri_node_member_remove(tri_node_t *n, const char *name, tri_member_cb cb, void *data,
+                           const char **why);
+int tri_node_member_promote(tri_node_t *n, const char *name, tri_member_cb cb, void *data,
+                            const char **why);
 
 #endif

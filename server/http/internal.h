@@ -170,6 +170,8 @@ int tri_authorize_resource(tri_http_t *h, h2o_req_t *req, const tri_user_t *u,
 int tri_handle_review(tri_http_t *h, h2o_req_t *req, const tri_route_t *rt, const tri_user_t *u);
 
 /* Handlers. Each returns 0 once it has taken care of the request. */
+/* /triarch/v1/members and /triarch/v1/leader (members.c); -1 for other paths. */
+int tri_handle_members(tri_http_t *h, h2o_req_t *req, const char *p, size_t len);
 int tri_handle_resource(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_user_t *u);
 int tri_handle_watch(tri_http_t *h, h2o_req_t *req, tri_route_t *rt, const tri_params_t *p,
                      const tri_user_t *u);

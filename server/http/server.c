@@ -53,7 +53,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         tri_status_clear(&st);
         return 0;
     }
-    if (tri_handle_health(h, req, p, len) == 0 || tri_handle_discovery(h, req, p, len) == 0) {
+    if (tri_handle_health(h, req, p, len) == 0 || tri_handle_members(h, req, p, len) == 0 ||
+        tri_handle_discovery(h, req, p, len) == 0) {
         tri_status_clear(&st);
         return 0;
     }
