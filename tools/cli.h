@@ -18,6 +18,7 @@
 #ifndef TRIARCH_TOOLS_CLI_H
 #define TRIARCH_TOOLS_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -175,6 +176,9 @@ int tri_cmd_kubeconfig(int argc, char **argv);
 /* ---- cluster.c / haproxy.c ---- */
 
 int tri_haproxy_render(const tri_cluster_t *c, tri_buf_t *out);
+/* Renders D/haproxy.cfg from c; starts haproxy when `start` and it is not running,
+ * reloads it softly (-sf) when it runs and the servers changed. */
+int tri_haproxy_sync(const tri_cluster_t *c, bool start);
 int tri_cmd_cluster(int argc, char **argv);
 
 /* Prints "triarch: <msg>" to stderr. */

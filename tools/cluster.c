@@ -142,12 +142,16 @@ static int replica_start(up_state_t *u, size_t i)
 
 /* Runs the haproxy launcher and waits (bounded) for it; haproxy -D daemonizes. */
 static int haproxy_launch(const tri_cluster_t *c, const char *bin, const char *cfg,
-                          const char *pidfile)
+                          const char *pidfile, pid_t old)
 {
-    char log[TRI_PATH_MAX];
+    char log[TRI_PATH_MAX], oldpid[24];
     if (tri_path(log, sizeof log, "%s/haproxy.log", c->dir) != 0)
         return TRI_EINVAL;
-    char *argv[] = {(char *)bin, "-f", (char *)cfg, "-D", "-p", (char *)pidfile, NULL};
+    snprintf(oldpid, sizeof oldpid, "%d", (int)old);
+    /* -sf: the new process takes the listener over and the old one finishes its
+     * connections (a soft reload). */
+    char *argv[] = {(char *)bin, "-f",   (char *)cfg, "-D", "-p", (char *)pidfile,
+                    old ? "-sf" : NULL, oldpid, NULL};
     pid_t pid;
     if (tri_proc_spawn(argv, log, &pid) != 0)
         return TRI_EIO;
@@ -169,35 +173,49 @@ static int haproxy_launch(const tri_cluster_t *c, const char *bin, const char *c
     return 0;
 }
 
-static int haproxy_start(const tri_cluster_t *c)
+/* Writes D/haproxy.cfg; *changed when it differs from what was there. */
+static int haproxy_render_file(const tri_cluster_t *c, const char *cfg, bool *changed)
+{
+    tri_buf_t text = {0}, old = {0};
+    int rc = tri_haproxy_render(c, &text);
+    *changed = tri_file_read(cfg, &old) != 0 || old.len != text.len ||
+               memcmp(old.data, text.data, text.len) != 0;
+    if (rc == 0 && *changed)
+        rc = tri_file_write(cfg, text.data, text.len, 0644);
+    tri_buf_free(&text);
+    tri_buf_free(&old);
+    if (rc != 0)
+        tri_cli_err("cannot write %s", cfg);
+    return rc;
+}
+
+int tri_haproxy_sync(const tri_cluster_t *c, bool start)
 {
     char cfg[TRI_PATH_MAX], pidfile[TRI_PATH_MAX], bin[TRI_PATH_MAX];
+    bool changed;
     if (tri_path(cfg, sizeof cfg, "%s/haproxy.cfg", c->dir) != 0 ||
         tri_path(pidfile, sizeof pidfile, "%s/haproxy.pid", c->dir) != 0)
         return TRI_EINVAL;
-    tri_buf_t text = {0};
-    int rc = tri_haproxy_render(c, &text);
-    if (rc == 0)
-        rc = tri_file_write(cfg, text.data, text.len, 0644);
-    tri_buf_free(&text);
-    if (rc != 0) {
-        tri_cli_err("cannot write %s", cfg);
+    int rc = haproxy_render_file(c, cfg, &changed);
+    if (rc != 0)
         return rc;
-    }
     pid_t pid = tri_pidfile_alive(pidfile, "haproxy");
-    if (pid > 0) {
-        printf("haproxy already running on %s (pid %d)\n", c->lb, (int)pid);
+    if (pid > 0 && !changed) {
+        if (start)
+            printf("haproxy already running on %s (pid %d)\n", c->lb, (int)pid);
         return 0;
     }
+    if (pid <= 0 && !start)
+        return 0;
     snprintf(bin, sizeof bin, "%s", TRI_HAPROXY_BIN);
     if (access(bin, X_OK) != 0 && tri_proc_find_binary("haproxy", NULL, bin, sizeof bin) != 0) {
         tri_cli_err("haproxy not found (install Debian's haproxy package)");
         return TRI_ENOENT;
     }
-    rc = haproxy_launch(c, bin, cfg, pidfile);
+    rc = haproxy_launch(c, bin, cfg, pidfile, pid > 0 ? pid : 0);
     if (rc == 0)
-        printf("starting haproxy on %s (pid %d)\n", c->lb,
-               (int)tri_pidfile_alive(pidfile, "haproxy"));
+        printf("%s haproxy on %s (pid %d)\n", pid > 0 ? "reloaded (members changed)" : "starting",
+               c->lb, (int)tri_pidfile_alive(pidfile, "haproxy"));
     return rc;
 }
 
@@ -411,7 +429,7 @@ static int cluster_up(int argc, char **argv)
     for (size_t i = 0; i < u->c.n_members; i++)
         if (replica_start(u, i) != 0)
             goto out;
-    if ((u->c.lb[0] && haproxy_start(&u->c) != 0) || kubeconfig_write(&u->c) != 0)
+    if ((u->c.lb[0] && tri_haproxy_sync(&u->c, true) != 0) || kubeconfig_write(&u->c) != 0)
         goto out;
     if (ready_wait(u, o.timeout_s) != 0)
         goto out;

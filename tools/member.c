@@ -249,6 +249,8 @@ static int add_local(tri_cluster_t *c, const add_opts_t *o, uint64_t id, const c
     if (rc != 0)
         tri_cli_err("cannot update %s/cluster.json or %s/%s/triarchd.yaml", c->dir, c->dir,
                     o->name);
+    if (rc == 0 && c->lb[0])
+        tri_haproxy_sync(c, false); /* the LB checks it and sends traffic once it is ready */
     return rc;
 }
 
@@ -366,7 +368,10 @@ static int drop_local(tri_cluster_t *c, const char *name)
             memmove(&c->members[i], &c->members[i + 1],
                     (c->n_members - i - 1) * sizeof c->members[0]);
             c->n_members--;
-            return tri_cluster_json_write(c);
+            int rc = tri_cluster_json_write(c);
+            if (rc == 0 && c->lb[0])
+                tri_haproxy_sync(c, false);
+            return rc;
         }
     return 0;
 }

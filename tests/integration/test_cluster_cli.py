@@ -177,6 +177,31 @@ def check_init(where, d):
     shutil.rmtree(i)
 
 
+def check_member_add_remove(where, d, bin_dir):
+    """`member add` + `cluster up` runs a fourth replica behind the load balancer;
+    `member remove` takes it out again (it stops by itself)."""
+    peer, api = harness.free_ports(2)
+    run_ok(where, "member", "add", "r4", "--dir", d, "--peer", f"127.0.0.1:{peer}", "--api",
+           f"127.0.0.1:{api}")
+    up(where, d, bin_dir)
+    with open(os.path.join(d, "haproxy.cfg")) as f:
+        check("haproxy.cfg routes to r4", True, f"server r4 127.0.0.1:{api}" in f.read(), where)
+    harness.wait_until("r4 is a voter",
+                       lambda: re.search(r"^r4\s+\S+\s+voter\s",
+                                         run_ok(where, "member", "list", "--dir", d).stdout,
+                                         re.M), 60, where)
+    rows, _, _ = status_rows(where, d)
+    check("replicas in `cluster status` after add", ["r1", "r2", "r3", "r4"], sorted(rows),
+          where)
+    r4 = pids(d)["r4"]
+    run_ok(where, "member", "remove", "r4", "--dir", d)
+    harness.wait_until("removed r4 stops", lambda: not alive(r4), 30, where)
+    check_status(where, d)
+    with open(os.path.join(d, "haproxy.cfg")) as f:
+        check("haproxy.cfg no longer routes to r4", False, "server r4 " in f.read(), where)
+    check_kubectl(where, os.path.join(d, "kubeconfig"))
+
+
 def test_cluster_cli():
     bin_dir = harness.args().bin_dir
     d = tempfile.mkdtemp(prefix="triarch-cli-")
@@ -208,6 +233,7 @@ def test_cluster_cli():
         check_status(where, d)
         st, _, body = namespace_get(d, "kept-across-restart")
         check(f"namespace after restart ({body[:200]!r})", 200, st, where)
+        check_member_add_remove(where, d, bin_dir)
 
         again = triarch("init", "--dir", d, "--members", "r1=127.0.0.1:1")
         check("init on an existing cluster exits non-zero", True, again.returncode != 0, where)
