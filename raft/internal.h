@@ -387,6 +387,8 @@ struct tri_node {
     uint64_t join_id;          /* joining with an empty data dir (config) */
     bool joining;              /* probing peers before the first start as a joiner */
     bool removed_notice;       /* a peer answered TRI_HS_REMOVED: we were removed */
+    tri_removed_cb removed_cb; /* fired once when removed */
+    void *removed_data;
     tri_reg_member_t *reg;     /* registry entries read so far (grows only) */
     int64_t reg_rev;           /* store revision the registry was read at */
     bool member_busy;          /* a change of ours is in flight */

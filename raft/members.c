@@ -45,7 +45,7 @@
 #define REG_VAL_MAX 512
 /* How often the leader looks for a standby to promote, and how long it waits
  * after a failed attempt (the member was not caught up within a round). */
-#define PROMOTE_CHECK_MS 500
+#define PROMOTE_CHECK_MS 100
 #define PROMOTE_BACKOFF_MS 3000
 /* Heartbeats between marking a member removed and removing it from Raft. */
 #define REMOVE_NOTICE_HEARTBEATS 4
@@ -282,6 +282,21 @@ bool tri_node_self_removed(tri_node_t *n)
 {
     tri_members_refresh(n);
     return n->removed_notice || reg_removed(n, n->id);
+}
+
+void tri_node_on_removed(tri_node_t *n, tri_removed_cb cb, void *data)
+{
+    n->removed_cb = cb;
+    n->removed_data = data;
+}
+
+static void removed_tick(tri_node_t *n)
+{
+    if (n->removed_cb == NULL || !tri_node_self_removed(n))
+        return;
+    tri_removed_cb cb = n->removed_cb;
+    n->removed_cb = NULL;
+    cb(n, n->removed_data);
 }
 
 /* ---------- listing ---------- */
@@ -676,6 +691,9 @@ uint64_t tri_node_member_id(tri_node_t *n, const char *name)
  * this leader (so it runs); libraft catches it up before the quorum grows. */
 void tri_members_tick(tri_node_t *n, uint64_t now)
 {
+    removed_tick(n);
+    if (n->closing)
+        return;
     delayed_tick(n, now);
     if (raft_state(&n->raft) != RAFT_LEADER || !n->leader_ready || n->member_busy || n->raft.leader_state.change != NULL ||
         now < n->promote_next_ms)

@@ -201,18 +201,21 @@ static void on_leadership(tri_node_t *n, bool is_leader, void *data)
 
 static void shutdown_daemon(daemon_t *d, int code);
 
+static void on_removed(tri_node_t *n, void *data)
+{
+    daemon_t *d = data;
+    (void)n;
+    tri_error("triarchd", "this member was removed from the cluster; stopping",
+              "name=%s hint=\"its data dir can be deleted; to come back, add it again with "
+              "`triarch member add`\"",
+              d->cfg.name);
+    shutdown_daemon(d, 1);
+}
+
 static void on_compact(uv_timer_t *t)
 {
     daemon_t *d = t->data;
     tri_store_compact_auto(d->store);
-    if (d->node != NULL && !d->stopping && tri_node_self_removed(d->node)) {
-        tri_error("triarchd", "this member was removed from the cluster; stopping",
-                  "name=%s hint=\"its data dir can be deleted; to come back, add it again "
-                  "with `triarch member add`\"",
-                  d->cfg.name);
-        shutdown_daemon(d, 1);
-        return;
-    }
     if (d->leading && d->api != NULL && ++d->ticks % DEFAULTS_EVERY_TICKS == 0) {
         tri_api_ensure_defaults(d->api);
         tri_authz_ensure_defaults(d->authz, d->api);
@@ -333,6 +336,7 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         return;
     }
     tri_node_on_leadership(d->node, on_leadership, d);
+    tri_node_on_removed(d->node, on_removed, d);
     write_api_addr(d);
     tri_info("triarchd", "serving", "name=%s https_port=%d plain_port=%d", d->cfg.name,
              tri_http_port(d->http, false), tri_http_port(d->http, true));

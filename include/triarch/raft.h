@@ -212,8 +212,11 @@ typedef struct tri_member_info {
 int tri_node_members(tri_node_t *n, tri_member_info_t **out, size_t *count);
 /* The id of the live member called name, 0 if none. */
 uint64_t tri_node_member_id(tri_node_t *n, const char *name);
-/* This replica was removed from the cluster (it applied its own removal). */
+/* This replica was removed from the cluster (it applied its own removal, or a peer
+ * said so). tri_node_on_removed: cb fires once, from the node's tick, when it is. */
 bool tri_node_self_removed(tri_node_t *n);
+typedef void (*tri_removed_cb)(tri_node_t *n, void *data);
+void tri_node_on_removed(tri_node_t *n, tri_removed_cb cb, void *data);
 
 /* status 0, or: TRI_ENOTLEADER (leadership moved; retry on the leader),
  * TRI_EPRECOND (another change in flight), TRI_ETIMEDOUT (a promotion whose member
