@@ -198,6 +198,29 @@ int tri_chans_init(tri_chans_t *cs, tri_node_t *n, const tri_node_config_t *cfg,
         return TRI_EINVAL;
     }
     cs->ssl_ctx = ctx;
+    cs->cert_file = strdup(cfg->peer_cert_file);
+    cs->key_file = strdup(cfg->peer_key_file);
+    cs->ca_file = strdup(cfg->peer_trusted_ca_file);
+    return cs->cert_file && cs->key_file && cs->ca_file ? 0 : TRI_ENOMEM;
+}
+
+int tri_chans_reload(tri_chans_t *cs, const char **errmsg)
+{
+    if (cs->ssl_ctx == NULL)
+        return 0; /* peer-insecure-plaintext: nothing to reload */
+    tri_node_config_t cfg = {.peer_cert_file = cs->cert_file,
+                             .peer_key_file = cs->key_file,
+                             .peer_trusted_ca_file = cs->ca_file};
+    SSL_CTX *ctx = ctx_load(&cfg, errmsg);
+    if (ctx == NULL)
+        return TRI_EINVAL;
+    if (ctx_check_own(cs->n, ctx, errmsg) != 0) {
+        SSL_CTX_free(ctx);
+        return TRI_EINVAL;
+    }
+    /* Open channels hold their own reference to the context they began with. */
+    SSL_CTX_free(cs->ssl_ctx);
+    cs->ssl_ctx = ctx;
     return 0;
 }
 
@@ -205,6 +228,10 @@ void tri_chans_free(tri_chans_t *cs)
 {
     SSL_CTX_free(cs->ssl_ctx);
     cs->ssl_ctx = NULL;
+    free(cs->cert_file);
+    free(cs->key_file);
+    free(cs->ca_file);
+    cs->cert_file = cs->key_file = cs->ca_file = NULL;
 }
 
 void tri_chans_log_refusal(tri_chans_t *cs, const char *remote, const char *dir, const char *reason)

@@ -81,6 +81,7 @@ typedef struct tri_chan_owner {
 typedef struct tri_chans {
     tri_node_t *n;
     void *ssl_ctx;     /* SSL_CTX *, NULL with peer-insecure-plaintext */
+    char *cert_file, *key_file, *ca_file; /* what ssl_ctx was loaded from (reloads) */
     tri_chan_t *live;  /* every channel not yet freed */
     size_t n_live;
     size_t n_relays;   /* relays (relay.c) not yet freed */
@@ -98,6 +99,8 @@ typedef struct tri_chans {
 int tri_chans_init(tri_chans_t *cs, tri_node_t *n, const tri_node_config_t *cfg,
                    const char **errmsg);
 void tri_chans_free(tri_chans_t *cs);
+/* Loads the peer certificate, key and CA again for channels opened from now on. */
+int tri_chans_reload(tri_chans_t *cs, const char **errmsg);
 /* Fails every live channel (owners hear `read`/`ready` with TRI_ECANCELED). */
 void tri_chans_close_all(tri_chans_t *cs);
 

@@ -941,6 +941,12 @@ uint64_t tri_tx_refusals(const tri_tx_t *tx)
     return tx->chans.refusals;
 }
 
+int tri_node_reload_peer_tls(tri_node_t *n, const char **errmsg)
+{
+    *errmsg = NULL;
+    return tri_chans_reload(&n->tx->chans, errmsg);
+}
+
 void tri_tx_free(tri_tx_t *tx)
 {
     while (tx->backoffs != NULL) {

@@ -380,11 +380,18 @@ static void shutdown_daemon(daemon_t *d, int code)
 }
 
 /* SIGHUP: serve the certificate and key files as they are now (after `triarch
- * certs renew`) to new connections; open ones keep the one they negotiated. */
+ * certs renew`) to new connections, API and peer alike; open ones keep the one they
+ * negotiated. */
 static void on_sighup(uv_signal_t *s, int signum)
 {
     daemon_t *d = s->data;
     char err[512] = "";
+    const char *perr = NULL;
+    if (d->node != NULL && tri_node_reload_peer_tls(d->node, &perr) != 0)
+        tri_error("triarchd", "peer certificate not reloaded; the old one stays", "err=\"%s\"",
+                  perr ? perr : "?");
+    else if (d->node != NULL && d->cfg.peer_cert_file != NULL)
+        tri_info("triarchd", "peer certificate reloaded", "cert=%s", d->cfg.peer_cert_file);
     if (d->http == NULL || d->cfg.api_listen == NULL)
         return;
     if (tri_http_reload_tls(d->http, err, sizeof err) != 0)

@@ -11,8 +11,8 @@
  *        it at any moment sees either the old pair or the new one. D/kubeconfig,
  *        which inlines the admin certificate, is rewritten after admin's renewal.
  *
- * triarchd reads its serving certificate at start and again on SIGHUP (new
- * connections get the new one, open ones keep theirs), so a renewal needs no
+ * triarchd reads its serving and peer certificates at start and again on SIGHUP
+ * (new connections get the new ones, open ones keep theirs), so a renewal needs no
  * restart. The CA itself is not renewed here: a new CA means new trust on every
  * client (`triarch init` makes one). */
 #include <dirent.h>
@@ -346,8 +346,9 @@ static int renew(const tri_cluster_t *c, char **names, size_t n)
     if (admin && rewrite_kubeconfig(c) != 0)
         failed++;
     if (!failed)
-        printf("Replicas pick up renewed serving certificates on restart, or at once on SIGHUP\n"
-               "(triarchd reloads its certificate for new connections; open ones keep theirs).\n");
+        printf("Replicas pick up renewed certificates on restart, or at once on SIGHUP\n"
+               "(triarchd reloads its API and peer certificates for new connections; open ones\n"
+               "keep theirs).\n");
     X509_free(ca);
     EVP_PKEY_free(ca_key);
     ERR_clear_error();

@@ -189,6 +189,11 @@ const char *tri_role_name(enum tri_role role);
 typedef void (*tri_leader_cb)(tri_node_t *n, bool is_leader, void *data);
 void tri_node_on_leadership(tri_node_t *n, tri_leader_cb cb, void *data);
 
+/* Reads the peer certificate, key and trusted CA files again (SIGHUP after `triarch
+ * certs renew`): connections opened from now on use them, open ones keep theirs. On
+ * failure (*errmsg says why) the old ones stay. */
+int tri_node_reload_peer_tls(tri_node_t *n, const char **errmsg);
+
 /* Transfers leadership to another voter (0 = pick one). Used by tests and the CLI.
  * TRI_ENOTLEADER, TRI_EPRECOND (a transfer in flight), TRI_ENOENT (no such
  * member), TRI_EINVAL (not a voter, or this replica itself), TRI_EUNAVAIL. */

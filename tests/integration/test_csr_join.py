@@ -234,6 +234,20 @@ def served_serial(url):
     return r.stdout.decode().strip()
 
 
+def peer_serial(c, peer):
+    """Serial (hex, as openssl prints it) of the certificate a peer listener presents to
+    a replica certificate."""
+    pki = os.path.join(c.dir, "pki")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.load_verify_locations(os.path.join(pki, "ca.crt"))
+    ctx.load_cert_chain(os.path.join(pki, "r1.crt"), os.path.join(pki, "r1.key"))
+    host, port = peer.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        with ctx.wrap_socket(raw) as s:
+            return "serial=" + s.getpeercert()["serialNumber"].upper()
+
+
 def step_certs_check_and_renew(c, pki, url, kube):
     """9-10: certs check lists the certificates and exits 0; certs renew of admin
     gives a later notAfter that still works; a renewed serving certificate is
@@ -268,6 +282,10 @@ def step_certs_check_and_renew(c, pki, url, kube):
     wait_until("r1 serves its renewed certificate after SIGHUP",
                lambda: served_serial(url) == new, WAIT_S, c)
     check("r1 kept running", True, c.running("r1"), c)
+    peer = c.spec["members"][0]["peer"]
+    check("r1's peer listener presents the renewed certificate too", new,
+          peer_serial(c, peer), c)
+    Kube(c).ok("create", "configmap", "after-peer-reload")
     r = triarch("certs", "renew", "--dir", c.dir, "nosuch")
     check("renew of an unknown name is a usage error", 2, r.returncode, c)
 
