@@ -29,6 +29,7 @@
 #define PROBE_MS 2000
 #define RETRY_FOR_MS 30000
 #define RETRY_STEP_MS 300
+#define TRANSFER_WAIT_MS 3000 /* a transfer's target wins within an election or never */
 
 static void sleep_ms(long ms)
 {
@@ -376,21 +377,33 @@ static int drop_local(tri_cluster_t *c, const char *name)
     return 0;
 }
 
-/* Moves leadership off `name` when it leads; 0 once another member leads. */
+/* Moves leadership off `name` when it leads; 0 once another member leads. A
+ * transfer whose target does not win in time ends without effect: ask again. */
 static int lead_elsewhere(const tri_cluster_t *c, const char *name)
 {
-    const tri_member_t *l = find_leader(c);
-    if (l == NULL || strcmp(l->name, name) != 0)
-        return 0;
-    printf("%s is the leader: transferring leadership first\n", name);
-    json_t *resp = NULL;
-    long st = leader_call(c, "POST", "/triarch/v1/leader", "{}", &resp);
-    json_decref(resp);
-    if (st != 202)
-        return TRI_EIO;
-    for (uint64_t end = tri_now_ms() + RETRY_FOR_MS; tri_now_ms() < end; sleep_ms(RETRY_STEP_MS))
-        if ((l = find_leader(c)) != NULL && strcmp(l->name, name) != 0)
+    uint64_t end = tri_now_ms() + RETRY_FOR_MS;
+    bool said = false;
+    while (tri_now_ms() < end) {
+        const tri_member_t *l = find_leader(c);
+        if (l != NULL && strcmp(l->name, name) != 0)
             return 0;
+        if (l != NULL) {
+            if (!said)
+                printf("%s is the leader: transferring leadership first\n", name);
+            said = true;
+            json_t *resp = NULL;
+            long st = leader_call(c, "POST", "/triarch/v1/leader", "{}", &resp);
+            json_decref(resp);
+            if (st != 202 && st != 409)
+                return TRI_EIO;
+            for (uint64_t t = tri_now_ms() + TRANSFER_WAIT_MS; tri_now_ms() < t;
+                 sleep_ms(RETRY_STEP_MS / 3))
+                if ((l = find_leader(c)) != NULL && strcmp(l->name, name) != 0)
+                    return 0;
+        } else {
+            sleep_ms(RETRY_STEP_MS);
+        }
+    }
     return TRI_ETIMEDOUT;
 }
 
