@@ -407,18 +407,37 @@ static int lead_elsewhere(const tri_cluster_t *c, const char *name)
     return TRI_ETIMEDOUT;
 }
 
+/* DELETE of the member once another one leads; leadership can come back to it
+ * before the request lands (an election under load): then move it again. -1 when
+ * leadership cannot be moved. */
+static long remove_call(const tri_cluster_t *c, const char *name, json_t **resp)
+{
+    char path[TRI_PATH_MAX];
+    snprintf(path, sizeof path, "/triarch/v1/members/%s", name);
+    long st = 0;
+    *resp = NULL;
+    for (uint64_t end = tri_now_ms() + RETRY_FOR_MS; tri_now_ms() < end;) {
+        if (lead_elsewhere(c, name) != 0)
+            return -1;
+        json_decref(*resp);
+        st = leader_call(c, "DELETE", path, NULL, resp);
+        if (st != 409 || !strstr(status_message(*resp), "transfer leadership first"))
+            return st;
+    }
+    return st;
+}
+
 static int cmd_change(tri_cluster_t *c, const char *what, const char *name)
 {
     char path[TRI_PATH_MAX];
     json_t *resp = NULL;
     long st;
     if (strcmp(what, "remove") == 0) {
-        if (lead_elsewhere(c, name) != 0) {
+        st = remove_call(c, name, &resp);
+        if (st < 0) {
             tri_cli_err("could not move leadership off %s", name);
             return 1;
         }
-        snprintf(path, sizeof path, "/triarch/v1/members/%s", name);
-        st = leader_call(c, "DELETE", path, NULL, &resp);
     } else if (strcmp(what, "promote") == 0) {
         snprintf(path, sizeof path, "/triarch/v1/members/%s/promote", name);
         st = leader_call(c, "POST", path, "{}", &resp);
