@@ -36,6 +36,14 @@
 /* Events drained per watch per kick, so a resync over many objects yields to
  * the rest of the loop (requests, raft) between batches. */
 #define DRAIN_BATCH 512
+/* Loop time one kick may take before it yields (reconciles that finish at once
+ * would otherwise run the whole queue in one go: 20,000 objects on a new leader
+ * held the loop for 2 s and cost it the leadership). */
+#define KICK_BUDGET_NS (4 * 1000 * 1000)
+/* A kick re-armed from inside a kick waits for the next loop iteration: libuv 1.44
+ * runs a 0 ms timer re-armed in its own callback again in the same timer pass,
+ * before any I/O (see server/api/list.c). */
+#define KICK_YIELD_MS 1
 /* A watch that ended (410, restore, error) is restarted after this long. */
 #define WATCH_RESTART_MS 500
 #define MAX_BACKOFF_SHIFT 30
@@ -453,19 +461,22 @@ static void on_kick(uv_timer_t *t)
     tri_ctrl_loop_t *l = t->data;
     if (!l->running)
         return;
+    uint64_t t0 = tri_now_ns();
     loop_drain(l);
     bool more_events = false;
     for (size_t i = 0; i < l->n_watches; i++)
         more_events |= l->watches[i].w != NULL && l->watches[i].pending;
     tri_ctrl_item_t *it;
-    while (l->running && l->n_inflight_live < l->m->cfg.workers && (it = ready_pop(l)) != NULL)
+    while (l->running && l->n_inflight_live < l->m->cfg.workers &&
+           tri_now_ns() - t0 < KICK_BUDGET_NS && (it = ready_pop(l)) != NULL)
         run_one(l, it);
     if (l->running && l->overflowed && l->items.count == 0 && !more_events) {
         loop_resync(l);
         return;
     }
-    if (l->running && (more_events || (l->ready_head && l->n_inflight_live < l->m->cfg.workers)))
-        loop_kick(l);
+    if (l->running && !l->m->closed &&
+        (more_events || (l->ready_head && l->n_inflight_live < l->m->cfg.workers)))
+        uv_timer_start(&l->kick, on_kick, KICK_YIELD_MS, 0);
 }
 
 static void loop_kick(tri_ctrl_loop_t *l)
