@@ -159,6 +159,9 @@ def summary(vals):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=ROUNDS)
+    p.add_argument("--objects", type=int, default=0,
+                   help="1 KiB ConfigMaps written before the first round (the new leader's "
+                        "loops sync them all when it takes over)")
     a, _ = p.parse_known_args()
     samples, err = [], None
     with common.TempRoot() as root:
@@ -169,6 +172,10 @@ def main():
         t = common.Triarch(root, ELECTION_FLAGS).start()
         w = None
         try:
+            if a.objects:
+                r = common.h2load(t.plain(t.leader()) + common.CONFIGMAPS, body, a.objects, 16,
+                                  m=4)
+                log(f"failover: preloaded {r['ok']} ConfigMaps")
             t.c.haproxy()
             w = Writers(t.c.lb, t.c.client.ssl_context(), data)
             w.start()
@@ -188,7 +195,8 @@ def main():
                 w.close()
             t.close()
     print("## Failover\n")
-    print(f"Machine: {common.machine()}. triarchd {' '.join(ELECTION_FLAGS)}; haproxy from "
+    print(f"Machine: {common.machine()}. {a.objects} ConfigMaps stored before the first "
+          f"round. triarchd {' '.join(ELECTION_FLAGS)}; haproxy from "
           f"deploy/haproxy.cfg.in; {WRITERS} HTTPS writers through haproxy, one 1 KiB "
           f"ConfigMap POST at a time each, {REQUEST_TIMEOUT_S:.0f} s request timeout.\n")
     print("| round | killed | new leader | kill→leader elected ms | kill→first 201 ms "
