@@ -57,7 +57,8 @@ struct renewal {
 static void schedule(tri_apiserver_lease_t *l, uint64_t ms);
 
 /* "2026-11-23T15:53:33.123456Z": metav1.MicroTime, as renewTime is written. */
-static void micro_time_now(char out[32])
+#define MICRO_TIME_LEN 48
+static void micro_time_now(char out[MICRO_TIME_LEN])
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -65,7 +66,8 @@ static void micro_time_now(char out[32])
     gmtime_r(&ts.tv_sec, &tm);
     char sec[24];
     strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%s.%06ldZ", sec, ts.tv_nsec / 1000);
+    unsigned us = (unsigned)(ts.tv_nsec / 1000) % 1000000u;
+    snprintf(out, MICRO_TIME_LEN, "%s.%06uZ", sec, us);
 }
 
 static int lease_name_of(const char *holder, char *out, size_t len)
@@ -85,7 +87,7 @@ static int lease_name_of(const char *holder, char *out, size_t len)
  * current one (NULL: now). */
 static json_t *lease_object(const tri_apiserver_lease_t *l, const char *acquire_time)
 {
-    char now[32];
+    char now[MICRO_TIME_LEN];
     micro_time_now(now);
     return json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:{s:s}},"
                      " s:{s:s, s:i, s:s, s:s}}",

@@ -87,6 +87,8 @@ def step_service(c, k, want):
     out = k.ok("get", "svc", "kubernetes", "-n", "default")
     row = out.splitlines()[1].split() if len(out.splitlines()) > 1 else []
     check("get svc row", ["kubernetes", "ClusterIP", CLUSTER_IP, "<none>", "443/TCP"], row[:5], c)
+    check("get all -n default shows it, as on Kubernetes", ["service/kubernetes"],
+          k.names("get", "all", "-n", "default"), c)
     return p.get("targetPort")
 
 
@@ -218,7 +220,7 @@ def step_python_incluster(c, k, want):
     service account allowed to read services and endpoints in default, the CA from
     its namespace's kube-root-ca.crt, and KUBERNETES_SERVICE_HOST/PORT set to an
     address the Endpoints list (the ClusterIP is not routable outside a pod)."""
-    from kubernetes import client, config  # python3-kubernetes, a second real client
+    from kubernetes import client  # python3-kubernetes, a second real client
     from kubernetes.config.incluster_config import InClusterConfigLoader
     ns = "ks-reader"
     k.ok("create", "namespace", ns)
@@ -248,7 +250,6 @@ def step_python_incluster(c, k, want):
     ep = v1.read_namespaced_endpoints("kubernetes", "default")
     check("python-kubernetes reads the endpoints", want,
           {f"{a.ip}:{p.port}" for s in ep.subsets for a in s.addresses for p in s.ports}, c)
-    del config
 
 
 def test_kubernetes_service():
