@@ -31,6 +31,7 @@
  * apiserver-lease garbage collector does: the replicas' clocks must agree to well
  * within the lease duration. */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,9 @@
 #define US_PER_S 1000000
 #define PORT_MAX 65535
 #define NOTHING (-1) /* a step with nothing to write */
+/* Times past this (year 5138) are refused rather than overflow microseconds;
+ * leaseDurationSeconds is an int32 in Kubernetes. */
+#define MAX_TIME_S 100000000000LL
 #define SLICE_NAME_LEN 64
 
 typedef struct ks_state {
@@ -102,7 +106,7 @@ static int parse_address(const char *s, tri_ctrl_apiserver_t *out)
 static int64_t parse_micro_time(const char *s)
 {
     int64_t sec = ctrl_parse_time(s);
-    if (sec < 0)
+    if (sec < 0 || sec > MAX_TIME_S)
         return -1;
     const char *dot = strchr(s, '.');
     int64_t frac = 0, scale = US_PER_S;
@@ -124,7 +128,8 @@ int tri_ctrl_apiserver_lease(const json_t *lease, tri_ctrl_apiserver_t *out, int
     json_t *dur = json_object_get(spec, "leaseDurationSeconds");
     const char *renewed = json_string_value(json_object_get(spec, "renewTime"));
     if (id == NULL || strcmp(id, TRI_APISERVER_IDENTITY) != 0 || parse_address(addr, out) != 0 ||
-        !json_is_integer(dur) || json_integer_value(dur) < 1 || renewed == NULL)
+        !json_is_integer(dur) || json_integer_value(dur) < 1 ||
+        json_integer_value(dur) > INT32_MAX || renewed == NULL)
         return TRI_EINVAL;
     int64_t at = parse_micro_time(renewed);
     if (at < 0)

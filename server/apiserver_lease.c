@@ -45,6 +45,7 @@ struct tri_apiserver_lease {
     uint64_t renew_ms;
     unsigned duration_s;
     renewal_t *inflight; /* the one write under way, or NULL */
+    unsigned failures;   /* in a row: only the first of a streak is logged */
     bool closed;
 };
 
@@ -107,11 +108,16 @@ static void on_renewed(tri_api_op_t *op)
     if (l != NULL) {
         l->inflight = NULL;
         bool raced = code == 404 || code == 409;
-        if (code != 0 && !raced)
-            tri_warn("apiserver-lease", "renewal failed; the replica leaves the kubernetes "
-                     "endpoints if this lasts", "lease=%s/%s code=%d message=\"%s\"",
+        if (code != 0 && !raced && l->failures++ == 0)
+            tri_warn("apiserver-lease", "renewal failed; retrying. The replica leaves the "
+                     "kubernetes endpoints if this lasts", "lease=%s/%s code=%d message=\"%s\"",
                      TRI_APISERVER_LEASE_NAMESPACE, l->lease_name, code, op->status.message);
-        else if (code == 0 && r->create)
+        if (code == 0 && l->failures > 0)
+            tri_info("apiserver-lease", "renewing again", "lease=%s/%s failed_attempts=%u",
+                     TRI_APISERVER_LEASE_NAMESPACE, l->lease_name, l->failures);
+        if (code == 0)
+            l->failures = 0;
+        if (code == 0 && r->create)
             tri_info("apiserver-lease", "identity lease created", "lease=%s/%s address=%s",
                      TRI_APISERVER_LEASE_NAMESPACE, l->lease_name, l->address);
         if (!l->closed)

@@ -79,6 +79,19 @@ static void test_lease(void)
             exit(1);
         }
     }
+    /* durations beyond an int32 and times beyond year 5138 are refused, not
+     * overflowed */
+    json_t *big = lease("kube-apiserver", "10.0.0.7:6443", "2026-01-01T00:00:00Z", 0);
+    json_object_set_new(json_object_get(big, "spec"), "leaseDurationSeconds",
+                        json_integer(2147483648LL));
+    CHECK_EQ(tri_ctrl_apiserver_lease(big, &a, &exp), TRI_EINVAL);
+    json_object_set_new(json_object_get(big, "spec"), "leaseDurationSeconds",
+                        json_integer(2147483647LL));
+    CHECK_EQ(tri_ctrl_apiserver_lease(big, &a, &exp), 0);
+    json_object_set_new(json_object_get(big, "spec"), "renewTime",
+                        json_string("99999999-01-01T00:00:00Z"));
+    CHECK_EQ(tri_ctrl_apiserver_lease(big, &a, &exp), TRI_EINVAL);
+    json_decref(big);
     /* a string duration, a non-object */
     json_t *l = lease("kube-apiserver", "10.0.0.7:6443", "2026-01-01T00:00:00Z", 0);
     json_object_set_new(json_object_get(l, "spec"), "leaseDurationSeconds", json_string("15"));
