@@ -13,6 +13,9 @@
  * another create won; 404: the Lease was deleted meanwhile) is retried soon, any
  * other failure at the next period.
  *
+ * A graceful stop deletes the Lease first (tri_apiserver_lease_release), so the
+ * replica leaves the endpoints at once rather than after leaseDurationSeconds.
+ *
  * The Lease's name is "apiserver-" and 32 hex digits of the SHA-256 of the
  * replica's name (kube-apiserver hashes its host name the same way), so any
  * replica name makes a valid object name and a replica finds its own Lease again
@@ -47,6 +50,10 @@ struct tri_apiserver_lease {
     renewal_t *inflight; /* the one write under way, or NULL */
     unsigned failures;   /* in a row: only the first of a streak is logged */
     bool closed;
+    bool releasing;      /* deleting the Lease at a graceful stop */
+    renewal_t *release;  /* that delete while under way */
+    tri_apiserver_lease_released_cb released_cb; /* NULL once fired */
+    void *released_data;
 };
 
 struct renewal {
@@ -120,7 +127,7 @@ static void on_renewed(tri_api_op_t *op)
         if (code == 0 && r->create)
             tri_info("apiserver-lease", "identity lease created", "lease=%s/%s address=%s",
                      TRI_APISERVER_LEASE_NAMESPACE, l->lease_name, l->address);
-        if (!l->closed)
+        if (!l->closed && !l->releasing)
             schedule(l, code == 0 ? l->renew_ms
                                   : (l->renew_ms < RETRY_MS ? l->renew_ms : RETRY_MS));
     }
@@ -165,8 +172,62 @@ static void renew(tri_apiserver_lease_t *l)
 static void on_tick(uv_timer_t *t)
 {
     tri_apiserver_lease_t *l = t->data;
-    if (!l->closed && l->inflight == NULL)
+    if (!l->closed && !l->releasing && l->inflight == NULL)
         renew(l);
+}
+
+/* ---------- graceful stop ---------- */
+
+static void released(tri_apiserver_lease_t *l)
+{
+    tri_apiserver_lease_released_cb cb = l->released_cb;
+    l->released_cb = NULL;
+    if (cb)
+        cb(l->released_data);
+}
+
+static void on_deleted(tri_api_op_t *op)
+{
+    renewal_t *r = op->data;
+    tri_apiserver_lease_t *l = r->owner;
+    if (l != NULL) {
+        l->release = NULL;
+        if (op->status.code != 0 && op->status.code != 404)
+            tri_warn("apiserver-lease", "identity lease not deleted; it expires instead",
+                     "lease=%s/%s code=%d", TRI_APISERVER_LEASE_NAMESPACE, l->lease_name,
+                     op->status.code);
+        released(l);
+    }
+    tri_api_op_release(op);
+    free(r);
+}
+
+static void on_release_timeout(uv_timer_t *t)
+{
+    tri_apiserver_lease_t *l = t->data;
+    tri_warn("apiserver-lease", "identity lease delete not answered in time; it expires instead",
+             "lease=%s/%s", TRI_APISERVER_LEASE_NAMESPACE, l->lease_name);
+    released(l);
+}
+
+void tri_apiserver_lease_release(tri_apiserver_lease_t *l, uint64_t timeout_ms,
+                                 tri_apiserver_lease_released_cb cb, void *data)
+{
+    renewal_t *r = l->closed || l->releasing ? NULL : calloc(1, sizeof *r);
+    l->releasing = true;
+    l->released_cb = cb;
+    l->released_data = data;
+    if (r == NULL) {
+        released(l);
+        return;
+    }
+    r->owner = l;
+    r->op.data = r;
+    l->release = r;
+    uv_timer_start(&l->timer, on_release_timeout, timeout_ms, 0);
+    tri_delete_opts_t o = {.grace_period_seconds = -1};
+    tri_api_delete(l->api, &r->op, tri_registry_find("coordination.k8s.io", "v1", "leases"),
+                   TRI_APISERVER_LEASE_NAMESPACE, l->lease_name, &o, on_deleted);
 }
 
 static void schedule(tri_apiserver_lease_t *l, uint64_t ms)
@@ -217,6 +278,8 @@ void tri_apiserver_lease_free(tri_apiserver_lease_t *l)
         return;
     if (l->inflight)
         l->inflight->owner = NULL; /* its callback (if it ever comes) frees it alone */
+    if (l->release)
+        l->release->owner = NULL;
     free(l->holder);
     free(l->address);
     free(l);

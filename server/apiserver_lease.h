@@ -28,6 +28,13 @@ typedef struct tri_apiserver_lease_config {
 int tri_apiserver_lease_start(uv_loop_t *loop, tri_api_t *api,
                               const tri_apiserver_lease_config_t *cfg,
                               tri_apiserver_lease_t **out);
+/* Graceful stop: stops renewing and deletes this replica's Lease, so it leaves the
+ * `kubernetes` endpoints at once (kube-apiserver removes its endpoint at shutdown)
+ * instead of when the Lease expires. cb fires exactly once: when the delete is
+ * answered, or after timeout_ms (no quorum), whichever is first. */
+typedef void (*tri_apiserver_lease_released_cb)(void *data);
+void tri_apiserver_lease_release(tri_apiserver_lease_t *l, uint64_t timeout_ms,
+                                 tri_apiserver_lease_released_cb cb, void *data);
 /* Stops renewing and closes the timer; call before the uv loop ends. NULL is fine. */
 void tri_apiserver_lease_close(tri_apiserver_lease_t *l);
 /* After the uv loop ended. A renewal whose callback never came is dropped. */

@@ -36,6 +36,8 @@
 #define UV_POOL_SIZE "6" /* libraft's disk work, snapshots, Table rows (list.c: at most 2) */
 /* After raft has stopped, client connections get this long to go away. */
 #define DRAIN_MS 500
+/* A graceful stop waits at most this long for its identity Lease's delete. */
+#define LEASE_RELEASE_MS 1000
 
 
 /* A small text file's contents (new string), or NULL. */
@@ -363,6 +365,16 @@ static void on_http_closed(tri_http_t *h, void *data)
     tri_node_close(d->node, on_node_closed, d);
 }
 
+static void close_server(void *data)
+{
+    daemon_t *d = data;
+    tri_apiserver_lease_close(d->lease);
+    if (d->http)
+        tri_http_close(d->http, on_http_closed, d);
+    else
+        tri_node_close(d->node, on_node_closed, d);
+}
+
 static void shutdown_daemon(daemon_t *d, int code)
 {
     if (d->stopping)
@@ -371,11 +383,10 @@ static void shutdown_daemon(daemon_t *d, int code)
     d->exit_code = code;
     if (d->ctrl)
         tri_ctrl_manager_close(d->ctrl);
-    tri_apiserver_lease_close(d->lease);
-    if (d->http)
-        tri_http_close(d->http, on_http_closed, d);
+    if (d->lease && code == 0) /* graceful: leave the kubernetes endpoints first */
+        tri_apiserver_lease_release(d->lease, LEASE_RELEASE_MS, close_server, d);
     else
-        tri_node_close(d->node, on_node_closed, d);
+        close_server(d);
 }
 
 /* SIGHUP: serve the certificate and key files as they are now (after `triarch

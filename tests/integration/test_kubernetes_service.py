@@ -4,7 +4,8 @@ service CIDR's first address), port https 443/TCP to the replicas' API port,
 labels component=apiserver and provider=kubernetes; Endpoints and EndpointSlices
 listing every replica's advertised API address, from the identity Leases each
 replica renews in kube-system. A killed replica leaves the endpoints once its
-lease expires and comes back when restarted; a deleted Service comes back with
+lease expires and comes back when restarted; a replica stopped gracefully deletes
+its lease first; a deleted Service comes back with
 the same ClusterIP; no other Service may take that address (422 "provided IP is
 already allocated"); nothing is rewritten while nothing changes; and
 python-kubernetes' in-cluster loader, pointed at an endpoint with a service-account
@@ -171,6 +172,25 @@ def step_kill_restart(c, k, want):
     return back
 
 
+def step_graceful_stop(c, k, want):
+    """SIGTERM: the replica deletes its own Lease before it goes (an expired Lease
+    would stay), and leaves the endpoints without waiting for the TTL."""
+    leader = c.wait_leader()
+    victim = next(n for n in c.names if n != leader)
+    gone = addr_of(c.api_url(victim))
+    leases = k.obj("get", "leases", "-n", "kube-system", "-l",
+                   "apiserver.kubernetes.io/identity=kube-apiserver")["items"]
+    name = next(i["metadata"]["name"] for i in leases if i["spec"]["holderIdentity"] == victim)
+    check(f"{victim} stops gracefully", 0, c.stop(victim), c)
+    r = k.run("get", "lease", name, "-n", "kube-system")
+    check(f"{victim}'s Lease {name} is deleted at its graceful stop", True,
+          r.returncode != 0 and "NotFound" in r.stderr, c)
+    wait_endpoints(c, k, want - {gone}, f"{victim} ({gone}) left the endpoints")
+    c.start(victim)
+    c.wait_ready(READY_TIMEOUT_S)
+    wait_endpoints(c, k, want, f"{victim} is back in the endpoints")
+
+
 def step_recreate(c, k):
     old = k.obj("get", "svc", "kubernetes", "-n", "default")
     k.ok("delete", "svc", "kubernetes", "-n", "default")
@@ -265,6 +285,7 @@ def test_kubernetes_service():
         step_leases(c, k, want)
         step_steady(c, k)
         want = step_kill_restart(c, k, want)
+        step_graceful_stop(c, k, want)
         step_recreate(c, k)
         step_reserved(c, k)
         step_python_incluster(c, k, want)
