@@ -2,7 +2,9 @@
  * setting once: its flag/key name, its type and where it lands, so the file, the
  * flags and --help never disagree. Unknown keys and bad values are refused with
  * a message that names the setting. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +12,17 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "triarch/api.h"
 
 enum opt_type { T_STR, T_U64 };
+
+/* kube-apiserver's default --service-cluster-ip-range. */
+#define DEFAULT_SERVICE_CIDR "10.96.0.0/12"
+/* kube-apiserver's endpoint reconciler keeps a replica's address 15 s after its
+ * last renewal; renewing every 5 s survives two missed renewals. */
+#define DEFAULT_IDENTITY_LEASE_DURATION_S 15
+#define DEFAULT_IDENTITY_LEASE_RENEW_S 5
+#define MAX_IDENTITY_LEASE_S 86400
 
 typedef struct opt {
     const char *name;
@@ -84,6 +95,18 @@ static const opt_t opts[] = {
       "key of cluster-signing-cert-file (PEM)"),
     S("cluster-signing-duration", cluster_signing_duration,
       "longest certificate issued for a CSR, Go duration (default 8760h)"),
+    /* the `kubernetes` Service and this replica's identity Lease */
+    S("service-cluster-ip-range", service_cluster_ip_range,
+      "IPv4 CIDR of Service ClusterIPs; its first IP is the kubernetes Service's (default "
+      DEFAULT_SERVICE_CIDR ")"),
+    S("advertise-address", advertise_address,
+      "IPv4 address this replica's API is reached at, listed in the kubernetes Service's "
+      "endpoints (default: api-listen's IP, or peer-listen's when that is 0.0.0.0)"),
+    U("identity-lease-duration-seconds", identity_lease_duration_s,
+      "a replica whose identity Lease is older than this leaves the kubernetes endpoints "
+      "(default 15)"),
+    U("identity-lease-renew-interval-seconds", identity_lease_renew_s,
+      "how often each replica renews its identity Lease (default 5)"),
 };
 
 static const opt_t *find_opt(const char *name)
@@ -216,7 +239,65 @@ static int require_peer_tls(const tri_config_t *c)
     return -1;
 }
 
-static int require(const tri_config_t *c)
+/* The IP of "ip:port" into out (INET_ADDRSTRLEN), or "" when s is NULL. */
+static void host_of(const char *s, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (s == NULL)
+        return;
+    snprintf(out, len, "%s", s);
+    char *colon = strrchr(out, ':');
+    if (colon)
+        *colon = '\0';
+}
+
+static bool is_ipv4(const char *s)
+{
+    struct in_addr a;
+    return inet_pton(AF_INET, s, &a) == 1;
+}
+
+/* The kubernetes Service's settings: checked, then resolved to their defaults. */
+static int resolve_kubernetes_service(tri_config_t *c)
+{
+    if (c->service_cluster_ip_range == NULL)
+        c->service_cluster_ip_range = strdup(DEFAULT_SERVICE_CIDR);
+    if (!tri_service_cidr_valid(c->service_cluster_ip_range)) {
+        fprintf(stderr, "triarchd: service-cluster-ip-range must be an IPv4 CIDR of at least 4 "
+                        "addresses such as 10.96.0.0/12, got \"%s\"\n",
+                c->service_cluster_ip_range);
+        return -1;
+    }
+    if (c->identity_lease_duration_s == 0)
+        c->identity_lease_duration_s = DEFAULT_IDENTITY_LEASE_DURATION_S;
+    if (c->identity_lease_renew_s == 0)
+        c->identity_lease_renew_s = DEFAULT_IDENTITY_LEASE_RENEW_S;
+    if (c->identity_lease_duration_s > MAX_IDENTITY_LEASE_S ||
+        c->identity_lease_renew_s >= c->identity_lease_duration_s) {
+        fprintf(stderr, "triarchd: identity-lease-renew-interval-seconds (%llu) must be shorter "
+                        "than identity-lease-duration-seconds (%llu, at most %d): a lease must be "
+                        "renewed before it expires\n",
+                (unsigned long long)c->identity_lease_renew_s,
+                (unsigned long long)c->identity_lease_duration_s, MAX_IDENTITY_LEASE_S);
+        return -1;
+    }
+    char ip[INET_ADDRSTRLEN + 8];
+    if (c->advertise_address == NULL) {
+        host_of(c->api_listen ? c->api_listen : c->api_listen_plain, ip, sizeof ip);
+        if (strcmp(ip, "0.0.0.0") == 0 || !is_ipv4(ip))
+            host_of(c->peer_listen, ip, sizeof ip);
+        c->advertise_address = strdup(ip);
+    }
+    if (!is_ipv4(c->advertise_address) || strcmp(c->advertise_address, "0.0.0.0") == 0) {
+        fprintf(stderr, "triarchd: advertise-address must be an IPv4 address other than 0.0.0.0 "
+                        "(set it when api-listen and peer-listen are both 0.0.0.0), got \"%s\"\n",
+                c->advertise_address);
+        return -1;
+    }
+    return 0;
+}
+
+static int require(tri_config_t *c)
 {
     static const char *const req[] = {"name", "data-dir", "peer-listen", "initial-cluster",
                                       "cluster-id"};
@@ -255,7 +336,7 @@ static int require(const tri_config_t *c)
                         "\"%s\"\n", st);
         return -1;
     }
-    return 0;
+    return resolve_kubernetes_service(c);
 }
 
 int tri_config_load(tri_config_t *c, int argc, char **argv)

@@ -61,6 +61,12 @@ typedef struct tri_config {
     char *cluster_signing_cert_file;
     char *cluster_signing_key_file;
     char *cluster_signing_duration;
+    /* the `kubernetes` Service (docs/triarchd.md#the-kubernetes-service): resolved
+     * to their defaults by tri_config_load */
+    char *service_cluster_ip_range;
+    char *advertise_address;
+    uint64_t identity_lease_duration_s;
+    uint64_t identity_lease_renew_s;
     /* from the join bundle (join.c), not settings */
     char *join_ids;   /* "name=hex id,..." of the members listed in the bundle */
     uint64_t join_id; /* this member's id */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "apiserver_lease.h"
 #include "config.h"
 #include "triarch/api.h"
 #include "triarch/authn.h"
@@ -35,6 +36,8 @@
 #define UV_POOL_SIZE "6" /* libraft's disk work, snapshots, Table rows (list.c: at most 2) */
 /* After raft has stopped, client connections get this long to go away. */
 #define DRAIN_MS 500
+/* A graceful stop waits at most this long for its identity Lease's delete. */
+#define LEASE_RELEASE_MS 1000
 
 
 /* A small text file's contents (new string), or NULL. */
@@ -66,6 +69,7 @@ typedef struct daemon {
     tri_audit_t *audit;
     tri_encrypt_t *encryption; /* encryption at rest, NULL when not configured */
     tri_signer_t *signer;      /* cluster-signing CA until csrsigning takes it; NULL: none */
+    tri_apiserver_lease_t *lease; /* identity Lease: the kubernetes Service's endpoints */
     int64_t signing_duration_s;
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t compact;
@@ -250,6 +254,24 @@ static void write_api_addr(daemon_t *d)
     rename(tmp, path);
 }
 
+/* The `kubernetes` Service: the leader's loop, and this replica's identity Lease
+ * with its advertised API address (without an HTTPS listener there is none). */
+static int start_kubernetes_service(daemon_t *d)
+{
+    char own[96] = "";
+    if (d->cfg.api_listen)
+        snprintf(own, sizeof own, "%s:%d", d->cfg.advertise_address,
+                 tri_http_port(d->http, false));
+    int rc = tri_ctrl_kubernetes_service_add(d->ctrl, own[0] ? own : NULL);
+    if (rc != 0 || own[0] == '\0')
+        return rc;
+    tri_apiserver_lease_config_t lc = {.name = d->cfg.name,
+                                       .address = own,
+                                       .renew_s = (unsigned)d->cfg.identity_lease_renew_s,
+                                       .duration_s = (unsigned)d->cfg.identity_lease_duration_s};
+    return tri_apiserver_lease_start(&d->loop, d->api, &lc, &d->lease);
+}
+
 static void on_started(tri_node_t *n, int status, const char *errmsg, void *data)
 {
     daemon_t *d = data;
@@ -268,7 +290,8 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
     tri_api_config_t acfg = {.namespace_lifecycle = true,
                              .encryption = d->encryption,
                              .authorize = authorize,
-                             .authorize_data = d->authz};
+                             .authorize_data = d->authz,
+                             .service_cidr = d->cfg.service_cluster_ip_range};
     tri_api_new(&d->loop, d->node, d->store, &acfg, &d->api);
     char err[512] = "";
     const char *sa_sign = d->cfg.sa_signing_key_file, *sa_verify = d->cfg.sa_key_file;
@@ -331,6 +354,8 @@ static void on_started(tri_node_t *n, int status, const char *errmsg, void *data
         crc = tri_ctrl_csrsigning_add(d->ctrl, d->signer, d->signing_duration_s);
         d->signer = NULL; /* the loop owns it now */
     }
+    if (crc == 0)
+        crc = start_kubernetes_service(d);
     if (crc != 0) {
         shutdown_daemon(d, 1);
         return;
@@ -365,6 +390,16 @@ static void on_http_closed(tri_http_t *h, void *data)
     tri_node_close(d->node, on_node_closed, d);
 }
 
+static void close_server(void *data)
+{
+    daemon_t *d = data;
+    tri_apiserver_lease_close(d->lease);
+    if (d->http)
+        tri_http_close(d->http, on_http_closed, d);
+    else
+        tri_node_close(d->node, on_node_closed, d);
+}
+
 static void shutdown_daemon(daemon_t *d, int code)
 {
     if (d->stopping)
@@ -373,10 +408,10 @@ static void shutdown_daemon(daemon_t *d, int code)
     d->exit_code = code;
     if (d->ctrl)
         tri_ctrl_manager_close(d->ctrl);
-    if (d->http)
-        tri_http_close(d->http, on_http_closed, d);
+    if (d->lease && code == 0) /* graceful: leave the kubernetes endpoints first */
+        tri_apiserver_lease_release(d->lease, LEASE_RELEASE_MS, close_server, d);
     else
-        tri_node_close(d->node, on_node_closed, d);
+        close_server(d);
 }
 
 /* SIGHUP: serve the certificate and key files as they are now (after `triarch
@@ -530,6 +565,7 @@ int main(int argc, char **argv)
     tri_debug("triarchd", "loop ended", "connections=%zu",
               d->http ? tri_http_connections(d->http) : 0);
     tri_ctrl_manager_free(d->ctrl);
+    tri_apiserver_lease_free(d->lease);
     tri_api_free(d->api);
     tri_sa_keys_free(d->sa_keys);
     tri_authz_free(d->authz); /* its watches go before the store */

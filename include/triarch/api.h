@@ -219,6 +219,10 @@ typedef struct tri_api_config {
     enum tri_authz_decision (*authorize)(void *data, const tri_authz_attrs_t *attrs,
                                          char *reason, size_t len);
     void *authorize_data;
+    /* --service-cluster-ip-range: the IPv4 CIDR Service ClusterIPs come from; its
+     * first address is the `kubernetes` Service's alone. NULL: 10.96.0.0/12. Every
+     * replica must be given the same. Borrowed; outlives the api. */
+    const char *service_cidr;
 } tri_api_config_t;
 
 int tri_api_new(uv_loop_t *loop, tri_node_t *node, tri_store_t *store,
@@ -230,6 +234,13 @@ tri_node_t *tri_api_node(tri_api_t *api);
 /* Asks cfg.authorize (DENY when there is none). */
 enum tri_authz_decision tri_api_authorize(const tri_api_t *api, const tri_authz_attrs_t *attrs,
                                           char *reason, size_t len);
+
+/* The service CIDR (cfg.service_cidr or the default), and its first address: the
+ * ClusterIP of the `kubernetes` Service in `default` (res_services.c). */
+const char *tri_api_service_cidr(const tri_api_t *api);
+int tri_api_kubernetes_service_ip(const tri_api_t *api, char *out, size_t len);
+/* Whether s is an IPv4 CIDR a service range can be (at least 4 addresses). */
+bool tri_service_cidr_valid(const char *s);
 
 /* Ensure the built-in namespaces exist (leader-side, idempotent). */
 void tri_api_ensure_defaults(tri_api_t *api);

@@ -110,6 +110,36 @@ int tri_ctrl_serviceaccounts_add(tri_ctrl_manager_t *m, const char *root_ca_pem)
  * changes and every sync_ms (0: 5 minutes). */
 int tri_ctrl_resourcequota_add(tri_ctrl_manager_t *m, uint64_t sync_ms);
 
+/* ---------- the `kubernetes` Service ---------- */
+
+/* Each replica renews an identity Lease (server/apiserver_lease.c): namespace,
+ * name prefix and label as kube-apiserver's, and the advertised API address
+ * ("ip:port") in an annotation. */
+#define TRI_APISERVER_LEASE_NAMESPACE "kube-system"
+#define TRI_APISERVER_LEASE_PREFIX "apiserver-"
+#define TRI_APISERVER_IDENTITY_LABEL "apiserver.kubernetes.io/identity"
+#define TRI_APISERVER_IDENTITY "kube-apiserver"
+#define TRI_APISERVER_ADDRESS_ANNOTATION "triarch.io/advertise-address"
+
+/* kubernetes-service: keeps Service default/kubernetes (ClusterIP: the service
+ * CIDR's first address, https 443/TCP), its Endpoints and its EndpointSlices
+ * listing the advertised address of every replica whose identity Lease is
+ * unexpired. own_address: this replica's advertised "ip:port" (the Service's
+ * targetPort when no live replica serves the current one); NULL: none. */
+int tri_ctrl_kubernetes_service_add(tri_ctrl_manager_t *m, const char *own_address);
+
+typedef struct tri_ctrl_apiserver {
+    char ip[46];
+    int port;
+} tri_ctrl_apiserver_t;
+/* One identity Lease's advertised address and the time it expires (renewTime +
+ * leaseDurationSeconds, microseconds since the epoch); TRI_EINVAL when lease is
+ * not an apiserver identity Lease or lacks either. Pure. */
+int tri_ctrl_apiserver_lease(const json_t *lease, tri_ctrl_apiserver_t *out, int64_t *expires_us);
+/* The Endpoints subsets for n live servers: one subset per port (ascending), its
+ * addresses sorted and unique, port "https"/TCP. New reference. Sorts `live`. */
+json_t *tri_ctrl_apiserver_subsets(tri_ctrl_apiserver_t *live, size_t n);
+
 /* ---------- certificates and bootstrap tokens ---------- */
 
 struct tri_authz;

@@ -12,7 +12,13 @@
  * search for a free value starts at a point derived from the object's uid and the
  * attempt, so a retry starts elsewhere, and so a retry can tell a value it picked
  * itself (it lies on the previous attempt's probe path) from one the user asked for
- * (kept, or refused with 422 when taken). */
+ * (kept, or refused with 422 when taken).
+ *
+ * The service CIDR is the api's cfg.service_cidr (--service-cluster-ip-range). Its
+ * first address belongs to the `kubernetes` Service in `default` (the leader loop
+ * of controllers/kubernetes_service.c creates it): the allocator never picks it and
+ * any other Service that asks for it is told it is already allocated, even while
+ * the `kubernetes` Service is being recreated after a delete. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +26,7 @@
 
 #include "jsonutil.h"
 #include "meta.h"
+#include "op.h"
 #include "resources.h"
 #include "triarch/codec.h"
 #include "triarch/errors.h"
@@ -29,6 +36,8 @@
  * is the `kubernetes` Service's, so only an explicit request gets it. */
 #define SERVICE_CIDR_DEFAULT "10.96.0.0/12"
 #define SERVICE_IP_RESERVED_LOW 2 /* network address + the kubernetes Service's */
+#define KUBERNETES_SERVICE_NS "default"
+#define KUBERNETES_SERVICE_NAME "kubernetes"
 #define NODE_PORT_MIN 30000       /* --service-node-port-range */
 #define NODE_PORT_MAX 32767
 #define PORT_MAX 65535
@@ -201,6 +210,28 @@ int tri_service_pick_ip(tri_store_t *s, const char *cidr_s, const char *seed, un
     return rc;
 }
 
+const char *tri_api_service_cidr(const tri_api_t *api)
+{
+    const char *s = api ? api->cfg.service_cidr : NULL;
+    return s && s[0] ? s : SERVICE_CIDR_DEFAULT;
+}
+
+bool tri_service_cidr_valid(const char *s)
+{
+    cidr_t c;
+    return s != NULL && cidr_parse(s, &c) == 0;
+}
+
+int tri_api_kubernetes_service_ip(const tri_api_t *api, char *out, size_t len)
+{
+    cidr_t c;
+    if (cidr_parse(tri_api_service_cidr(api), &c) != 0)
+        return TRI_EINVAL;
+    alloc_range_t r = {.ip = true};
+    format_value(&r, c.base + 1, out, len);
+    return 0;
+}
+
 /* ---------- allocation into the txn ---------- */
 
 typedef struct alloc_ctx {
@@ -269,11 +300,26 @@ static int release(tri_txn_builder_t *b, const alloc_range_t *r, uint32_t v)
     return rc;
 }
 
-static int alloc_cluster_ip(alloc_ctx_t *c, json_t *spec)
+/* The api's service CIDR, parsed (validated at startup: the default if not). */
+static void service_cidr(tri_api_t *api, cidr_t *c)
+{
+    if (cidr_parse(tri_api_service_cidr(api), c) != 0)
+        cidr_parse(SERVICE_CIDR_DEFAULT, c);
+}
+
+/* The kubernetes Service's own address is only ever its own. */
+static bool reserved_for_other(const alloc_ctx_t *c, const cidr_t *cidr, uint32_t v)
+{
+    const json_t *meta = json_object_get(c->obj, "metadata");
+    return v == cidr->base + 1 && !(strcmp(str(meta, "namespace"), KUBERNETES_SERVICE_NS) == 0 &&
+                                    strcmp(str(meta, "name"), KUBERNETES_SERVICE_NAME) == 0);
+}
+
+static int alloc_cluster_ip(alloc_ctx_t *c, tri_api_t *api, json_t *spec)
 {
     cidr_t cidr;
     alloc_range_t r;
-    cidr_parse(SERVICE_CIDR_DEFAULT, &cidr);
+    service_cidr(api, &cidr);
     ip_range(&cidr, &r);
     const char *want = str(spec, "clusterIP");
     if (strcmp(want, "None") == 0) {
@@ -286,15 +332,18 @@ static int alloc_cluster_ip(alloc_ctx_t *c, json_t *spec)
     if (explicit && c->b->attempt > 0 &&
         range_picked(c->store, &r, seed_of(c->uid, c->b->attempt - 1, 0), v, NULL, 0))
         explicit = false;
-    char ip[INET_ADDRSTRLEN], msg[256];
+    char ip[INET_ADDRSTRLEN], msg[320];
     if (explicit) {
         bool in_range = v > cidr.base && v < cidr.base + cidr.size - 1;
+        char valid[64];
+        snprintf(valid, sizeof valid, "%s", tri_api_service_cidr(api));
         snprintf(msg, sizeof msg,
-                 "Invalid value: [\"%s\"]: failed to allocate IP %s: provided IP is %s", want, want,
-                 in_range
-                     ? "already allocated"
-                     : "not in the valid range. The range of valid IPs is " SERVICE_CIDR_DEFAULT);
-        if (!in_range || taken(c->store, &r, v, NULL, 0))
+                 "Invalid value: [\"%s\"]: failed to allocate IP %s: provided IP is %s%s", want,
+                 want,
+                 in_range ? "already allocated"
+                          : "not in the valid range. The range of valid IPs is ",
+                 in_range ? "" : valid);
+        if (!in_range || reserved_for_other(c, &cidr, v) || taken(c->store, &r, v, NULL, 0))
             return invalid(c, "spec.clusterIPs", msg);
     } else if (range_pick(c->store, &r, seed_of(c->uid, c->b->attempt, 0), NULL, 0, &v) != 0) {
         return range_full(c, "serviceIP");
@@ -399,7 +448,7 @@ static int svc_on_create(tri_api_t *api, json_t *obj, tri_txn_builder_t *b, tri_
         return 0;
     alloc_ctx_t c;
     ctx_init(&c, api, obj, b, st);
-    int rc = alloc_cluster_ip(&c, spec);
+    int rc = alloc_cluster_ip(&c, api, spec);
     if (rc == 0 && wants_node_ports(spec))
         rc = alloc_node_ports(&c, spec, NULL, 0);
     return rc;
@@ -416,7 +465,7 @@ static int svc_on_update(tri_api_t *api, json_t *obj, const json_t *old, tri_txn
     ctx_init(&c, api, obj, b, st);
     cidr_t cidr;
     alloc_range_t r;
-    cidr_parse(SERVICE_CIDR_DEFAULT, &cidr);
+    service_cidr(api, &cidr);
     ip_range(&cidr, &r);
     int rc = 0;
     uint32_t oip;
@@ -426,7 +475,7 @@ static int svc_on_update(tri_api_t *api, json_t *obj, const json_t *old, tri_txn
         json_object_del(spec, "clusterIP");
         json_object_del(spec, "clusterIPs");
     } else if (is_type(ospec, "ExternalName")) {
-        rc = alloc_cluster_ip(&c, spec);
+        rc = alloc_cluster_ip(&c, api, spec);
     }
     uint32_t held[MAX_PORTS_IN_TXN + 1] = {0}, now[MAX_PORTS_IN_TXN + 1] = {0};
     size_t n_held = wants_node_ports(ospec) ? node_ports(ospec, held, MAX_PORTS_IN_TXN + 1) : 0;
@@ -446,7 +495,7 @@ static void svc_on_delete(tri_api_t *api, const json_t *obj, tri_txn_builder_t *
     const json_t *spec = json_object_get(obj, "spec");
     cidr_t cidr;
     alloc_range_t r;
-    cidr_parse(SERVICE_CIDR_DEFAULT, &cidr);
+    service_cidr(api, &cidr);
     ip_range(&cidr, &r);
     uint32_t ip;
     if (has_cluster_ip(spec) && parse_ip(str(spec, "clusterIP"), &ip) == 0)

@@ -51,6 +51,19 @@ def test_config():
                        "initial-cluster")
         expect_refusal("plain listener off loopback",
                        ["--config", cfg, "--api-listen-plain", "0.0.0.0:0"], 2, "loopback")
+        for flag, value, needle in (
+                ("--service-cluster-ip-range", "10.96.0.0", "service-cluster-ip-range"),
+                ("--service-cluster-ip-range", "10.96.0.0/31", "service-cluster-ip-range"),
+                ("--service-cluster-ip-range", "fd00::/108", "service-cluster-ip-range"),
+                ("--advertise-address", "0.0.0.0", "advertise-address"),
+                ("--advertise-address", "api.example", "advertise-address"),
+                ("--identity-lease-renew-interval-seconds", "15",
+                 "identity-lease-renew-interval-seconds"),
+                ("--identity-lease-duration-seconds", "100000", "identity-lease-duration-seconds")):
+            expect_refusal(f"{flag} {value}", ["--config", cfg, flag, value], 2, needle)
+        expect_refusal("api-listen and peer-listen on 0.0.0.0 without advertise-address",
+                       ["--config", cfg, "--api-listen", "0.0.0.0:0", "--peer-listen",
+                        "0.0.0.0:0"], 2, "advertise-address")
         empty = tempfile.mkdtemp(dir=c.dir)
         expect_refusal("existing state with an empty data dir",
                        ["--config", cfg, "--data-dir", empty, "--initial-cluster-state",

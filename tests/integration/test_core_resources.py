@@ -249,6 +249,9 @@ def step_concurrent_services(c, k):
     check("20 concurrent creates: 20 distinct nodePorts", CONCURRENT_SERVICES, len(set(ports)),
           c)
     check("20 concurrent creates: every IP in the service CIDR", True, all(map(in_cidr, ips)), c)
+    kube_ip = k.obj("get", "svc", "kubernetes", "-n", "default")["spec"]["clusterIP"]
+    check(f"20 concurrent creates: none took the kubernetes Service's {kube_ip}", [],
+          [ip for ip in ips if ip == kube_ip], c)
     stored = {s["metadata"]["name"]: s["spec"]["clusterIP"]
               for s in k.obj("get", "svc", "-n", NS)["items"]}
     check("stored ClusterIPs are the answered ones", ips,

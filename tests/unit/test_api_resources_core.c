@@ -621,6 +621,72 @@ static void test_alloc_exhaustion(void)
     fixture_free(&f);
 }
 
+/* The service CIDR's first address is the kubernetes Service's alone: refused to
+ * any other Service even while no allocator key holds it (the kubernetes Service
+ * deleted, about to be recreated), granted to default/kubernetes; and the CIDR is
+ * the api's setting. */
+static void test_alloc_reserved_and_cidr(void)
+{
+    fixture_t f;
+    fixture_init(&f);
+    char ip[64];
+    CHECK_STR(tri_api_service_cidr(f.api), "10.96.0.0/12");
+    CHECK_EQ(tri_api_kubernetes_service_ip(f.api, ip, sizeof ip), 0);
+    CHECK_STR(ip, "10.96.0.1");
+    tri_txn_builder_t b = {0};
+    tri_status_t st;
+    json_t *t = svc("t", "{\"clusterIP\":\"10.96.0.1\",\"ports\":[{\"port\":80}]}");
+    CHECK(run_create(&f, t, &b, &st) != 0);
+    CHECK_EQ(st.code, 422);
+    CHECK(has_cause(&st, "spec.clusterIPs", "provided IP is already allocated"));
+    reset_status(&st);
+    json_object_set_new(at(t, "metadata"), "name", json_string("kubernetes"));
+    json_object_set_new(at(t, "metadata"), "namespace", json_string("other"));
+    CHECK(run_create(&f, t, &b, &st) != 0); /* the name alone is not enough */
+    reset_status(&st);
+    json_object_set_new(at(t, "metadata"), "namespace", json_string("default"));
+    CHECK_EQ(run_create(&f, t, &b, &st), 0);
+    CHECK_STR(sat(t, "spec.clusterIP"), "10.96.0.1");
+    CHECK(memcmp(b.cmps[0].key, "/registry/core/serviceips/10.96.0.1", b.cmps[0].key_len) == 0);
+    json_decref(t);
+    tri_txn_builder_reset(&b);
+    fixture_free(&f);
+
+    /* another range: allocations, the reserved address and the error follow it */
+    CHECK(tri_service_cidr_valid("10.0.0.0/29"));
+    CHECK(!tri_service_cidr_valid("10.0.0.0/31") && !tri_service_cidr_valid("10.0.0.0") &&
+          !tri_service_cidr_valid("fd00::/64") && !tri_service_cidr_valid(NULL) &&
+          !tri_service_cidr_valid("10.0.0.0/x"));
+    CHECK_EQ(tri_store_new(NULL, &f.store), 0);
+    tri_api_config_t cfg = {.service_cidr = "10.0.0.0/29"};
+    CHECK_EQ(tri_api_new(NULL, NULL, f.store, &cfg, &f.api), 0);
+    CHECK_EQ(tri_api_kubernetes_service_ip(f.api, ip, sizeof ip), 0);
+    CHECK_STR(ip, "10.0.0.1");
+    for (int i = 0; i < 5; i++) {
+        char uid[8];
+        snprintf(uid, sizeof uid, "u%d", i);
+        json_t *a = svc(uid, "{\"ports\":[{\"port\":80}]}");
+        CHECK_EQ(run_create(&f, a, &b, &st), 0);
+        const char *got = sat(a, "spec.clusterIP");
+        CHECK(got && strncmp(got, "10.0.0.", 7) == 0 && strcmp(got, "10.0.0.1") != 0 &&
+              strcmp(got, "10.0.0.0") != 0 && strcmp(got, "10.0.0.7") != 0);
+        commit(&f, &b, 0);
+        json_decref(a);
+    }
+    json_t *full = svc("u9", "{\"ports\":[{\"port\":80}]}");
+    CHECK(run_create(&f, full, &b, &st) != 0);
+    CHECK(strstr(st.message, "range is full") != NULL);
+    reset_status(&st);
+    json_decref(full);
+    json_t *out = svc("o", "{\"clusterIP\":\"10.96.0.10\",\"ports\":[{\"port\":80}]}");
+    CHECK(run_create(&f, out, &b, &st) != 0);
+    CHECK(has_cause(&st, "spec.clusterIPs", "The range of valid IPs is 10.0.0.0/29"));
+    reset_status(&st);
+    json_decref(out);
+    tri_txn_builder_reset(&b);
+    fixture_free(&f);
+}
+
 /* ---------- the other kinds ---------- */
 
 static void test_secrets(void)
@@ -848,6 +914,7 @@ int main(void)
     test_alloc_retry();
     test_alloc_node_ports();
     test_alloc_exhaustion();
+    test_alloc_reserved_and_cidr();
     test_secrets();
     test_rc();
     test_volumes();
