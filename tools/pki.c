@@ -23,6 +23,10 @@
 #include <openssl/x509v3.h>
 
 #include "cli.h"
+
+/* The first address of triarchd's default service-cluster-ip-range (10.96.0.0/12). A
+ * cluster run with another range adds its first address with `init --san`. */
+#define TRI_KUBERNETES_SERVICE_IP "10.96.0.1"
 #include "triarch/errors.h"
 
 #define TRI_CA_DAYS (10 * 365 + 3)
@@ -224,7 +228,8 @@ static int is_ip_literal(const char *s)
     return inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1;
 }
 
-/* SAN entries for a replica: loopback, localhost, its name, its own IPs, the LB, --san. */
+/* SAN entries for a replica: loopback, localhost, its name, the `kubernetes` Service,
+ * its own IPs, the LB, --san. */
 static int member_san(const tri_cluster_t *c, const tri_member_t *m, tri_buf_t *san)
 {
     char ips[4][TRI_ADDR_MAX];
@@ -234,7 +239,12 @@ static int member_san(const tri_cluster_t *c, const tri_member_t *m, tri_buf_t *
     ip_collect(ips, &n, 4, m->api);
     if (c->lb[0])
         ip_collect(ips, &n, 4, c->lb);
-    int rc = tri_buf_appendf(san, "DNS:localhost,DNS:%s", m->name);
+    /* and what in-cluster clients dial: the `kubernetes` Service's names and its
+     * ClusterIP in the default service-cluster-ip-range (kubeadm's SANs) */
+    int rc = tri_buf_appendf(san, "DNS:localhost,DNS:%s,DNS:kubernetes,DNS:kubernetes.default,"
+                                  "DNS:kubernetes.default.svc,"
+                                  "DNS:kubernetes.default.svc.cluster.local,IP:%s",
+                             m->name, TRI_KUBERNETES_SERVICE_IP);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = tri_buf_appendf(san, ",IP:%s", ips[i]);
     for (size_t i = 0; rc == 0 && i < c->n_sans; i++)

@@ -270,6 +270,21 @@ def step_python_incluster(c, k, want):
     ep = v1.read_namespaced_endpoints("kubernetes", "default")
     check("python-kubernetes reads the endpoints", want,
           {f"{a.ip}:{p.port}" for s in ep.subsets for a in s.addresses for p in s.ports}, c)
+    step_service_names_in_cert(c, ca_path, host, port)
+
+
+def step_service_names_in_cert(c, ca_path, host, port):
+    """What a pod dials verifies: the replicas' serving certificate names the Service
+    (kubernetes.default.svc and the rest, as kubeadm's does) and its ClusterIP."""
+    import socket
+    import ssl
+    ctx = ssl.create_default_context(cafile=ca_path)
+    for name in ("kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                 "kubernetes.default.svc.cluster.local", CLUSTER_IP):
+        with socket.create_connection((host, int(port)), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname=name) as s:
+                check(f"the serving certificate verifies as {name}", True,
+                      s.getpeercert() is not None, c)
 
 
 def test_kubernetes_service():
