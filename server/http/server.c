@@ -147,6 +147,11 @@ static SSL_CTX *make_ssl(const tri_http_config_t *cfg, char *err, size_t errlen)
         goto fail;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* TLS 1.3: AES-128-GCM first, as Go's servers (kube-apiserver) choose on AES-NI
+     * hardware; OpenSSL's default order picks AES-256-GCM, the same security for our
+     * purposes and a third more AES rounds per record. */
+    SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                  "TLS_CHACHA20_POLY1305_SHA256");
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1) {
         snprintf(err, errlen, "cannot load serving certificate %s", cfg->cert_file);
         goto fail_ctx;
