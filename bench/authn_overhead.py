@@ -85,10 +85,10 @@ def main():
             body = os.path.join(root, "cm.json")
             common.configmap_body(body)
             auth = [f"Authorization: Bearer {token}"]
-            # (Sending the token to the plain listener, which ignores it, does not isolate
-            # the header's cost: h2c requests with an 800-byte never-indexed header ran
-            # at a quarter of the rate for creates, for reasons of their own; the profile
-            # in bench/RESULTS.md splits the cost instead.)
+            # (Sending the token to the plain listener too, which ignores it, was tried to
+            # isolate the header's cost: its creates varied fourfold between runs, in the
+            # middle of this sequence only, so the profile in bench/RESULTS.md splits the
+            # cost instead.)
             cases = {"plain h2c": (plain, []), "TLS h2 + token + RBAC": (tls, auth)}
             for label, (base, hdr) in cases.items():
                 run(label, base, "GET", 16, WARMUP, body, hdr)
