@@ -70,12 +70,6 @@ typedef struct ks_state {
     bool has_own;
 } ks_state_t;
 
-typedef struct ks_job {
-    tri_api_op_t op;
-    tri_ctrl_item_t *it;
-    const char *what;
-} ks_job_t;
-
 static int64_t now_us(void)
 {
     struct timespec ts;
@@ -280,7 +274,7 @@ static tri_ctrl_apiserver_t *live_servers(tri_ctrl_loop_t *l, size_t *n)
 
 static void on_written(tri_api_op_t *op)
 {
-    ks_job_t *j = op->data;
+    ctrl_job_t *j = op->data;
     tri_ctrl_item_t *it = j->it;
     tri_ctrl_loop_t *l = tri_ctrl_item_loop(it);
     int code = op->status.code;
@@ -297,24 +291,12 @@ static void on_written(tri_api_op_t *op)
         tri_ctrl_add(l, KEY); /* the next step, if any */
 }
 
-static ks_job_t *job(tri_ctrl_item_t *it, const char *what)
-{
-    ks_job_t *j = calloc(1, sizeof *j);
-    if (j == NULL)
-        return NULL;
-    j->it = it;
-    j->what = what;
-    j->op.data = j;
-    j->op.leader_only = true;
-    return j;
-}
-
 /* Creates obj, or updates it over cur (keeping cur's resourceVersion: a 409
  * means look again). Takes obj. */
 static int put_object(tri_ctrl_loop_t *l, tri_ctrl_item_t *it, const tri_resource_t *r,
                  const json_t *cur, json_t *obj, const char *what)
 {
-    ks_job_t *j = job(it, what);
+    ctrl_job_t *j = ctrl_job_new(it, what);
     if (j == NULL || obj == NULL) {
         free(j);
         json_decref(obj);
@@ -337,7 +319,7 @@ static int put_object(tri_ctrl_loop_t *l, tri_ctrl_item_t *it, const tri_resourc
 static int delete_object(tri_ctrl_loop_t *l, tri_ctrl_item_t *it, const tri_resource_t *r,
                   const json_t *cur, const char *what)
 {
-    ks_job_t *j = job(it, what);
+    ctrl_job_t *j = ctrl_job_new(it, what);
     if (j == NULL)
         return TRI_CTRL_REQUEUE;
     tri_info("kubernetes-service", "deleting", "what=\"%s\" name=%s/%s", what, SVC_NS,
