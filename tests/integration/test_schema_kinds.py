@@ -11,7 +11,9 @@ NetworkPolicy), with the real kubectl 1.32. For each kind:
      printing the warning;
   3. `kubectl explain` of a nested path lists that message's fields.
 Then autoscaling/v1 through the full resource name: an HPA created as v1 reads back
-as v1 with targetCPUUtilizationPercentage, and as v2 with the cpu metric."""
+as v1 with targetCPUUtilizationPercentage, and as v2 with the cpu metric. Last, each
+kind sent as protobuf (the fuzz corpus bodies, as kubelets and controllers send
+them) is stored as the JSON Go would write."""
 
 import copy
 import json
@@ -262,6 +264,72 @@ def check_hpa_v1(c, k):
           "targetCPUUtilizationPercentage" in out, c)
 
 
+# The protobuf bodies of the fuzz corpus (tests/fuzz/corpus/protobuf/cluster-*), as a
+# kubelet or controller would send them: where each goes, and fields its JSON must
+# show once decoded (MicroTime to the microsecond, RawExtension as JSON, Node's
+# capitalised Port, a PersistentVolume's inline source).
+PB_CASES = [
+    ("node", "/api/v1/nodes", "n1",
+     [(["status", "daemonEndpoints", "kubeletEndpoint", "Port"], 10250),
+      (["spec", "taints", 0, "timeAdded"], "2023-11-14T22:13:20Z")]),
+    ("lease", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", "n1",
+     [(["spec", "acquireTime"], "2023-11-14T22:13:20.123456Z"),
+      (["spec", "renewTime"], "2023-11-14T22:13:30.000001Z"),
+      (["spec", "leaseTransitions"], 0)]),
+    ("event", "/api/v1/namespaces/default/events", "e",
+     [(["eventTime"], "2023-11-14T22:13:20.000005Z"),
+      (["series", "lastObservedTime"], "2023-11-14T22:13:21.000007Z")]),
+    ("event-v1", "/apis/events.k8s.io/v1/namespaces/default/events", "e1",
+     [(["regarding", "name"], "web"), (["deprecatedCount"], 1)]),
+    ("endpoints", "/api/v1/namespaces/default/endpoints", "s",
+     [(["subsets", 0, "addresses", 0, "nodeName"], "n1")]),
+    ("endpointslice", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", "s",
+     [(["endpoints", 0, "conditions", "terminating"], False),
+      (["endpoints", 0, "hints", "forZones", 0, "name"], "z")]),
+    ("limitrange", "/api/v1/namespaces/default/limitranges", "l",
+     [(["spec", "limits", 0, "defaultRequest", "cpu"], "100m")]),
+    ("persistentvolume", "/api/v1/persistentvolumes", "pv",
+     [(["spec", "csi", "volumeHandle"], "h"),
+      (["spec", "csi", "nodePublishSecretRef", "name"], "s"),
+      (["spec", "nodeAffinity", "required", "nodeSelectorTerms", 0, "matchExpressions", 0,
+        "values"], ["v"])]),
+    ("replicationcontroller", "/api/v1/namespaces/default/replicationcontrollers", "rc",
+     [(["spec", "template", "spec", "containers", 0, "image"], "nginx")]),
+    ("controllerrevision", "/apis/apps/v1/namespaces/default/controllerrevisions", "r",
+     [(["data"], {"spec": {"template": {"$patch": "replace"}}}), (["revision"], 2)]),
+    ("ingressclass", "/apis/networking.k8s.io/v1/ingressclasses", "nginx",
+     [(["spec", "parameters", "apiGroup"], "example.com")]),
+    ("networkpolicy", "/apis/networking.k8s.io/v1/namespaces/default/networkpolicies", "np",
+     [(["spec", "ingress", 0, "ports", 0, "endPort"], 32768),
+      (["spec", "ingress", 0, "from", 0, "ipBlock", "except"], ["172.17.1.0/24"])]),
+]
+
+
+def at(obj, path):
+    for step in path:
+        if isinstance(obj, list):
+            obj = obj[step] if step < len(obj) else None
+        else:
+            obj = (obj or {}).get(step)
+    return obj
+
+
+def check_protobuf(c):
+    base = c.api_url(c.names[0])
+    corpus = os.path.join(harness.args().src_dir, "tests", "fuzz", "corpus", "protobuf")
+    for name, path, obj_name, fields in PB_CASES:
+        with open(os.path.join(corpus, "cluster-" + name), "rb") as f:
+            body = f.read()
+        st, _, out = c.request("POST", base + path, body=body,
+                               headers={"Content-Type": "application/vnd.kubernetes.protobuf"})
+        check(f"protobuf {name}: POST ({out[:300]!r})", 201, st, c)
+        st, _, out = c.request("GET", f"{base}{path}/{obj_name}")
+        check(f"protobuf {name}: GET", 200, st, c)
+        got = json.loads(out)
+        for fpath, want in fields:
+            check(f"protobuf {name}: {'.'.join(map(str, fpath))}", want, at(got, fpath), c)
+
+
 def test_schema_kinds():
     with Cluster(n=1, extra_flags=FLAGS) as c:
         c.start_all()
@@ -271,6 +339,7 @@ def test_schema_kinds():
         for case in CASES:
             check_kind(c, k, *case)
         check_hpa_v1(c, k)
+        check_protobuf(c)
 
 
 harness.main(test_schema_kinds)
