@@ -184,7 +184,8 @@ static int time_value(pctx_t *c, const rd_t *b, const char *field, bool micro, j
     int64_t ns = micro ? (int32_t)(uint32_t)nanos : 0;
     if (seconds == 0 && ns == 0)
         return 0;
-    /* RFC 3339 years are four digits: 0001..9999 */
+    /* RFC 3339 years are four digits: 0001..9999; an int32 of nanos moves the
+     * seconds by at most 2, so the first check also keeps the sum from overflowing */
     if (seconds < TIME_MIN_S - 3 || seconds > TIME_MAX_S + 3)
         return pb_fail(c, "time out of range", field);
     seconds += ns / NANOS_PER_S;
