@@ -45,6 +45,8 @@ typedef enum tri_pb_type {
     TRI_PB_INT_OR_STRING, /* intstr.IntOrString{1 type, 2 intVal, 3 strVal} */
     TRI_PB_QUANTITY,      /* resource.Quantity{1 string} -> its string */
     TRI_PB_MAP_QUANTITY,  /* map<string,Quantity> (core ResourceList) -> object of strings */
+    TRI_PB_MICROTIME,     /* metav1.MicroTime{1 seconds, 2 nanos} -> RFC 3339 with 6 digits */
+    TRI_PB_RAW_EXTENSION, /* runtime.RawExtension{1 raw}: raw is JSON -> that JSON value */
 } tri_pb_type_t;
 
 enum {

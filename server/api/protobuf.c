@@ -31,6 +31,10 @@
 #define K8S_PROTOBUF_MAGIC_LEN 4
 #define PROTOBUF_CONTENT_TYPE "application/vnd.kubernetes.protobuf"
 #define VARINT_MAX_BYTES 10
+#define NANOS_PER_S 1000000000LL
+/* the seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: RFC 3339's years */
+#define TIME_MIN_S (-62135596800LL)
+#define TIME_MAX_S 253402300799LL
 
 enum wire {
     WT_VARINT = 0,
@@ -152,36 +156,85 @@ static json_t *utf8_string(pctx_t *c, const rd_t *b, const char *field)
     return s;
 }
 
-/* metav1.Time -> "2006-01-02T15:04:05Z"; a zero time is omitted (*out NULL). */
-static int time_value(pctx_t *c, const rd_t *b, const char *field, json_t **out)
+/* metav1.Time -> "2006-01-02T15:04:05Z", metav1.MicroTime (micro) ->
+ * "2006-01-02T15:04:05.000000Z" as Go's RFC3339Micro prints it; a zero time is
+ * omitted (*out NULL). Both messages are {1 seconds, 2 nanos}. */
+static int time_value(pctx_t *c, const rd_t *b, const char *field, bool micro, json_t **out)
 {
     rd_t r = *b;
     int64_t seconds = 0;
+    uint64_t nanos = 0;
     *out = NULL;
     while (r.n > 0) {
         uint64_t key, v;
         if (rd_varint(&r, &key) != 0)
             return pb_fail(c, "malformed Time", field);
-        if ((key >> 3) == 1 && (key & 7) == WT_VARINT) {
+        if (((key >> 3) == 1 || (key >> 3) == 2) && (key & 7) == WT_VARINT) {
             if (rd_varint(&r, &v) != 0)
                 return pb_fail(c, "malformed Time", field);
-            seconds = (int64_t)v;
+            if ((key >> 3) == 1)
+                seconds = (int64_t)v;
+            else
+                nanos = v;
         } else if (rd_skip(&r, key & 7) != 0) {
             return pb_fail(c, "malformed Time", field);
         }
     }
-    if (seconds == 0)
+    /* nanos is an int32 that Go's time.Unix normalises into [0, 1e9) */
+    int64_t ns = micro ? (int32_t)(uint32_t)nanos : 0;
+    if (seconds == 0 && ns == 0)
         return 0;
-    /* RFC 3339 years are four digits: 0001..9999 */
-    if (seconds < -62135596800LL || seconds > 253402300799LL)
+    /* RFC 3339 years are four digits: 0001..9999; an int32 of nanos moves the
+     * seconds by at most 2, so the first check also keeps the sum from overflowing */
+    if (seconds < TIME_MIN_S - 3 || seconds > TIME_MAX_S + 3)
+        return pb_fail(c, "time out of range", field);
+    seconds += ns / NANOS_PER_S;
+    ns %= NANOS_PER_S;
+    if (ns < 0) {
+        ns += NANOS_PER_S;
+        seconds--;
+    }
+    if (seconds < TIME_MIN_S || seconds > TIME_MAX_S)
         return pb_fail(c, "time out of range", field);
     time_t t = (time_t)seconds;
     struct tm tm;
-    char buf[32];
-    if (!gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    char buf[40];
+    if (!gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
         return pb_fail(c, "time out of range", field);
+    size_t n = strlen(buf);
+    if (micro)
+        snprintf(buf + n, sizeof buf - n, ".%06dZ", (int)(ns / 1000));
+    else
+        snprintf(buf + n, sizeof buf - n, "Z");
     *out = json_string(buf);
     return *out ? 0 : TRI_ENOMEM;
+}
+
+/* runtime.RawExtension is {1 raw bytes}; Go's JSON of it is raw itself, which
+ * clients fill with the embedded object's JSON. Raw that is not JSON (an object
+ * nested as protobuf) is refused rather than guessed at; an empty one is omitted. */
+static int raw_extension(pctx_t *c, const rd_t *b, const char *field, json_t **out)
+{
+    rd_t r = *b, raw = {(const uint8_t *)"", 0};
+    *out = NULL;
+    while (r.n > 0) {
+        uint64_t key;
+        if (rd_varint(&r, &key) != 0)
+            return pb_fail(c, "malformed RawExtension", field);
+        if ((key >> 3) == 1 && (key & 7) == WT_LEN) {
+            if (rd_bytes(&r, &raw) != 0)
+                return pb_fail(c, "malformed RawExtension", field);
+        } else if (rd_skip(&r, key & 7) != 0) {
+            return pb_fail(c, "malformed RawExtension", field);
+        }
+    }
+    if (raw.n == 0)
+        return 0;
+    char jerr[128] = "";
+    *out = tri_json_decode((const char *)raw.p, raw.n, jerr, sizeof jerr);
+    if (*out == NULL)
+        return pb_fail(c, "RawExtension is not JSON", field);
+    return 0;
 }
 
 /* resource.Quantity is a message {1 string}; Go's JSON is that string. Go refuses an
@@ -370,7 +423,13 @@ static int len_field(pctx_t *c, const rd_t *b, const tri_pb_field_t *f, json_t *
         }
         return map_entry(c, b, f, v);
     case TRI_PB_TIME:
-        rc = time_value(c, b, f->json, &v);
+    case TRI_PB_MICROTIME:
+        rc = time_value(c, b, f->json, f->type == TRI_PB_MICROTIME, &v);
+        if (rc != 0 || !v)
+            return rc;
+        return store(out, f, v);
+    case TRI_PB_RAW_EXTENSION:
+        rc = raw_extension(c, b, f->json, &v);
         if (rc != 0 || !v)
             return rc;
         return store(out, f, v);

@@ -3,10 +3,12 @@
  * Each table mirrors a message of Kubernetes' generated.proto files (field number,
  * the JSON name Go's struct tag gives it, how the value converts, and whether Go's
  * JSON would keep a zero value). protobuf.c walks these tables; supporting another
- * kind means adding its messages here and a row in kinds[]. Field numbers and JSON
+ * kind means adding its messages here (or in a protobuf_schema_*.c file, for the
+ * kinds that cluster components rather than kubectl write; protobuf_schema.h shares
+ * the building blocks) and a row in kinds[]. Field numbers and JSON
  * names come from k8s.io/api and k8s.io/apimachinery v1.33 (a superset of 1.32).
- * kubectl 1.32 and 1.33 send every kind of kinds[] but Pod, PVC and the apps/v1
- * workloads other than Deployment from a typed command (create
+ * kubectl 1.32 and 1.33 send every kind of this file's part of kinds[] but Pod,
+ * PVC and the apps/v1 workloads other than Deployment from a typed command (create
  * deployment|job|cronjob|ingress|token|quota|priorityclass|poddisruptionbudget...,
  * autoscale: autoscaling/v1 from 1.32, autoscaling/v2 from 1.33, auth can-i); those
  * share PodSpec and cost nothing more. managedFields (17) is left out on purpose:
@@ -15,34 +17,10 @@
  * writing /status in protobuf would need its fields.
  */
 #include "codec_internal.h"
+#include "protobuf_schema.h"
 
 #include <string.h>
 
-/* clang-format off */
-#define FIELDS(arr) arr, sizeof arr / sizeof arr[0]
-#define STR(n, j) {n, j, TRI_PB_STRING, 0, NULL}
-#define STRS(n, j) {n, j, TRI_PB_STRING, TRI_PB_REPEATED, NULL}
-#define MSG(n, j, m) {n, j, TRI_PB_MESSAGE, 0, &m}
-#define MSGS(n, j, m) {n, j, TRI_PB_MESSAGE, TRI_PB_REPEATED, &m}
-/* K... keeps a zero value: a Go pointer (set when on the wire) or a field without
- * omitempty. IntOrString and Quantity are always kept: Go writes them whole. */
-#define KSTR(n, j) {n, j, TRI_PB_STRING, TRI_PB_KEEP_ZERO, NULL}
-#define BOOL(n, j) {n, j, TRI_PB_BOOL, 0, NULL}
-#define KBOOL(n, j) {n, j, TRI_PB_BOOL, TRI_PB_KEEP_ZERO, NULL}
-#define I32(n, j) {n, j, TRI_PB_INT32, 0, NULL}
-#define KI32(n, j) {n, j, TRI_PB_INT32, TRI_PB_KEEP_ZERO, NULL}
-#define I32S(n, j) {n, j, TRI_PB_INT32, TRI_PB_REPEATED, NULL}
-#define I64(n, j) {n, j, TRI_PB_INT64, 0, NULL}
-#define KI64(n, j) {n, j, TRI_PB_INT64, TRI_PB_KEEP_ZERO, NULL}
-#define I64S(n, j) {n, j, TRI_PB_INT64, TRI_PB_REPEATED, NULL}
-#define TIME(n, j) {n, j, TRI_PB_TIME, 0, NULL}
-#define IOS(n, j) {n, j, TRI_PB_INT_OR_STRING, TRI_PB_KEEP_ZERO, NULL}
-#define QTY(n, j) {n, j, TRI_PB_QUANTITY, TRI_PB_KEEP_ZERO, NULL}
-#define QTYMAP(n, j) {n, j, TRI_PB_MAP_QUANTITY, 0, NULL}
-#define MAP(n, j) {n, j, TRI_PB_MAP_STRING, 0, NULL}
-#define INLINE(n, m) {n, "", TRI_PB_MESSAGE, TRI_PB_INLINE, &m}
-#define MESSAGE(var, name) static const tri_pb_message_t var = {name, FIELDS(var##_fields)}
-/* clang-format on */
 
 /* ---------- k8s.io/apimachinery/pkg/apis/meta/v1 ---------- */
 
@@ -72,7 +50,7 @@ static const tri_pb_field_t object_meta_fields[] = {
     MSGS(13, "ownerReferences", owner_reference),
     STRS(14, "finalizers"),
 };
-static const tri_pb_message_t object_meta = {"ObjectMeta", FIELDS(object_meta_fields)};
+SHARED(object_meta, "ObjectMeta");
 
 static const tri_pb_field_t condition_fields[] = {
     STR(1, "type"),
@@ -95,7 +73,7 @@ static const tri_pb_field_t label_selector_fields[] = {
     MAP(1, "matchLabels"),
     MSGS(2, "matchExpressions", label_selector_requirement),
 };
-MESSAGE(label_selector, "LabelSelector");
+SHARED(label_selector, "LabelSelector");
 
 /* A status whose fields are not decoded (see the top of the file): present on the
  * wire, it becomes {}, as Go's JSON shows an all-omitempty empty struct. */
@@ -104,7 +82,7 @@ static const tri_pb_message_t unread_status = {"Status", NULL, 0};
 /* ---------- core/v1 ---------- */
 
 static const tri_pb_field_t config_map_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     {4, "immutable", TRI_PB_BOOL, TRI_PB_KEEP_ZERO, NULL},
     {2, "data", TRI_PB_MAP_STRING, 0, NULL},
     {3, "binaryData", TRI_PB_MAP_BYTES, 0, NULL},
@@ -112,7 +90,7 @@ static const tri_pb_field_t config_map_fields[] = {
 static const tri_pb_message_t config_map = {"ConfigMap", FIELDS(config_map_fields)};
 
 static const tri_pb_field_t secret_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     {5, "immutable", TRI_PB_BOOL, TRI_PB_KEEP_ZERO, NULL},
     {2, "data", TRI_PB_MAP_BYTES, 0, NULL},
     {4, "stringData", TRI_PB_MAP_STRING, 0, NULL},
@@ -135,7 +113,7 @@ static const tri_pb_field_t namespace_status_fields[] = {
 static const tri_pb_message_t namespace_status = {"NamespaceStatus",
                                                   FIELDS(namespace_status_fields)};
 static const tri_pb_field_t namespace_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", namespace_spec),
     MSG(3, "status", namespace_status),
 };
@@ -145,15 +123,14 @@ static const tri_pb_field_t object_reference_fields[] = {
     STR(1, "kind"),       STR(2, "namespace"),       STR(3, "name"),      STR(4, "uid"),
     STR(5, "apiVersion"), STR(6, "resourceVersion"), STR(7, "fieldPath"),
 };
-static const tri_pb_message_t object_reference = {"ObjectReference",
-                                                  FIELDS(object_reference_fields)};
+SHARED(object_reference, "ObjectReference");
 static const tri_pb_field_t local_object_reference_fields[] = {STR(1, "name")};
 static const tri_pb_message_t local_object_reference = {"LocalObjectReference",
                                                         FIELDS(local_object_reference_fields)};
 
 static const tri_pb_field_t service_account_fields[] = {
-    MSG(1, "metadata", object_meta),
-    MSGS(2, "secrets", object_reference),
+    MSG(1, "metadata", tri_pb_object_meta),
+    MSGS(2, "secrets", tri_pb_object_reference),
     MSGS(3, "imagePullSecrets", local_object_reference),
     {4, "automountServiceAccountToken", TRI_PB_BOOL, TRI_PB_KEEP_ZERO, NULL},
 };
@@ -219,7 +196,7 @@ static const tri_pb_field_t service_status_fields[] = {
 };
 static const tri_pb_message_t service_status = {"ServiceStatus", FIELDS(service_status_fields)};
 static const tri_pb_field_t service_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", service_spec),
     MSG(3, "status", service_status),
 };
@@ -233,16 +210,16 @@ static const tri_pb_field_t policy_rule_fields[] = {
 };
 static const tri_pb_message_t policy_rule = {"PolicyRule", FIELDS(policy_rule_fields)};
 static const tri_pb_field_t role_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSGS(2, "rules", policy_rule),
 };
 static const tri_pb_message_t role = {"Role", FIELDS(role_fields)};
 static const tri_pb_field_t aggregation_rule_fields[] = {
-    MSGS(1, "clusterRoleSelectors", label_selector),
+    MSGS(1, "clusterRoleSelectors", tri_pb_label_selector),
 };
 MESSAGE(aggregation_rule, "AggregationRule");
 static const tri_pb_field_t cluster_role_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSGS(2, "rules", policy_rule),
     MSG(3, "aggregationRule", aggregation_rule),
 };
@@ -261,7 +238,7 @@ static const tri_pb_field_t role_ref_fields[] = {
 };
 static const tri_pb_message_t role_ref = {"RoleRef", FIELDS(role_ref_fields)};
 static const tri_pb_field_t role_binding_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSGS(2, "subjects", subject),
     MSG(3, "roleRef", role_ref),
 };
@@ -273,7 +250,7 @@ static const tri_pb_field_t host_path_volume_source_fields[] = {
     KSTR(1, "path"),
     KSTR(2, "type"),
 };
-MESSAGE(host_path_volume_source, "HostPathVolumeSource");
+SHARED(host_path_volume_source, "HostPathVolumeSource");
 
 static const tri_pb_field_t empty_dir_volume_source_fields[] = {
     STR(1, "medium"),
@@ -287,7 +264,7 @@ static const tri_pb_field_t gce_persistent_disk_volume_source_fields[] = {
     I32(3, "partition"),
     BOOL(4, "readOnly"),
 };
-MESSAGE(gce_persistent_disk_volume_source, "GCEPersistentDiskVolumeSource");
+SHARED(gce_persistent_disk_volume_source, "GCEPersistentDiskVolumeSource");
 
 static const tri_pb_field_t aws_elastic_block_store_volume_source_fields[] = {
     KSTR(1, "volumeID"),
@@ -295,7 +272,7 @@ static const tri_pb_field_t aws_elastic_block_store_volume_source_fields[] = {
     I32(3, "partition"),
     BOOL(4, "readOnly"),
 };
-MESSAGE(aws_elastic_block_store_volume_source, "AWSElasticBlockStoreVolumeSource");
+SHARED(aws_elastic_block_store_volume_source, "AWSElasticBlockStoreVolumeSource");
 
 static const tri_pb_field_t git_repo_volume_source_fields[] = {
     KSTR(1, "repository"),
@@ -324,7 +301,7 @@ static const tri_pb_field_t nfs_volume_source_fields[] = {
     KSTR(2, "path"),
     BOOL(3, "readOnly"),
 };
-MESSAGE(nfs_volume_source, "NFSVolumeSource");
+SHARED(nfs_volume_source, "NFSVolumeSource");
 
 static const tri_pb_field_t iscsi_volume_source_fields[] = {
     KSTR(1, "targetPortal"),
@@ -394,7 +371,7 @@ static const tri_pb_field_t flocker_volume_source_fields[] = {
     STR(1, "datasetName"),
     STR(2, "datasetUUID"),
 };
-MESSAGE(flocker_volume_source, "FlockerVolumeSource");
+SHARED(flocker_volume_source, "FlockerVolumeSource");
 
 static const tri_pb_field_t object_field_selector_fields[] = {
     STR(1, "apiVersion"),
@@ -426,7 +403,7 @@ MESSAGE(downward_api_volume_source, "DownwardAPIVolumeSource");
 static const tri_pb_field_t fc_volume_source_fields[] = {
     STRS(1, "targetWWNs"), KI32(2, "lun"), STR(3, "fsType"), BOOL(4, "readOnly"), STRS(5, "wwids"),
 };
-MESSAGE(fc_volume_source, "FCVolumeSource");
+SHARED(fc_volume_source, "FCVolumeSource");
 
 static const tri_pb_field_t azure_file_volume_source_fields[] = {
     KSTR(1, "secretName"),
@@ -449,25 +426,25 @@ static const tri_pb_field_t vsphere_virtual_disk_volume_source_fields[] = {
     STR(3, "storagePolicyName"),
     STR(4, "storagePolicyID"),
 };
-MESSAGE(vsphere_virtual_disk_volume_source, "VsphereVirtualDiskVolumeSource");
+SHARED(vsphere_virtual_disk_volume_source, "VsphereVirtualDiskVolumeSource");
 
 static const tri_pb_field_t quobyte_volume_source_fields[] = {
     KSTR(1, "registry"), KSTR(2, "volume"), BOOL(3, "readOnly"),
     STR(4, "user"),      STR(5, "group"),   STR(6, "tenant"),
 };
-MESSAGE(quobyte_volume_source, "QuobyteVolumeSource");
+SHARED(quobyte_volume_source, "QuobyteVolumeSource");
 
 static const tri_pb_field_t azure_disk_volume_source_fields[] = {
     KSTR(1, "diskName"), KSTR(2, "diskURI"),   KSTR(3, "cachingMode"),
     KSTR(4, "fsType"),   KBOOL(5, "readOnly"), KSTR(6, "kind"),
 };
-MESSAGE(azure_disk_volume_source, "AzureDiskVolumeSource");
+SHARED(azure_disk_volume_source, "AzureDiskVolumeSource");
 
 static const tri_pb_field_t photon_persistent_disk_volume_source_fields[] = {
     KSTR(1, "pdID"),
     STR(2, "fsType"),
 };
-MESSAGE(photon_persistent_disk_volume_source, "PhotonPersistentDiskVolumeSource");
+SHARED(photon_persistent_disk_volume_source, "PhotonPersistentDiskVolumeSource");
 
 static const tri_pb_field_t secret_projection_fields[] = {
     INLINE(1, local_object_reference),
@@ -496,7 +473,7 @@ static const tri_pb_field_t service_account_token_projection_fields[] = {
 MESSAGE(service_account_token_projection, "ServiceAccountTokenProjection");
 
 static const tri_pb_field_t cluster_trust_bundle_projection_fields[] = {
-    KSTR(1, "name"),      KSTR(2, "signerName"), MSG(3, "labelSelector", label_selector),
+    KSTR(1, "name"),      KSTR(2, "signerName"), MSG(3, "labelSelector", tri_pb_label_selector),
     KBOOL(5, "optional"), KSTR(4, "path"),
 };
 MESSAGE(cluster_trust_bundle_projection, "ClusterTrustBundleProjection");
@@ -521,7 +498,7 @@ static const tri_pb_field_t portworx_volume_source_fields[] = {
     STR(2, "fsType"),
     BOOL(3, "readOnly"),
 };
-MESSAGE(portworx_volume_source, "PortworxVolumeSource");
+SHARED(portworx_volume_source, "PortworxVolumeSource");
 
 static const tri_pb_field_t scale_io_volume_source_fields[] = {
     KSTR(1, "gateway"),    KSTR(2, "system"),          MSG(3, "secretRef", local_object_reference),
@@ -572,7 +549,7 @@ MESSAGE(typed_object_reference, "TypedObjectReference");
 
 static const tri_pb_field_t persistent_volume_claim_spec_fields[] = {
     STRS(1, "accessModes"),
-    MSG(4, "selector", label_selector),
+    MSG(4, "selector", tri_pb_label_selector),
     MSG(2, "resources", volume_resource_requirements),
     STR(3, "volumeName"),
     KSTR(5, "storageClassName"),
@@ -584,7 +561,7 @@ static const tri_pb_field_t persistent_volume_claim_spec_fields[] = {
 MESSAGE(persistent_volume_claim_spec, "PersistentVolumeClaimSpec");
 
 static const tri_pb_field_t persistent_volume_claim_template_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", persistent_volume_claim_spec),
 };
 MESSAGE(persistent_volume_claim_template, "PersistentVolumeClaimTemplate");
@@ -601,13 +578,13 @@ static const tri_pb_field_t image_volume_source_fields[] = {
 MESSAGE(image_volume_source, "ImageVolumeSource");
 
 static const tri_pb_field_t volume_source_fields[] = {
-    MSG(1, "hostPath", host_path_volume_source),
+    MSG(1, "hostPath", tri_pb_host_path_volume_source),
     MSG(2, "emptyDir", empty_dir_volume_source),
-    MSG(3, "gcePersistentDisk", gce_persistent_disk_volume_source),
-    MSG(4, "awsElasticBlockStore", aws_elastic_block_store_volume_source),
+    MSG(3, "gcePersistentDisk", tri_pb_gce_persistent_disk_volume_source),
+    MSG(4, "awsElasticBlockStore", tri_pb_aws_elastic_block_store_volume_source),
     MSG(5, "gitRepo", git_repo_volume_source),
     MSG(6, "secret", secret_volume_source),
-    MSG(7, "nfs", nfs_volume_source),
+    MSG(7, "nfs", tri_pb_nfs_volume_source),
     MSG(8, "iscsi", iscsi_volume_source),
     MSG(9, "glusterfs", glusterfs_volume_source),
     MSG(10, "persistentVolumeClaim", persistent_volume_claim_volume_source),
@@ -615,17 +592,17 @@ static const tri_pb_field_t volume_source_fields[] = {
     MSG(12, "flexVolume", flex_volume_source),
     MSG(13, "cinder", cinder_volume_source),
     MSG(14, "cephfs", ceph_fs_volume_source),
-    MSG(15, "flocker", flocker_volume_source),
+    MSG(15, "flocker", tri_pb_flocker_volume_source),
     MSG(16, "downwardAPI", downward_api_volume_source),
-    MSG(17, "fc", fc_volume_source),
+    MSG(17, "fc", tri_pb_fc_volume_source),
     MSG(18, "azureFile", azure_file_volume_source),
     MSG(19, "configMap", config_map_volume_source),
-    MSG(20, "vsphereVolume", vsphere_virtual_disk_volume_source),
-    MSG(21, "quobyte", quobyte_volume_source),
-    MSG(22, "azureDisk", azure_disk_volume_source),
-    MSG(23, "photonPersistentDisk", photon_persistent_disk_volume_source),
+    MSG(20, "vsphereVolume", tri_pb_vsphere_virtual_disk_volume_source),
+    MSG(21, "quobyte", tri_pb_quobyte_volume_source),
+    MSG(22, "azureDisk", tri_pb_azure_disk_volume_source),
+    MSG(23, "photonPersistentDisk", tri_pb_photon_persistent_disk_volume_source),
     MSG(26, "projected", projected_volume_source),
-    MSG(24, "portworxVolume", portworx_volume_source),
+    MSG(24, "portworxVolume", tri_pb_portworx_volume_source),
     MSG(25, "scaleIO", scale_io_volume_source),
     MSG(27, "storageos", storage_os_volume_source),
     MSG(28, "csi", csi_volume_source),
@@ -920,7 +897,7 @@ MESSAGE(node_selector_term, "NodeSelectorTerm");
 static const tri_pb_field_t node_selector_fields[] = {
     MSGS(1, "nodeSelectorTerms", node_selector_term),
 };
-MESSAGE(node_selector, "NodeSelector");
+SHARED(node_selector, "NodeSelector");
 
 static const tri_pb_field_t preferred_scheduling_term_fields[] = {
     KI32(1, "weight"),
@@ -929,16 +906,16 @@ static const tri_pb_field_t preferred_scheduling_term_fields[] = {
 MESSAGE(preferred_scheduling_term, "PreferredSchedulingTerm");
 
 static const tri_pb_field_t node_affinity_fields[] = {
-    MSG(1, "requiredDuringSchedulingIgnoredDuringExecution", node_selector),
+    MSG(1, "requiredDuringSchedulingIgnoredDuringExecution", tri_pb_node_selector),
     MSGS(2, "preferredDuringSchedulingIgnoredDuringExecution", preferred_scheduling_term),
 };
 MESSAGE(node_affinity, "NodeAffinity");
 
 static const tri_pb_field_t pod_affinity_term_fields[] = {
-    MSG(1, "labelSelector", label_selector),
+    MSG(1, "labelSelector", tri_pb_label_selector),
     STRS(2, "namespaces"),
     KSTR(3, "topologyKey"),
-    MSG(4, "namespaceSelector", label_selector),
+    MSG(4, "namespaceSelector", tri_pb_label_selector),
     STRS(5, "matchLabelKeys"),
     STRS(6, "mismatchLabelKeys"),
 };
@@ -1001,7 +978,7 @@ MESSAGE(pod_readiness_gate, "PodReadinessGate");
 
 static const tri_pb_field_t topology_spread_constraint_fields[] = {
     KI32(1, "maxSkew"),           KSTR(2, "topologyKey"),
-    KSTR(3, "whenUnsatisfiable"), MSG(4, "labelSelector", label_selector),
+    KSTR(3, "whenUnsatisfiable"), MSG(4, "labelSelector", tri_pb_label_selector),
     KI32(5, "minDomains"),        KSTR(6, "nodeAffinityPolicy"),
     KSTR(7, "nodeTaintsPolicy"),  STRS(8, "matchLabelKeys"),
 };
@@ -1069,20 +1046,20 @@ static const tri_pb_field_t pod_spec_fields[] = {
 MESSAGE(pod_spec, "PodSpec");
 
 static const tri_pb_field_t pod_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", pod_spec),
     MSG(3, "status", unread_status),
 };
 MESSAGE(pod, "Pod");
 
 static const tri_pb_field_t pod_template_spec_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", pod_spec),
 };
-MESSAGE(pod_template_spec, "PodTemplateSpec");
+SHARED(pod_template_spec, "PodTemplateSpec");
 
 static const tri_pb_field_t persistent_volume_claim_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", persistent_volume_claim_spec),
     MSG(3, "status", unread_status),
 };
@@ -1114,7 +1091,7 @@ static const tri_pb_field_t resource_quota_status_fields[] = {
 MESSAGE(resource_quota_status, "ResourceQuotaStatus");
 
 static const tri_pb_field_t resource_quota_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", resource_quota_spec),
     MSG(3, "status", resource_quota_status),
 };
@@ -1135,8 +1112,8 @@ MESSAGE(apps_deployment_strategy, "DeploymentStrategy");
 
 static const tri_pb_field_t apps_deployment_spec_fields[] = {
     KI32(1, "replicas"),
-    MSG(2, "selector", label_selector),
-    MSG(3, "template", pod_template_spec),
+    MSG(2, "selector", tri_pb_label_selector),
+    MSG(3, "template", tri_pb_pod_template_spec),
     MSG(4, "strategy", apps_deployment_strategy),
     I32(5, "minReadySeconds"),
     KI32(6, "revisionHistoryLimit"),
@@ -1161,7 +1138,7 @@ static const tri_pb_field_t apps_deployment_status_fields[] = {
 MESSAGE(apps_deployment_status, "DeploymentStatus");
 
 static const tri_pb_field_t apps_deployment_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", apps_deployment_spec),
     MSG(3, "status", apps_deployment_status),
 };
@@ -1170,8 +1147,8 @@ MESSAGE(apps_deployment, "Deployment");
 static const tri_pb_field_t apps_replica_set_spec_fields[] = {
     KI32(1, "replicas"),
     I32(4, "minReadySeconds"),
-    MSG(2, "selector", label_selector),
-    MSG(3, "template", pod_template_spec),
+    MSG(2, "selector", tri_pb_label_selector),
+    MSG(3, "template", tri_pb_pod_template_spec),
 };
 MESSAGE(apps_replica_set_spec, "ReplicaSetSpec");
 
@@ -1193,7 +1170,7 @@ static const tri_pb_field_t apps_replica_set_status_fields[] = {
 MESSAGE(apps_replica_set_status, "ReplicaSetStatus");
 
 static const tri_pb_field_t apps_replica_set_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", apps_replica_set_spec),
     MSG(3, "status", apps_replica_set_status),
 };
@@ -1225,8 +1202,8 @@ MESSAGE(apps_stateful_set_ordinals, "StatefulSetOrdinals");
 
 static const tri_pb_field_t apps_stateful_set_spec_fields[] = {
     KI32(1, "replicas"),
-    MSG(2, "selector", label_selector),
-    MSG(3, "template", pod_template_spec),
+    MSG(2, "selector", tri_pb_label_selector),
+    MSG(3, "template", tri_pb_pod_template_spec),
     MSGS(4, "volumeClaimTemplates", persistent_volume_claim),
     KSTR(5, "serviceName"),
     STR(6, "podManagementPolicy"),
@@ -1260,7 +1237,7 @@ static const tri_pb_field_t apps_stateful_set_status_fields[] = {
 MESSAGE(apps_stateful_set_status, "StatefulSetStatus");
 
 static const tri_pb_field_t apps_stateful_set_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", apps_stateful_set_spec),
     MSG(3, "status", apps_stateful_set_status),
 };
@@ -1279,8 +1256,8 @@ static const tri_pb_field_t apps_daemon_set_update_strategy_fields[] = {
 MESSAGE(apps_daemon_set_update_strategy, "DaemonSetUpdateStrategy");
 
 static const tri_pb_field_t apps_daemon_set_spec_fields[] = {
-    MSG(1, "selector", label_selector),
-    MSG(2, "template", pod_template_spec),
+    MSG(1, "selector", tri_pb_label_selector),
+    MSG(2, "template", tri_pb_pod_template_spec),
     MSG(3, "updateStrategy", apps_daemon_set_update_strategy),
     I32(4, "minReadySeconds"),
     KI32(6, "revisionHistoryLimit"),
@@ -1303,7 +1280,7 @@ static const tri_pb_field_t apps_daemon_set_status_fields[] = {
 MESSAGE(apps_daemon_set_status, "DaemonSetStatus");
 
 static const tri_pb_field_t apps_daemon_set_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", apps_daemon_set_spec),
     MSG(3, "status", apps_daemon_set_status),
 };
@@ -1357,9 +1334,9 @@ static const tri_pb_field_t batch_job_spec_fields[] = {
     KI32(7, "backoffLimit"),
     KI32(12, "backoffLimitPerIndex"),
     KI32(13, "maxFailedIndexes"),
-    MSG(4, "selector", label_selector),
+    MSG(4, "selector", tri_pb_label_selector),
     KBOOL(5, "manualSelector"),
-    MSG(6, "template", pod_template_spec),
+    MSG(6, "template", tri_pb_pod_template_spec),
     KI32(8, "ttlSecondsAfterFinished"),
     KSTR(9, "completionMode"),
     KBOOL(10, "suspend"),
@@ -1396,14 +1373,14 @@ static const tri_pb_field_t batch_job_status_fields[] = {
 MESSAGE(batch_job_status, "JobStatus");
 
 static const tri_pb_field_t batch_job_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", batch_job_spec),
     MSG(3, "status", batch_job_status),
 };
 MESSAGE(batch_job, "Job");
 
 static const tri_pb_field_t batch_job_template_spec_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", batch_job_spec),
 };
 MESSAGE(batch_job_template_spec, "JobTemplateSpec");
@@ -1421,14 +1398,14 @@ static const tri_pb_field_t batch_cron_job_spec_fields[] = {
 MESSAGE(batch_cron_job_spec, "CronJobSpec");
 
 static const tri_pb_field_t batch_cron_job_status_fields[] = {
-    MSGS(1, "active", object_reference),
+    MSGS(1, "active", tri_pb_object_reference),
     TIME(4, "lastScheduleTime"),
     TIME(5, "lastSuccessfulTime"),
 };
 MESSAGE(batch_cron_job_status, "CronJobStatus");
 
 static const tri_pb_field_t batch_cron_job_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", batch_cron_job_spec),
     MSG(3, "status", batch_cron_job_status),
 };
@@ -1515,7 +1492,7 @@ static const tri_pb_field_t net_ingress_status_fields[] = {
 MESSAGE(net_ingress_status, "IngressStatus");
 
 static const tri_pb_field_t net_ingress_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", net_ingress_spec),
     MSG(3, "status", net_ingress_status),
 };
@@ -1547,7 +1524,7 @@ static const tri_pb_field_t hpa1_horizontal_pod_autoscaler_status_fields[] = {
 MESSAGE(hpa1_horizontal_pod_autoscaler_status, "HorizontalPodAutoscalerStatus");
 
 static const tri_pb_field_t hpa1_horizontal_pod_autoscaler_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", hpa1_horizontal_pod_autoscaler_spec),
     MSG(3, "status", hpa1_horizontal_pod_autoscaler_status),
 };
@@ -1571,7 +1548,7 @@ MESSAGE(hpa2_metric_target, "MetricTarget");
 
 static const tri_pb_field_t hpa2_metric_identifier_fields[] = {
     KSTR(1, "name"),
-    MSG(2, "selector", label_selector),
+    MSG(2, "selector", tri_pb_label_selector),
 };
 MESSAGE(hpa2_metric_identifier, "MetricIdentifier");
 
@@ -1713,7 +1690,7 @@ static const tri_pb_field_t hpa2_horizontal_pod_autoscaler_status_fields[] = {
 MESSAGE(hpa2_horizontal_pod_autoscaler_status, "HorizontalPodAutoscalerStatus");
 
 static const tri_pb_field_t hpa2_horizontal_pod_autoscaler_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", hpa2_horizontal_pod_autoscaler_spec),
     MSG(3, "status", hpa2_horizontal_pod_autoscaler_status),
 };
@@ -1742,7 +1719,7 @@ static const tri_pb_field_t authn_token_request_status_fields[] = {
 MESSAGE(authn_token_request_status, "TokenRequestStatus");
 
 static const tri_pb_field_t authn_token_request_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", authn_token_request_spec),
     MSG(3, "status", authn_token_request_status),
 };
@@ -1798,7 +1775,7 @@ static const tri_pb_field_t authz_subject_access_review_status_fields[] = {
 MESSAGE(authz_subject_access_review_status, "SubjectAccessReviewStatus");
 
 static const tri_pb_field_t authz_self_subject_access_review_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", authz_self_subject_access_review_spec),
     MSG(3, "status", authz_subject_access_review_status),
 };
@@ -1832,7 +1809,7 @@ static const tri_pb_field_t authz_subject_rules_review_status_fields[] = {
 MESSAGE(authz_subject_rules_review_status, "SubjectRulesReviewStatus");
 
 static const tri_pb_field_t authz_self_subject_rules_review_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", authz_self_subject_rules_review_spec),
     MSG(3, "status", authz_subject_rules_review_status),
 };
@@ -1841,7 +1818,7 @@ MESSAGE(authz_self_subject_rules_review, "SelfSubjectRulesReview");
 
 static const tri_pb_field_t policy_pod_disruption_budget_spec_fields[] = {
     IOS(1, "minAvailable"),
-    MSG(2, "selector", label_selector),
+    MSG(2, "selector", tri_pb_label_selector),
     IOS(3, "maxUnavailable"),
     KSTR(4, "unhealthyPodEvictionPolicy"),
 };
@@ -1859,7 +1836,7 @@ static const tri_pb_field_t policy_pod_disruption_budget_status_fields[] = {
 MESSAGE(policy_pod_disruption_budget_status, "PodDisruptionBudgetStatus");
 
 static const tri_pb_field_t policy_pod_disruption_budget_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", policy_pod_disruption_budget_spec),
     MSG(3, "status", policy_pod_disruption_budget_status),
 };
@@ -1867,7 +1844,7 @@ MESSAGE(policy_pod_disruption_budget, "PodDisruptionBudget");
 /* ---------- scheduling.k8s.io/v1 ---------- */
 
 static const tri_pb_field_t sched_priority_class_fields[] = {
-    MSG(1, "metadata", object_meta), KI32(2, "value"),
+    MSG(1, "metadata", tri_pb_object_meta), KI32(2, "value"),
     BOOL(3, "globalDefault"),        STR(4, "description"),
     KSTR(5, "preemptionPolicy"),
 };
@@ -1907,7 +1884,7 @@ static const tri_pb_field_t cert_csr_status_fields[] = {
 MESSAGE(cert_csr_status, "CertificateSigningRequestStatus");
 
 static const tri_pb_field_t cert_csr_fields[] = {
-    MSG(1, "metadata", object_meta),
+    MSG(1, "metadata", tri_pb_object_meta),
     MSG(2, "spec", cert_csr_spec),
     MSG(3, "status", cert_csr_status),
 };
@@ -1949,6 +1926,19 @@ static const kind_schema_t kinds[] = {
     {"policy/v1", "PodDisruptionBudget", &policy_pod_disruption_budget},
     {"scheduling.k8s.io/v1", "PriorityClass", &sched_priority_class},
     {"certificates.k8s.io/v1", "CertificateSigningRequest", &cert_csr},
+    /* protobuf_schema_cluster.c */
+    {"v1", "Node", &tri_pb_node},
+    {"v1", "Event", &tri_pb_event},
+    {"v1", "Endpoints", &tri_pb_endpoints},
+    {"v1", "LimitRange", &tri_pb_limit_range},
+    {"v1", "PersistentVolume", &tri_pb_persistent_volume},
+    {"v1", "ReplicationController", &tri_pb_replication_controller},
+    {"apps/v1", "ControllerRevision", &tri_pb_controller_revision},
+    {"discovery.k8s.io/v1", "EndpointSlice", &tri_pb_endpoint_slice},
+    {"coordination.k8s.io/v1", "Lease", &tri_pb_lease},
+    {"networking.k8s.io/v1", "IngressClass", &tri_pb_ingress_class},
+    {"networking.k8s.io/v1", "NetworkPolicy", &tri_pb_network_policy},
+    {"events.k8s.io/v1", "Event", &tri_pb_events_v1_event},
 };
 
 const tri_pb_message_t *tri_pb_schema_lookup(const char *api_version, const char *kind)

@@ -4,7 +4,7 @@
  * names and how a wire value becomes JSON. This file reads the same tables as JSON
  * sees them: a TRI_PB_MAP_* is an object with free keys, a Quantity or IntOrString
  * is a scalar, an inline message's fields belong to the parent, and a message with
- * no tabled fields (a status not decoded) is free-form. The unknown-field walk
+ * no tabled fields (a status not decoded) or a RawExtension is free-form. The unknown-field walk
  * lives here too, so meta.c only decides what to do with each unknown path.
  */
 #include <stdint.h>
@@ -44,7 +44,9 @@ static void field_view(const tri_pb_field_t *pf, tri_schema_field_t *out)
         out->type = TRI_SCHEMA_INTEGER;
         out->int64 = true;
         break;
-    case TRI_PB_TIME: out->type = TRI_SCHEMA_TIME; break;
+    case TRI_PB_TIME:
+    case TRI_PB_MICROTIME: out->type = TRI_SCHEMA_TIME; break;
+    case TRI_PB_RAW_EXTENSION: out->type = TRI_SCHEMA_ANY; break;
     case TRI_PB_INT_OR_STRING: out->type = TRI_SCHEMA_INT_OR_STRING; break;
     case TRI_PB_QUANTITY: out->type = TRI_SCHEMA_QUANTITY; break;
     case TRI_PB_MAP_STRING:
@@ -246,6 +248,8 @@ static const struct merge_rule {
     {"ServiceSpec", "ports", "merge", "port"},
     {"ServiceAccount", "secrets", "merge", "name"},
     {"DeploymentSpec", "strategy", "retainKeys", NULL},
+    {"NodeSpec", "podCIDRs", "merge", NULL},
+    {"NodeStatus", "addresses", "merge", "type"},
 };
 
 typedef struct openapi {

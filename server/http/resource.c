@@ -49,7 +49,9 @@ static void on_op_done(tri_api_op_t *op)
 {
     tri_req_t *ctx = op->data;
     int code = op->status.code ? op->status.code : op->http_code;
-    if (ctx->req != NULL && op->warnings.len > 0)
+    /* fieldValidation=Ignore drops unknown fields silently; Warn (the default) says so */
+    if (ctx->req != NULL && op->warnings.len > 0 &&
+        !(ctx->p.field_validation && strcmp(ctx->p.field_validation, "Ignore") == 0))
         add_warnings(ctx->req, &op->warnings);
     if (ctx->req != NULL) {
         if (op->status.code != 0)

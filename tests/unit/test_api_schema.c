@@ -239,23 +239,136 @@ static void test_never_unknown(void)
 /* Kinds outside the protobuf tables keep the top-level check only. */
 static void test_kind_without_schema(void)
 {
-    const tri_resource_t *r = tri_registry_find("", "v1", "nodes");
+    const tri_resource_t *r = tri_registry_find("authentication.k8s.io", "v1", "tokenreviews");
     CHECK(r != NULL);
-    CHECK(tri_schema_find("v1", "Node") == NULL);
+    CHECK(tri_schema_find("authentication.k8s.io/v1", "TokenReview") == NULL);
     outcome_t o;
     run(r,
-        parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},"
+        parse("{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\","
               "\"spec\":{\"deep\":{\"typo\":1}},\"spek\":1}"),
         true, &o);
     CHECK_EQ(o.st.code, 400);
     CHECK_STR(o.st.message, "strict decoding error: unknown field \"spek\"");
     done(&o);
     run(r,
-        parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},"
+        parse("{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\","
               "\"spec\":{\"deep\":{\"typo\":1}}}"),
         true, &o);
     CHECK_EQ(o.st.code, 0);
     done(&o);
+}
+
+/* The kinds of protobuf_schema_cluster.c: a valid object passes Strict untouched;
+ * one typo (set at set_path) is refused, named as Kubernetes names it. */
+static const struct cluster_case {
+    const char *group, *plural, *object, *set_path, *reported;
+} cluster_cases[] = {
+    {"", "nodes",
+     "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"n1\"},\"spec\":{"
+     "\"podCIDR\":\"10.244.1.0/24\",\"podCIDRs\":[\"10.244.1.0/24\"],\"providerID\":\"x://1\","
+     "\"unschedulable\":true,\"externalID\":\"n1\",\"taints\":[{\"key\":\"k\",\"value\":\"v\","
+     "\"effect\":\"NoSchedule\",\"timeAdded\":\"2024-01-01T00:00:00Z\"}]},\"status\":{"
+     "\"capacity\":{\"cpu\":\"4\"},\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":10250}}}}",
+     "spec.taints.0.efect", "spec.taints[0].efect"},
+    {"", "events",
+     "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"e\"},"
+     "\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p\",\"fieldPath\":\"spec.containers{c}\"},"
+     "\"reason\":\"Pulled\",\"message\":\"m\",\"source\":{\"component\":\"kubelet\",\"host\":"
+     "\"n1\"},\"firstTimestamp\":\"2024-01-01T00:00:00Z\",\"count\":2,\"type\":\"Normal\","
+     "\"eventTime\":\"2024-01-01T00:00:00.000001Z\",\"series\":{\"count\":2,"
+     "\"lastObservedTime\":\"2024-01-01T00:00:00.000001Z\"},\"reportingComponent\":\"kubelet\","
+     "\"reportingInstance\":\"n1\"}",
+     "source.hostname", "source.hostname"},
+    {"", "endpoints",
+     "{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\",\"metadata\":{\"name\":\"s\"},\"subsets\":[{"
+     "\"addresses\":[{\"ip\":\"10.0.0.1\",\"nodeName\":\"n1\",\"targetRef\":{\"kind\":\"Pod\","
+     "\"name\":\"p\"}}],\"notReadyAddresses\":[{\"ip\":\"10.0.0.2\"}],\"ports\":[{\"name\":"
+     "\"http\",\"port\":80,\"protocol\":\"TCP\",\"appProtocol\":\"http\"}]}]}",
+     "subsets.0.ports.0.targetPort", "subsets[0].ports[0].targetPort"},
+    {"", "limitranges",
+     "{\"apiVersion\":\"v1\",\"kind\":\"LimitRange\",\"metadata\":{\"name\":\"l\"},\"spec\":{"
+     "\"limits\":[{\"type\":\"Container\",\"max\":{\"cpu\":\"2\"},\"default\":{\"cpu\":\"500m\"},"
+     "\"defaultRequest\":{\"cpu\":\"100m\"},\"maxLimitRequestRatio\":{\"cpu\":4}}]}}",
+     "spec.limits.0.defaults", "spec.limits[0].defaults"},
+    {"", "persistentvolumes",
+     "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolume\",\"metadata\":{\"name\":\"pv\"},"
+     "\"spec\":{\"capacity\":{\"storage\":\"1Gi\"},\"accessModes\":[\"ReadWriteOnce\"],"
+     "\"hostPath\":{\"path\":\"/tmp/pv\",\"type\":\"DirectoryOrCreate\"},\"claimRef\":{"
+     "\"namespace\":\"default\",\"name\":\"c\"},\"persistentVolumeReclaimPolicy\":\"Retain\","
+     "\"storageClassName\":\"manual\",\"volumeMode\":\"Filesystem\",\"nodeAffinity\":{"
+     "\"required\":{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"k\",\"operator\":"
+     "\"In\",\"values\":[\"v\"]}]}]}}},\"status\":{\"phase\":\"Available\"}}",
+     "spec.hostPath.pth", "spec.hostPath.pth"},
+    {"", "replicationcontrollers",
+     "{\"apiVersion\":\"v1\",\"kind\":\"ReplicationController\",\"metadata\":{\"name\":\"rc\"},"
+     "\"spec\":{\"replicas\":1,\"selector\":{\"app\":\"a\"},\"template\":{\"metadata\":{"
+     "\"labels\":{\"app\":\"a\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}",
+     "spec.template.spec.containers.0.imagee", "spec.template.spec.containers[0].imagee"},
+    {"apps", "controllerrevisions",
+     "{\"apiVersion\":\"apps/v1\",\"kind\":\"ControllerRevision\",\"metadata\":{\"name\":\"r\"},"
+     "\"data\":{\"spec\":{\"anything\":{\"goes\":1}}},\"revision\":2}",
+     "revisionn", "revisionn"},
+    {"discovery.k8s.io", "endpointslices",
+     "{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":"
+     "\"s\"},\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"10.0.0.1\"],\"conditions\":"
+     "{\"ready\":true,\"serving\":true,\"terminating\":false},\"nodeName\":\"n1\",\"zone\":\"z\","
+     "\"hints\":{\"forZones\":[{\"name\":\"z\"}]},\"targetRef\":{\"kind\":\"Pod\",\"name\":\"p\"}}],"
+     "\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\"}]}",
+     "endpoints.0.conditions.healthy", "endpoints[0].conditions.healthy"},
+    {"coordination.k8s.io", "leases",
+     "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":\"n1\"},"
+     "\"spec\":{\"holderIdentity\":\"n1\",\"leaseDurationSeconds\":40,\"acquireTime\":"
+     "\"2024-01-01T00:00:00.000000Z\",\"renewTime\":\"2024-01-01T00:00:10.123456Z\","
+     "\"leaseTransitions\":0}}",
+     "spec.renewTimes", "spec.renewTimes"},
+    {"networking.k8s.io", "ingressclasses",
+     "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"IngressClass\",\"metadata\":{\"name\":"
+     "\"nginx\"},\"spec\":{\"controller\":\"k8s.io/ingress-nginx\",\"parameters\":{\"apiGroup\":"
+     "\"k8s.example.com\",\"kind\":\"P\",\"name\":\"p\",\"scope\":\"Cluster\"}}}",
+     "spec.parameters.group", "spec.parameters.group"},
+    {"networking.k8s.io", "networkpolicies",
+     "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":"
+     "\"np\"},\"spec\":{\"podSelector\":{\"matchLabels\":{\"app\":\"db\"}},\"policyTypes\":["
+     "\"Ingress\",\"Egress\"],\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"172.17.0.0/16\","
+     "\"except\":[\"172.17.1.0/24\"]}},{\"namespaceSelector\":{\"matchLabels\":{\"p\":\"x\"}}}],"
+     "\"ports\":[{\"protocol\":\"TCP\",\"port\":32000,\"endPort\":32768}]}],\"egress\":[{\"to\":"
+     "[{\"podSelector\":{}}],\"ports\":[{\"port\":\"dns\"}]}]}}",
+     "spec.ingress.0.ports.0.end", "spec.ingress[0].ports[0].end"},
+    {"events.k8s.io", "events",
+     "{\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"e\"},"
+     "\"eventTime\":\"2024-01-01T00:00:00.000001Z\",\"reportingController\":\"c\","
+     "\"reportingInstance\":\"i\",\"action\":\"A\",\"reason\":\"R\",\"regarding\":{\"kind\":"
+     "\"Pod\",\"name\":\"p\"},\"note\":\"n\",\"type\":\"Normal\",\"series\":{\"count\":2,"
+     "\"lastObservedTime\":\"2024-01-01T00:00:00.000001Z\"},\"deprecatedSource\":{\"component\":"
+     "\"c\"},\"deprecatedFirstTimestamp\":\"2024-01-01T00:00:00Z\",\"deprecatedCount\":1}",
+     "regarding.nme", "regarding.nme"},
+};
+
+static void test_cluster_kinds(void)
+{
+    char msg[512];
+    for (size_t i = 0; i < sizeof cluster_cases / sizeof cluster_cases[0]; i++) {
+        const struct cluster_case *c = &cluster_cases[i];
+        const tri_resource_t *r = tri_registry_find(c->group, "v1", c->plural);
+        CHECK(r != NULL);
+        outcome_t o;
+        json_t *want = parse(c->object);
+        run(r, parse(c->object), true, &o);
+        if (o.st.code != 0)
+            fprintf(stderr, "%s: %s\n", c->plural, o.st.message);
+        CHECK_EQ(o.st.code, 0);
+        CHECK(json_equal(o.obj, want));
+        done(&o);
+        json_decref(want);
+
+        json_t *obj = parse(c->object);
+        set_at(obj, c->set_path, json_string("oops"));
+        run(r, obj, true, &o);
+        CHECK_EQ(o.st.code, 400);
+        snprintf(msg, sizeof msg, "strict decoding error: unknown field \"%s\"", c->reported);
+        CHECK_STR(o.st.message, msg);
+        done(&o);
+    }
 }
 
 /* Ingress inlines IngressRuleValue into IngressRule: rules[].http is known. */
@@ -340,6 +453,37 @@ static void test_openapi(void)
     json_decref(defs);
 }
 
+/* OpenAPI of a cluster kind: MicroTime is a date-time, RawExtension free-form, and
+ * a Node's addresses merge by type. */
+static void test_openapi_cluster_kinds(void)
+{
+    json_t *defs = json_object();
+    json_t *d = tri_schema_openapi(tri_schema_find("coordination.k8s.io/v1", "Lease"),
+                                   "io.k8s.api.coordination.k8s.io.v1", "#/definitions/", defs);
+    CHECK(d != NULL);
+    CHECK_STR(str(prop(defs, "io.k8s.api.coordination.k8s.io.v1.LeaseSpec", "renewTime"),
+                  "format"),
+              "date-time");
+    json_decref(d);
+    d = tri_schema_openapi(tri_schema_find("apps/v1", "ControllerRevision"), "io.k8s.api.apps.v1",
+                           "#/definitions/", defs);
+    CHECK(d != NULL);
+    const json_t *data = json_object_get(json_object_get(d, "properties"), "data");
+    CHECK_STR(str(data, "type"), "object");
+    CHECK(json_object_get(data, "properties") == NULL);
+    json_decref(d);
+    d = tri_schema_openapi(tri_schema_find("v1", "Node"), "io.k8s.api.core.v1", "#/definitions/",
+                           defs);
+    CHECK(d != NULL);
+    const json_t *addrs = prop(defs, "io.k8s.api.core.v1.NodeStatus", "addresses");
+    CHECK_STR(str(addrs, "x-kubernetes-patch-merge-key"), "type");
+    CHECK_STR(str(prop(defs, "io.k8s.api.core.v1.NodeSpec", "podCIDRs"),
+                  "x-kubernetes-patch-strategy"),
+              "merge");
+    json_decref(d);
+    json_decref(defs);
+}
+
 int main(void)
 {
     test_lookup();
@@ -351,6 +495,8 @@ int main(void)
     test_kind_without_schema();
     test_ingress_inline();
     test_openapi();
+    test_cluster_kinds();
+    test_openapi_cluster_kinds();
     printf("ok\n");
     return 0;
 }

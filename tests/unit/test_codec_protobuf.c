@@ -706,13 +706,25 @@ static void test_supported(void)
         {"policy/v1", "PodDisruptionBudget"},
         {"scheduling.k8s.io/v1", "PriorityClass"},
         {"rbac.authorization.k8s.io/v1", "ClusterRole"},
+        {"v1", "Node"},
+        {"v1", "Event"},
+        {"v1", "Endpoints"},
+        {"v1", "LimitRange"},
+        {"v1", "PersistentVolume"},
+        {"v1", "ReplicationController"},
+        {"apps/v1", "ControllerRevision"},
+        {"discovery.k8s.io/v1", "EndpointSlice"},
+        {"coordination.k8s.io/v1", "Lease"},
+        {"networking.k8s.io/v1", "IngressClass"},
+        {"networking.k8s.io/v1", "NetworkPolicy"},
+        {"events.k8s.io/v1", "Event"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         CHECK(tri_protobuf_supported(kinds[i][0], kinds[i][1]));
-    CHECK(!tri_protobuf_supported("v1", "Node"));
+    CHECK(!tri_protobuf_supported("v1", "ComponentStatus"));
     CHECK(!tri_protobuf_supported("apps/v1beta1", "Deployment"));
     enc_t raw = {0}, env = {0};
-    envelope(&env, "v1", "Node", &raw);
+    envelope(&env, "v1", "ComponentStatus", &raw);
     CHECK(!decode(&env) && strstr(err, "unsupported kind"));
 }
 
@@ -1204,6 +1216,135 @@ static void test_value_types(void)
     CHECK(!decode(&env) && strstr(err, "malformed varint"));
 }
 
+/* metav1.Time / MicroTime {1 seconds, 2 nanos} */
+static void put_time(enc_t *e, unsigned field, int64_t seconds, int32_t nanos)
+{
+    enc_t t = {0};
+    put_uint(&t, 1, (uint64_t)seconds);
+    put_uint(&t, 2, (uint64_t)(int64_t)nanos);
+    put_msg(e, field, &t);
+}
+
+/* A Lease as kubelets renew it: MicroTime keeps microseconds (Go's RFC3339Micro),
+ * nanos below a microsecond are cut, a negative nanos borrows from the seconds as
+ * Go's time.Unix does, and a Time beside it keeps whole seconds. */
+static void test_lease_microtime(void)
+{
+    enc_t meta = {0}, raw = {0}, env = {0}, spec = {0};
+    named_meta(&meta, "n1");
+    put_str(&spec, 1, "n1");
+    put_uint(&spec, 2, 40);
+    put_time(&spec, 3, 1700000000, 123456789);
+    put_time(&spec, 4, 1700000000, -1000);
+    put_uint(&spec, 5, 0); /* *int32 set to 0: kept */
+    put_msg(&raw, 1, &meta);
+    put_msg(&raw, 2, &spec);
+    envelope(&env, "coordination.k8s.io/v1", "Lease", &raw);
+    expect_json(decode(&env), "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+                              "\"metadata\":{\"name\":\"n1\"},\"spec\":{\"holderIdentity\":"
+                              "\"n1\",\"leaseDurationSeconds\":40,\"acquireTime\":"
+                              "\"2023-11-14T22:13:20.123456Z\",\"renewTime\":"
+                              "\"2023-11-14T22:13:19.999999Z\",\"leaseTransitions\":0}}");
+
+    /* events.k8s.io/v1: eventTime is a MicroTime, deprecatedFirstTimestamp a Time */
+    enc_t ev = {0}, ref = {0};
+    put_str(&ref, 1, "Pod");
+    put_str(&ref, 3, "web");
+    put_msg(&ev, 1, &meta);
+    put_time(&ev, 2, 1700000000, 5000);
+    put_str(&ev, 4, "kubelet");
+    put_msg(&ev, 8, &ref);
+    put_time(&ev, 13, 1700000000, 999999999);
+    put_uint(&ev, 15, 3);
+    envelope(&env, "events.k8s.io/v1", "Event", &ev);
+    expect_json(decode(&env), "{\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\","
+                              "\"metadata\":{\"name\":\"n1\"},\"eventTime\":"
+                              "\"2023-11-14T22:13:20.000005Z\",\"reportingController\":"
+                              "\"kubelet\",\"regarding\":{\"kind\":\"Pod\",\"name\":\"web\"},"
+                              "\"deprecatedFirstTimestamp\":\"2023-11-14T22:13:20Z\","
+                              "\"deprecatedCount\":3}");
+
+    /* past year 9999 is refused, as for a Time */
+    spec.n = raw.n = 0;
+    put_time(&spec, 4, 253402300799LL, 1000000000);
+    put_msg(&raw, 2, &spec);
+    envelope(&env, "coordination.k8s.io/v1", "Lease", &raw);
+    CHECK(!decode(&env) && strstr(err, "time out of range"));
+}
+
+/* ControllerRevision.data is a RawExtension whose raw bytes are JSON. */
+static void test_raw_extension(void)
+{
+    enc_t meta = {0}, raw = {0}, env = {0}, data = {0};
+    named_meta(&meta, "web-5d8");
+    put_str(&data, 1, "{\"spec\":{\"template\":{\"$patch\":\"replace\"}}}");
+    put_msg(&raw, 1, &meta);
+    put_msg(&raw, 2, &data);
+    put_uint(&raw, 3, 0); /* revision has no omitempty */
+    envelope(&env, "apps/v1", "ControllerRevision", &raw);
+    expect_json(decode(&env), "{\"apiVersion\":\"apps/v1\",\"kind\":\"ControllerRevision\","
+                              "\"metadata\":{\"name\":\"web-5d8\"},\"data\":{\"spec\":{"
+                              "\"template\":{\"$patch\":\"replace\"}}},\"revision\":0}");
+    data.n = raw.n = 0;
+    put_str(&data, 1, "\x0a\x03" "abc"); /* an object nested as protobuf: not guessed at */
+    put_msg(&raw, 2, &data);
+    envelope(&env, "apps/v1", "ControllerRevision", &raw);
+    CHECK(!decode(&env) && strstr(err, "RawExtension is not JSON"));
+    data.n = raw.n = 0;
+    put_msg(&raw, 2, &data); /* empty: omitted */
+    envelope(&env, "apps/v1", "ControllerRevision", &raw);
+    expect_json(decode(&env), "{\"apiVersion\":\"apps/v1\",\"kind\":\"ControllerRevision\"}");
+}
+
+/* A Node's oddities (DaemonEndpoint's capitalised Port, taints, a ResourceList in
+ * status) and a PersistentVolume's inline source, shared with a Pod's volumes. */
+static void test_node_and_pv(void)
+{
+    enc_t meta = {0}, raw = {0}, env = {0}, spec = {0}, taint = {0}, status = {0};
+    enc_t port = {0}, eps = {0}, addr = {0};
+    named_meta(&meta, "n1");
+    put_str(&spec, 7, "10.244.1.0/24");
+    put_str(&taint, 1, "dedicated");
+    put_str(&taint, 3, "NoSchedule");
+    put_msg(&spec, 5, &taint);
+    put_uint(&spec, 4, 1);
+    put_qty_map(&status, 1, "cpu", "4");
+    put_str(&addr, 1, "InternalIP");
+    put_str(&addr, 2, "10.0.0.5");
+    put_msg(&status, 5, &addr);
+    put_uint(&port, 1, 10250);
+    put_msg(&eps, 1, &port);
+    put_msg(&status, 6, &eps);
+    put_msg(&raw, 1, &meta);
+    put_msg(&raw, 2, &spec);
+    put_msg(&raw, 3, &status);
+    envelope(&env, "v1", "Node", &raw);
+    expect_json(decode(&env), "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{"
+                              "\"name\":\"n1\"},\"spec\":{\"podCIDRs\":[\"10.244.1.0/24\"],"
+                              "\"taints\":[{\"key\":\"dedicated\",\"effect\":\"NoSchedule\"}],"
+                              "\"unschedulable\":true},\"status\":{\"capacity\":{\"cpu\":"
+                              "\"4\"},\"addresses\":[{\"type\":\"InternalIP\",\"address\":"
+                              "\"10.0.0.5\"}],\"daemonEndpoints\":{\"kubeletEndpoint\":{"
+                              "\"Port\":10250}}}}");
+
+    enc_t nfs = {0}, src = {0};
+    put_str(&nfs, 1, "nfs.example");
+    put_str(&nfs, 2, "/export");
+    /* the PersistentVolumeSource is field 2 of the spec, holding nfs at 5 */
+    put_msg(&src, 5, &nfs);
+    spec.n = raw.n = 0;
+    put_qty_map(&spec, 1, "storage", "10Gi");
+    put_msg(&spec, 2, &src);
+    put_str(&spec, 3, "ReadWriteMany");
+    put_msg(&raw, 1, &meta);
+    put_msg(&raw, 2, &spec);
+    envelope(&env, "v1", "PersistentVolume", &raw);
+    expect_json(decode(&env), "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolume\","
+                              "\"metadata\":{\"name\":\"n1\"},\"spec\":{\"capacity\":{"
+                              "\"storage\":\"10Gi\"},\"nfs\":{\"server\":\"nfs.example\","
+                              "\"path\":\"/export\"},\"accessModes\":[\"ReadWriteMany\"]}}");
+}
+
 static void test_malformed(void)
 {
     enc_t meta = {0}, cm = {0}, env = {0};
@@ -1277,6 +1418,9 @@ int main(void)
     test_cron_job_and_hpa();
     test_value_types();
     test_handmade();
+    test_lease_microtime();
+    test_raw_extension();
+    test_node_and_pv();
     test_malformed();
     printf("codec_protobuf: all tests passed\n");
     return 0;
