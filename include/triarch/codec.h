@@ -26,6 +26,14 @@ json_t *tri_json_decode(const char *body, size_t len, char *err, size_t errlen);
  * as raw bytes (escaped keys do not match). False when absent or malformed. */
 bool tri_json_member_range(const char *data, size_t len, const char *key, size_t *beg,
                            size_t *end, size_t *vbeg, size_t *vend);
+/* The same for several keys in one pass over the members: out[k] for keys[k];
+ * returns how many were found (0 when malformed before the last one was found). */
+typedef struct tri_json_range {
+    bool found;
+    size_t beg, end, vbeg, vend;
+} tri_json_range_t;
+size_t tri_json_member_ranges(const char *data, size_t len, const char *const *keys,
+                              size_t nkeys, tri_json_range_t *out);
 
 /* YAML body (one document; JSON is valid YAML) into the same json_t tree.
  * Scalars: plain ints/floats/bools/null resolved like YAML 1.1 as Kubernetes'

@@ -140,14 +140,32 @@ static size_t skip_ws(const char *d, size_t i, size_t n)
     return i;
 }
 
-/* Past the string starting at d[i] == '"'; n when unterminated. */
+/* Past the string starting at d[i] == '"'; n when unterminated. Most strings of an
+ * object are short keys ("f:name"): they are stepped through byte by byte; a long one
+ * (an annotation, a certificate) is searched with memchr for the closing quote, which
+ * is then checked for an odd run of backslashes before it. */
+#define SHORT_STRING 24
+
 static size_t skip_string(const char *d, size_t i, size_t n)
 {
-    for (i++; i < n; i++) {
+    size_t stop = i + 1 + SHORT_STRING < n ? i + 1 + SHORT_STRING : n;
+    for (i++; i < stop; i++) {
         if (d[i] == '\\')
             i++;
         else if (d[i] == '"')
             return i + 1;
+    }
+    while (i < n) {
+        const char *q = memchr(d + i, '"', n - i);
+        if (q == NULL)
+            return n;
+        size_t at = (size_t)(q - d), bs = 0;
+        while (at - bs > i && d[at - bs - 1] == '\\')
+            bs++;
+        /* a run that began before i: i is past a backslash pair or an escape */
+        if (bs % 2 == 0)
+            return at + 1;
+        i = at + 1;
     }
     return n;
 }
@@ -179,43 +197,78 @@ static size_t skip_value(const char *d, size_t i, size_t n)
     return n;
 }
 
-bool tri_json_member_range(const char *d, size_t n, const char *key, size_t *beg, size_t *end,
-                           size_t *vbeg, size_t *vend)
+/* The member [ks, after) whose value is [vs, ve), with one adjacent comma. */
+static void member_cut(const char *d, size_t n, size_t prev_end, size_t ks, size_t after,
+                       size_t vs, size_t ve, tri_json_range_t *out)
 {
-    size_t klen = strlen(key);
+    out->found = true;
+    out->vbeg = vs;
+    out->vend = ve;
+    if (d[after] == ',') { /* drop "key":value, */
+        out->beg = ks;
+        out->end = skip_ws(d, after + 1, n);
+    } else if (prev_end > 0 && d[prev_end - 1] != '{') { /* last: drop ,"key":value */
+        out->beg = prev_end;
+        out->end = after;
+    } else { /* the only member */
+        out->beg = ks;
+        out->end = after;
+    }
+}
+
+/* The index in keys[0:nkeys) of the key spelled by the string [ks, ke), or -1. */
+static int key_index(const char *d, size_t ks, size_t ke, const char *const *keys, size_t nkeys)
+{
+    for (size_t k = 0; k < nkeys; k++)
+        if (ke - ks == strlen(keys[k]) + 2 && memcmp(d + ks + 1, keys[k], ke - ks - 2) == 0)
+            return (int)k;
+    return -1;
+}
+
+size_t tri_json_member_ranges(const char *d, size_t n, const char *const *keys, size_t nkeys,
+                              tri_json_range_t *out)
+{
+    size_t found = 0;
+    for (size_t k = 0; k < nkeys; k++)
+        out[k].found = false;
     size_t i = skip_ws(d, 0, n);
     if (i >= n || d[i] != '{')
-        return false;
+        return 0;
     size_t prev_end = i + 1; /* just past '{' or past the previous member's value */
     i = skip_ws(d, i + 1, n);
-    while (i < n && d[i] == '"') {
+    while (i < n && d[i] == '"' && found < nkeys) {
         size_t ks = i, ke = skip_string(d, i, n);
         size_t c = skip_ws(d, ke, n);
-        if (c >= n || d[c] != ':')
-            return false;
-        size_t vs = skip_ws(d, c + 1, n), ve = skip_value(d, vs, n);
+        size_t vs = c < n && d[c] == ':' ? skip_ws(d, c + 1, n) : n;
+        size_t ve = skip_value(d, vs, n);
         size_t after = skip_ws(d, ve, n);
-        if (after >= n)
-            return false; /* an object's member is always followed by ',' or '}' */
-        if (ke - ks == klen + 2 && memcmp(d + ks + 1, key, klen) == 0) {
-            *vbeg = vs;
-            *vend = ve;
-            if (d[after] == ',') { /* drop "key":value, */
-                *beg = ks;
-                *end = skip_ws(d, after + 1, n);
-            } else if (prev_end > 0 && d[prev_end - 1] != '{') { /* last: drop ,"key":value */
-                *beg = prev_end;
-                *end = after;
-            } else { /* the only member */
-                *beg = ks;
-                *end = after;
-            }
-            return true;
+        if (after >= n) { /* no ':', or no ',' or '}' after the value: malformed */
+            for (size_t k = 0; k < nkeys; k++)
+                out[k].found = false;
+            return 0;
+        }
+        int k = key_index(d, ks, ke, keys, nkeys);
+        if (k >= 0 && !out[k].found) {
+            member_cut(d, n, prev_end, ks, after, vs, ve, &out[k]);
+            found++;
         }
         if (d[after] != ',')
-            return false;
+            break;
         prev_end = after;
         i = skip_ws(d, after + 1, n);
     }
-    return false;
+    return found;
+}
+
+bool tri_json_member_range(const char *d, size_t n, const char *key, size_t *beg, size_t *end,
+                           size_t *vbeg, size_t *vend)
+{
+    tri_json_range_t r = {0};
+    if (tri_json_member_ranges(d, n, &key, 1, &r) != 1)
+        return false;
+    *beg = r.beg;
+    *end = r.end;
+    *vbeg = r.vbeg;
+    *vend = r.vend;
+    return true;
 }

@@ -153,20 +153,29 @@ typedef struct cut {
 
 static size_t find_cuts(const tri_resource_t *r, const tri_val_t *v, cut_t *cuts)
 {
-    size_t n = 0, mb, me, vb, ve, fb, fe, fvb, fve;
-    if (tri_json_member_range(v->data, v->len, "metadata", &mb, &me, &vb, &ve) &&
-        tri_json_member_range(v->data + vb, ve - vb, "managedFields", &fb, &fe, &fvb, &fve))
-        cuts[n++] = (cut_t){vb + fb, vb + fe};
-    if (r->lean_skip[0] == NULL ||
-        !tri_json_member_range(v->data, v->len, "spec", &mb, &me, &vb, &ve))
+    /* one pass over the object's members, one over metadata's, one over spec's */
+    static const char *const top[] = {"metadata", "spec"};
+    static const char *const managed[] = {"managedFields"};
+    tri_json_range_t t[2], f[LEAN_CUTS];
+    size_t n = 0;
+    if (tri_json_member_ranges(v->data, v->len, top, r->lean_skip[0] ? 2 : 1, t) == 0)
+        return 0;
+    if (t[0].found &&
+        tri_json_member_ranges(v->data + t[0].vbeg, t[0].vend - t[0].vbeg, managed, 1, f) == 1)
+        cuts[n++] = (cut_t){t[0].vbeg + f[0].beg, t[0].vbeg + f[0].end};
+    size_t nskip = 0;
+    while (nskip < sizeof r->lean_skip / sizeof r->lean_skip[0] && nskip < LEAN_CUTS - 1 &&
+           r->lean_skip[nskip])
+        nskip++;
+    if (nskip == 0 || !t[1].found ||
+        tri_json_member_ranges(v->data + t[1].vbeg, t[1].vend - t[1].vbeg, r->lean_skip, nskip,
+                               f) == 0)
         return n;
-    for (size_t i = 0; i < sizeof r->lean_skip / sizeof r->lean_skip[0] && r->lean_skip[i]; i++) {
-        /* two adjacent members share the comma between them: such ranges overlap
-         * and the caller then parses the whole object */
-        if (n < LEAN_CUTS &&
-            tri_json_member_range(v->data + vb, ve - vb, r->lean_skip[i], &fb, &fe, &fvb, &fve))
-            cuts[n++] = (cut_t){vb + fb, vb + fe};
-    }
+    /* two adjacent members share the comma between them: such ranges overlap and
+     * the caller then parses the whole object */
+    for (size_t i = 0; i < nskip; i++)
+        if (f[i].found)
+            cuts[n++] = (cut_t){t[1].vbeg + f[i].beg, t[1].vbeg + f[i].end};
     return n;
 }
 

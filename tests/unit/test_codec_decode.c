@@ -176,6 +176,13 @@ static void test_member_range(void)
     cut_is("{\"a\":[1,2", "a", NULL, NULL);     /* unterminated */
     cut_is("{\"a\" 1}", "a", NULL, NULL);
     cut_is("", "a", NULL, NULL);
+    /* escapes: an even run of backslashes before a quote ends the string, an odd
+     * one does not, whatever came before in the string */
+    cut_is("{\"k\":\"a\\\\\",\"b\":1}", "b", "{\"k\":\"a\\\\\"}", "1");
+    cut_is("{\"k\":\"a\\\\\\\",\\\"b\\\":1\",\"c\":2}", "c",
+           "{\"k\":\"a\\\\\\\",\\\"b\\\":1\"}", "2");
+    cut_is("{\"k\":\"a\\\",\"b\":1}", "b", NULL, NULL); /* "a\",\"b\":1}: unterminated */
+    cut_is("{\"q\\\"x\":1,\"b\":2}", "b", "{\"q\\\"x\":1}", "2");
 }
 
 int main(void)
