@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codec_internal.h"
+#include "protobuf_schema.h"
 #include "triarch/errors.h"
 #include "triarch/schema.h"
 #include "triarch/util.h"
@@ -171,6 +172,8 @@ static int walk_object(walk_t *w, const tri_schema_t *s, json_t *obj, int depth)
             return TRI_ENOMEM;
         if (tri_schema_lookup(s, k, &f) == 0) {
             rc = walk_value(w, &f, v, depth + 1);
+        } else if (s == &tri_pb_object_meta && strcmp(k, "managedFields") == 0) {
+            rc = 0; /* ObjectMeta's field 17, left out of the protobuf table (its comment) */
         } else {
             rc = w->cb(w->path.data, w->data);
             if (rc == 1) {

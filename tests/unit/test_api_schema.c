@@ -227,6 +227,9 @@ static void test_never_unknown(void)
     set_at(obj, "spec.strategy.rollingUpdate.maxSurge", json_integer(3));
     set_at(obj, "spec.template.spec.containers.1.ports", json_string("not-a-list"));
     set_at(obj, "status", parse("{\"replicass\":1}"));
+    /* a template's ObjectMeta is ObjectMeta: managedFields is one of its fields */
+    set_at(obj, "spec.template.metadata.managedFields",
+           parse("[{\"manager\":\"kubectl\",\"operation\":\"Apply\"}]"));
     json_t *want = json_deep_copy(obj);
     run(r, obj, true, &o);
     CHECK_EQ(o.st.code, 0);
