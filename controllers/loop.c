@@ -27,6 +27,7 @@
 #include "triarch/controllers.h"
 #include "triarch/errors.h"
 #include "triarch/log.h"
+#include "triarch/yield.h"
 
 #define DEFAULT_BACKOFF_BASE_MS 5
 #define DEFAULT_BACKOFF_MAX_MS 5000
@@ -40,10 +41,6 @@
  * would otherwise run the whole queue in one go: 20,000 objects on a new leader
  * held the loop for 2 s and cost it the leadership). */
 #define KICK_BUDGET_NS (4 * 1000 * 1000)
-/* A kick re-armed from inside a kick waits for the next loop iteration: libuv 1.44
- * runs a 0 ms timer re-armed in its own callback again in the same timer pass,
- * before any I/O (see server/api/list.c). */
-#define KICK_YIELD_MS 1
 /* A watch that ended (410, restore, error) is restarted after this long. */
 #define WATCH_RESTART_MS 500
 #define MAX_BACKOFF_SHIFT 30
@@ -102,6 +99,7 @@ struct tri_ctrl_manager {
 };
 
 static void loop_kick(tri_ctrl_loop_t *l);
+static void loop_schedule(tri_ctrl_loop_t *l, bool yield);
 static void loop_arm_delay(tri_ctrl_loop_t *l);
 
 /* ---------- items and the delay heap ---------- */
@@ -474,15 +472,24 @@ static void on_kick(uv_timer_t *t)
         loop_resync(l);
         return;
     }
-    if (l->running && !l->m->closed &&
-        (more_events || (l->ready_head && l->n_inflight_live < l->m->cfg.workers)))
-        uv_timer_start(&l->kick, on_kick, KICK_YIELD_MS, 0);
+    if (more_events || (l->ready_head && l->n_inflight_live < l->m->cfg.workers))
+        loop_schedule(l, true);
+}
+
+/* Arms the kick: at once, or (from inside a kick) after the loop's next I/O poll. */
+static void loop_schedule(tri_ctrl_loop_t *l, bool yield)
+{
+    if (!l->running || l->m->closed || uv_is_active((uv_handle_t *)&l->kick))
+        return;
+    if (yield)
+        tri_timer_yield(&l->kick, on_kick);
+    else
+        uv_timer_start(&l->kick, on_kick, 0, 0);
 }
 
 static void loop_kick(tri_ctrl_loop_t *l)
 {
-    if (l->running && !l->m->closed && !uv_is_active((uv_handle_t *)&l->kick))
-        uv_timer_start(&l->kick, on_kick, 0, 0);
+    loop_schedule(l, false);
 }
 
 static void on_delay(uv_timer_t *t)

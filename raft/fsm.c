@@ -327,7 +327,6 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
     tri_info("fsm", "restored snapshot", "revision=%lld keys=%zu",
              (long long)tri_store_revision(n->store), tri_store_count(n->store));
     raft_free(buf->base); /* ours on success (snapshotRestore) */
-    n->reg_rev = -1;
     tri_members_refresh(n);
     return 0;
 }

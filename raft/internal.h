@@ -393,7 +393,6 @@ struct tri_node {
     tri_removed_cb removed_cb; /* fired once when removed */
     void *removed_data;
     tri_reg_member_t *reg;     /* registry entries read so far (grows only) */
-    int64_t reg_rev;           /* store revision the registry was read at */
     bool member_busy;          /* a change of ours is in flight */
     struct member_op *member_delayed; /* a removal in its notice period */
     uint64_t member_due_ms;
@@ -427,7 +426,7 @@ const char *tri_node_member_name(tri_node_t *n, uint64_t id);
 const tri_member_t *tri_members_by_name(tri_node_t *n, const char *name);
 /* name was a member and was removed (and no live member has the name now). */
 bool tri_members_name_removed(tri_node_t *n, const char *name);
-void tri_members_refresh(tri_node_t *n);
+void tri_members_refresh(tri_node_t *n); /* reads the registry from the store (fsm.c) */
 bool tri_members_key(const char *key, size_t len); /* a registry key */
 void tri_members_tick(tri_node_t *n, uint64_t now);
 void tri_members_free(tri_node_t *n);

@@ -14,9 +14,10 @@
  * handshake by every replica that applied the removal, and a name can be given to
  * a new member (with a new id) after its old holder was removed.
  *
- * Registry entries are read from the store lazily, when its revision moved since
- * the last read, and kept in a list that only grows: an id never changes its name,
- * so the names handed out stay valid for the node's lifetime.
+ * Registry entries are read from the store when the FSM applies a write to the
+ * registry or restores a snapshot (fsm.c), and from DATA-DIR/members at start, and
+ * kept in a list that only grows: an id never changes its name, so the names handed
+ * out stay valid for the node's lifetime. Lookups only read the list.
  *
  * Add (leader only, one change at a time, as libraft allows):
  *   registry PUT (the key must be absent) -> raft_add (spare) -> raft_assign
@@ -197,9 +198,6 @@ bool tri_members_key(const char *key, size_t len)
 
 void tri_members_refresh(tri_node_t *n)
 {
-    int64_t rev = tri_store_revision(n->store);
-    if (rev == n->reg_rev)
-        return;
     char end[sizeof REG_PREFIX];
     size_t end_len = tri_prefix_end(REG_PREFIX, strlen(REG_PREFIX), end);
     tri_kvs_t kvs = {0};
@@ -209,7 +207,6 @@ void tri_members_refresh(tri_node_t *n)
                         &more) == 0) {
         for (size_t i = 0; i < kvs.n; i++)
             changed |= reg_merge(n, &kvs.items[i]);
-        n->reg_rev = rev;
     }
     tri_kvs_free(&kvs);
     if (changed)
@@ -233,7 +230,6 @@ static bool reg_removed(tri_node_t *n, uint64_t id)
 
 const tri_member_t *tri_members_by_name(tri_node_t *n, const char *name)
 {
-    tri_members_refresh(n);
     const tri_reg_member_t *best = NULL;
     for (const tri_reg_member_t *r = n->reg; r; r = r->next)
         if (!r->removed && strcmp(r->m.name, name) == 0 &&
@@ -250,7 +246,6 @@ const tri_member_t *tri_members_by_name(tri_node_t *n, const char *name)
 /* Name of an id, removed members included (logs, status); NULL if unknown. */
 static const char *name_of(tri_node_t *n, uint64_t id, const char **api)
 {
-    tri_members_refresh(n);
     tri_reg_member_t *r = reg_find_id(n, id);
     if (api != NULL)
         *api = r ? r->api : "";
@@ -280,7 +275,6 @@ bool tri_members_name_removed(tri_node_t *n, const char *name)
 
 bool tri_node_self_removed(tri_node_t *n)
 {
-    tri_members_refresh(n);
     return n->removed_notice || reg_removed(n, n->id);
 }
 
@@ -535,7 +529,6 @@ static member_op_t *op_new(tri_node_t *n, int kind, const char *name, tri_member
     op->data = data;
     op->kind = kind;
     snprintf(op->name, sizeof op->name, "%s", name);
-    tri_members_refresh(n);
     return op;
 }
 
@@ -683,7 +676,6 @@ uint64_t tri_node_member_id(tri_node_t *n, const char *name)
 {
     if (!n->raft_started || n->closing)
         return 0;
-    tri_members_refresh(n);
     return conf_id_by_name(n, name);
 }
 
@@ -699,7 +691,6 @@ void tri_members_tick(tri_node_t *n, uint64_t now)
         now < n->promote_next_ms)
         return;
     n->promote_next_ms = now + PROMOTE_CHECK_MS;
-    tri_members_refresh(n);
     const struct raft_configuration *c = &n->raft.configuration;
     for (unsigned i = 0; i < c->n; i++) {
         tri_reg_member_t *r = reg_find_id(n, c->servers[i].id);

@@ -65,6 +65,7 @@ static int install_files(tri_config_t *c, const char *bundle, json_t *files, jso
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/pki", c->data_dir);
+    bool made = false; /* DATA-DIR/pki exists (made only when a file goes there) */
     const char *setting;
     json_t *v;
     json_object_foreach(map, setting, v) {
@@ -74,9 +75,10 @@ static int install_files(tri_config_t *c, const char *bundle, json_t *files, jso
             return join_err(bundle, "fileSettings names a file the bundle does not carry");
         if (tri_config_is_set(c, setting))
             continue;
-        if ((mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) ||
-            (mkdir(dir, 0700) != 0 && errno != EEXIST))
+        if (!made && ((mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) ||
+                      (mkdir(dir, 0700) != 0 && errno != EEXIST)))
             return join_err(bundle, "cannot create DATA-DIR/pki");
+        made = true;
         char path[4200];
         if (install_file(dir, fname, content, path, sizeof path) != 0)
             return -1;

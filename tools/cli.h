@@ -165,6 +165,7 @@ int tri_file_write(const char *path, const void *data, size_t len, mode_t mode);
 int tri_file_read(const char *path, tri_buf_t *out); /* NUL terminated */
 int tri_file_exists(const char *path);
 int tri_rm_rf(const char *path);
+void tri_sleep_ms(long ms);
 /* snprintf into a fixed buffer; TRI_EINVAL when the result would be truncated. */
 int tri_path(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -36,12 +36,6 @@
 #define TRI_LOG_TAIL_LINES 20
 #define TRI_HAPROXY_BIN "/usr/sbin/haproxy"
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static int member_path(const tri_cluster_t *c, const tri_member_t *m, const char *file, char *out,
                        size_t outlen)
 {
@@ -163,7 +157,7 @@ static int haproxy_launch(const tri_cluster_t *c, const char *bin, const char *c
             waitpid(pid, &status, 0);
             return TRI_ETIMEDOUT;
         }
-        sleep_ms(50);
+        tri_sleep_ms(50);
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         tri_cli_err("haproxy failed to start (see %s)", log);
@@ -287,7 +281,7 @@ static int ready_wait(up_state_t *u, int timeout_s)
             return 0;
         }
         rc = TRI_ETIMEDOUT;
-        sleep_ms(TRI_POLL_MS);
+        tri_sleep_ms(TRI_POLL_MS);
     }
     if (rc == TRI_ETIMEDOUT)
         tri_cli_err("cluster not ready after %ds", timeout_s);
@@ -478,7 +472,7 @@ static size_t victims_wait(victim_t *v, size_t n, long ms)
         }
         if (alive == 0 || tri_now_ms() >= deadline)
             return alive;
-        sleep_ms(50);
+        tri_sleep_ms(50);
     }
 }
 

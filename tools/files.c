@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,4 +123,10 @@ int tri_rm_rf(const char *path)
     if (!tri_file_exists(path))
         return 0;
     return nftw(path, rm_one, TRI_NFTW_FDS, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : TRI_EIO;
+}
+
+void tri_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }

@@ -31,12 +31,6 @@
 #define RETRY_STEP_MS 300
 #define TRANSFER_WAIT_MS 3000 /* a transfer's target wins within an election or never */
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ---------- talking to the cluster ---------- */
 
 /* The member whose status says it leads; NULL when none answers as leader. */
@@ -97,7 +91,7 @@ static long leader_call(const tri_cluster_t *c, const char *method, const char *
         }
         if (tri_now_ms() >= deadline)
             return status;
-        sleep_ms(RETRY_STEP_MS);
+        tri_sleep_ms(RETRY_STEP_MS);
     }
 }
 
@@ -397,11 +391,11 @@ static int lead_elsewhere(const tri_cluster_t *c, const char *name)
             if (st != 202 && st != 409)
                 return TRI_EIO;
             for (uint64_t t = tri_now_ms() + TRANSFER_WAIT_MS; tri_now_ms() < t;
-                 sleep_ms(RETRY_STEP_MS / 3))
+                 tri_sleep_ms(RETRY_STEP_MS / 3))
                 if ((l = find_leader(c)) != NULL && strcmp(l->name, name) != 0)
                     return 0;
         } else {
-            sleep_ms(RETRY_STEP_MS);
+            tri_sleep_ms(RETRY_STEP_MS);
         }
     }
     return TRI_ETIMEDOUT;

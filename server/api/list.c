@@ -23,6 +23,7 @@
 #include "storage.h"
 #include "triarch/errors.h"
 #include "triarch/log.h"
+#include "triarch/yield.h"
 
 #define LIST_SCAN_BATCH 512          /* keys read per store range while decoding */
 #define LIST_SLICE_NS 4000000ull     /* loop time one slice may take */
@@ -60,14 +61,6 @@ struct rows_work {
     bool done;
     rows_work_t *next;
 };
-
-/* The next slice waits for the next loop iteration. libuv 1.44 (Debian 12) runs a
- * 0 ms timer re-armed inside its own callback again in the same timer pass, before
- * any I/O (uv__run_timers compares due <= loop time, which the pass does not
- * update): raft heartbeats and other requests would wait for the whole list. A due
- * time 1 ms after the start of the iteration has passed once a slice ran, so the
- * loop polls I/O (with a zero timeout) and comes back at once. */
-#define SLICE_YIELD_MS 1
 
 static void slice(uv_timer_t *t);
 static void finish(list_run_t *lr, int rc);
@@ -368,7 +361,7 @@ static void slice(uv_timer_t *t)
         if (tri_now_ns() - t0 >= LIST_SLICE_NS)
             break;
     }
-    uv_timer_start(&lr->timer, slice, SLICE_YIELD_MS, 0);
+    tri_timer_yield(&lr->timer, slice); /* I/O runs between slices */
 }
 
 void tri_list_start(tri_api_op_t *op)
