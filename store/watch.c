@@ -12,7 +12,9 @@
  * were trimmed before it read them), or when it is more than watcher_max_lag
  * events behind the tail, counting only events appended after the watcher
  * started: replaying a long stretch of history is not lagging, but falling
- * further behind live traffic than that is. The store's restore closes every
+ * further behind live traffic than that is. A watcher that has read everything
+ * is moved past appends outside its range, so traffic on other keys never makes
+ * it "behind". The store's restore closes every
  * watcher, since its cursor no longer means anything.
  *
  * Callbacks are edge-triggered: after an apply, each watcher with a new event in
@@ -270,12 +272,32 @@ static bool st_watch_wants(const tri_watch_t *w, uint64_t first_seq)
     return false;
 }
 
+/* A watcher that had read everything before this apply and wants none of its
+ * events is current: its cursor moves to the tail. Otherwise a watcher of a quiet
+ * range (leases, say) would sit at its last event while other keys' traffic passed
+ * it, and the next event in its range would find it watcher_max_lag "behind" and
+ * close it, though it never had anything to read: every such watcher relisted
+ * after each 10,000 unrelated writes (the leader's loops relisting 100,000
+ * ConfigMaps, seconds of CPU each time). */
+static void st_watch_skip_unrelated(tri_watch_t *w, uint64_t first_seq)
+{
+    if (w->closed || w->next_seq < first_seq)
+        return; /* unread events before this apply: it is replaying, or behind */
+    w->next_seq = st_ring_tail(&w->s->st.ring);
+    w->seen_rev = w->s->st.rev;
+}
+
 void st_watch_notify(tri_store_t *s, uint64_t first_seq)
 {
     s->notify_depth++;
-    for (tri_watch_t *w = s->watchers; w != NULL; w = w->next)
-        if (!w->stopped && w->cb != NULL && st_watch_wants(w, first_seq))
+    for (tri_watch_t *w = s->watchers; w != NULL; w = w->next) {
+        if (w->stopped)
+            continue;
+        if (!st_watch_wants(w, first_seq))
+            st_watch_skip_unrelated(w, first_seq);
+        else if (w->cb != NULL)
             w->cb(w, w->data);
+    }
     s->notify_depth--;
     st_watch_sweep(s);
 }

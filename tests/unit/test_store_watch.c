@@ -220,6 +220,38 @@ static void test_stop_during_replay_and_in_callback(void)
     tri_store_free(s);
 }
 
+/* A drained watcher of a quiet range is not "behind" however much traffic other
+ * keys see: neither the lag limit nor the ring's trimming closes it. One with an
+ * unread event in its range is not moved past it. */
+static void test_quiet_range_not_slow(void)
+{
+    tri_store_t *s = mk(8, 10);
+    put(s, "/quiet/a", "0");
+    int calls = 0;
+    tri_watch_t *quiet, *busy;
+    CHECK_EQ(tri_store_watch(s, "/quiet/", 7, "/quiet0", 7, 1, count_cb, &calls, &quiet), 0);
+    CHECK_EQ(tri_store_watch(s, "/quiet/", 7, "/quiet0", 7, 1, NULL, NULL, &busy), 0);
+    put(s, "/quiet/a", "1");
+    tri_event_t ev;
+    CHECK_EQ(calls, 1);
+    CHECK_EQ(tri_watch_next(quiet, &ev), 1); /* drained, as its owner does; busy is not */
+    CHECK(is(ev.val, "1"));
+    CHECK_EQ(tri_watch_next(quiet, &ev), 0);
+    for (int i = 0; i < 200; i++)
+        put(s, "/loud", "v");
+    CHECK_EQ(calls, 1);
+    CHECK_EQ(tri_watch_next(quiet, &ev), 0); /* not closed: nothing was missed */
+    CHECK_EQ(tri_watch_progress(quiet), 202); /* every revision seen */
+    put(s, "/quiet/a", "2");
+    CHECK_EQ(calls, 2);
+    CHECK_EQ(tri_watch_next(quiet, &ev), 1);
+    CHECK(is(ev.val, "2") && ev.revision == 203);
+    CHECK_EQ(tri_watch_next(busy, &ev), TRI_ESLOW); /* its unread event left the ring */
+    tri_watch_stop(quiet);
+    tri_watch_stop(busy);
+    tri_store_free(s);
+}
+
 static void test_event_outlives_ring_slot(void)
 {
     tri_store_t *s = mk(1, 0);
@@ -281,6 +313,7 @@ int main(void)
     test_too_old_and_future();
     test_slow_watchers();
     test_stop_during_replay_and_in_callback();
+    test_quiet_range_not_slow();
     test_event_outlives_ring_slot();
     test_watch_after_restore();
     printf("store_watch: ok\n");
