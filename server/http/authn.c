@@ -110,6 +110,7 @@ typedef struct token_entry {
     size_t len;
     int64_t until;
     tri_sa_claims_t claims;
+    tri_user_t user; /* what the claims make of the caller, worked out once */
     int64_t live_rev[BOUND_N];
 } token_entry_t;
 
@@ -205,32 +206,34 @@ int tri_authn_token(tri_http_t *h, const char *tok, size_t len, tri_user_t *u, c
     }
     int64_t now = (int64_t)time(NULL);
     token_entry_t *e = cache_slot(h, tok, len);
-    tri_sa_claims_t c;
-    int64_t scratch[BOUND_N] = {0};
-    int64_t *revs = scratch;
     if (e && e->until >= now && e->len == len && memcmp(e->tok, tok, len) == 0) {
-        c = e->claims;
-        revs = e->live_rev;
-        if (now > c.exp + 60) {
+        if (now > e->claims.exp + 60) {
             snprintf(why, wl, "service-account token: expired");
             return TRI_EINVAL;
         }
-    } else {
-        int rc = tri_sa_token_verify(h->cfg.sa_keys, tok, len, now, h->cfg.sa_issuer,
-                                     h->cfg.api_audiences, &c, why, wl);
-        if (rc != 0)
-            return rc;
-        char *copy = e ? malloc(len) : NULL;
-        if (copy) {
-            memcpy(copy, tok, len);
-            free(e->tok);
-            e->tok = copy;
-            e->len = len;
-            e->until = now + TOKEN_CACHE_TTL_S;
-            e->claims = c;
-            memset(e->live_rev, 0, sizeof e->live_rev);
-            revs = e->live_rev;
-        }
+        if (!token_objects_live(h, &e->claims, e->live_rev, why, wl))
+            return TRI_EINVAL;
+        *u = e->user;
+        return 0;
+    }
+    tri_sa_claims_t c;
+    int rc = tri_sa_token_verify(h->cfg.sa_keys, tok, len, now, h->cfg.sa_issuer,
+                                 h->cfg.api_audiences, &c, why, wl);
+    if (rc != 0)
+        return rc;
+    int64_t scratch[BOUND_N] = {0};
+    int64_t *revs = scratch;
+    char *copy = e ? malloc(len) : NULL;
+    if (copy) {
+        memcpy(copy, tok, len);
+        free(e->tok);
+        e->tok = copy;
+        e->len = len;
+        e->until = now + TOKEN_CACHE_TTL_S;
+        e->claims = c;
+        tri_sa_claims_user(&c, &e->user);
+        memset(e->live_rev, 0, sizeof e->live_rev);
+        revs = e->live_rev;
     }
     if (!token_objects_live(h, &c, revs, why, wl))
         return TRI_EINVAL;

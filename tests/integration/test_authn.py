@@ -3,6 +3,8 @@
 - no credentials: 401 Status on every path but /livez /readyz /healthz /version;
 - x509: the admin certificate works; a certificate of another CA, an expired one
   (signed by the cluster CA) and one without clientAuth usage are refused with 401;
+  a certificate that expires while its connection stays open is refused from then
+  on, on that connection (the server reads a connection's certificate once);
 - service-account tokens from `kubectl create token` work as bearer tokens over TLS;
   a forged signature, alg "none", another audience, a deleted account, and a token
   bound to a deleted pod are refused with 401;
@@ -13,6 +15,7 @@ import base64
 import json
 import os
 import sys
+import time
 import http.client
 import urllib.parse
 
@@ -77,6 +80,32 @@ def test_certificates(c, pki, url):
     check("a valid certificate for jane authenticates (not 401)", True, status != 401, c)
 
 
+def test_expiry_on_open_connection(c, pki, url):
+    """One keep-alive connection outlives its certificate: 200 before notAfter,
+    401 after it, without reconnecting."""
+    now = time.time()
+    stamp = lambda t: time.strftime("%Y%m%d%H%M%SZ", time.gmtime(t))  # noqa: E731
+    end = now + 4
+    brief = pki.issue("brief", "/CN=brief-admin/O=system:masters", start=stamp(now - 60),
+                      end=stamp(end))
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPSConnection(u.hostname, u.port, context=pki.context(brief),
+                                       timeout=10)
+    try:
+        def once():
+            conn.request("GET", "/api/v1/namespaces")
+            r = conn.getresponse()
+            return r.status, json.loads(r.read())
+        expect(c, "a certificate before it expires", 200, once())
+        sock = conn.sock
+        time.sleep(max(0.0, end + 1.5 - time.time()))
+        got = once()
+        check("the same TLS connection was kept", True, conn.sock is sock, c)
+        expect(c, "the same connection after the certificate expired", 401, got)
+    finally:
+        conn.close()
+
+
 def test_tokens(c, pki, k, url):
     k.ok("create", "serviceaccount", "builder")
     tok = k.ok("create", "token", "builder").strip()
@@ -117,6 +146,7 @@ def test_authn():
         pki = TestPKI(c)
         test_anonymous(c, pki, url)
         test_certificates(c, pki, url)
+        test_expiry_on_open_connection(c, pki, url)
         c.haproxy()
         test_tokens(c, pki, Kube(c), url)
         u = urllib.parse.urlsplit(plain)
