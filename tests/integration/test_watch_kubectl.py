@@ -5,8 +5,9 @@ events after it in order and nothing before; a watch with timeoutSeconds ends by
 itself and carries bookmarks when asked; Table watches send one-row Tables; label
 and field selectors turn an object leaving or entering the selection into DELETED
 and ADDED; `kubectl get ns -w` follows the cluster-scoped namespaces; a
-resourceVersion that left the history window (--history-events 10) gets one ERROR
-event with a 410 Expired Status, then the stream ends."""
+resourceVersion that left the history window (--history-events 50) gets one ERROR
+event with a 410 Expired Status, then the stream ends; a watch of a quiet namespace
+is not ended by more writes elsewhere than the window holds."""
 
 import http.client
 import json
@@ -94,12 +95,12 @@ class KubectlWatch:
 class RawWatch:
     """A streaming GET ?watch=1 over HTTP/1.1 to one replica; events read one by one."""
 
-    def __init__(self, c, replica, query, accept="application/json"):
+    def __init__(self, c, replica, query, accept="application/json", path=CM):
         self.c = c
         u = urllib.parse.urlsplit(c.api_url(replica))
         self.conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=EVENT_TIMEOUT_S,
                                                 context=c.client.ssl_context())
-        self.path = f"{CM}?{query}"
+        self.path = f"{path}?{query}"
         self.conn.request("GET", self.path, headers={"Accept": accept})
         self.resp = self.conn.getresponse()
         self.eof = False
@@ -375,6 +376,33 @@ def step_too_old(c, w, reader):
     w.delete("churn")
 
 
+def step_quiet_watch(c, w, reader):
+    """A watch of a namespace nobody writes to outlives more writes elsewhere than the
+    history window holds (it had nothing to miss), and sees the next change in its
+    namespace, not a 410."""
+    w.call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                          "metadata": {"name": "quiet"}})
+    quiet = "/api/v1/namespaces/quiet/configmaps"
+    # the leader publishes kube-root-ca.crt into every new namespace: wait for it
+    harness.wait_until("kube-root-ca.crt in namespace quiet", lambda: c.request(
+        "GET", c.api_url(reader) + quiet + "/kube-root-ca.crt")[0] == 200, EVENT_TIMEOUT_S, c)
+    rw = RawWatch(c, reader, "watch=1&timeoutSeconds=60", path=quiet)
+    try:
+        check("the watch starts with the namespace's one object",
+              [("ADDED", "kube-root-ca.crt")], summary(rw.events(1)), c)
+        w.create("busy", {"i": "0"})
+        for i in range(1, 2 * HISTORY_EVENTS + 5):
+            w.patch("busy", {"i": str(i)})
+        w.call("POST", quiet, {"apiVersion": "v1", "kind": "ConfigMap",
+                               "metadata": {"name": "q1"}, "data": {}})
+        evs = rw.events(1)
+    finally:
+        rw.close()
+    check(f"watch of namespace quiet after {2 * HISTORY_EVENTS + 4} writes in default: "
+          "its own next change", [("ADDED", "q1")], summary(evs), c)
+    w.delete("busy")
+
+
 def test_watch_kubectl():
     with Cluster(n=3, extra_flags=FLAGS) as c:
         c.start_all()
@@ -390,6 +418,7 @@ def test_watch_kubectl():
                  (step_timeout_and_bookmarks, (c, w, reader)), (step_table_watch, (c, w, reader)),
                  (step_selector_transitions, (c, w, reader)),
                  (step_namespace_watch, (c, w, reader)),
+                 (step_quiet_watch, (c, w, reader)),
                  (step_too_old, (c, w, reader)))
         for fn, a in steps:
             try:
