@@ -48,6 +48,7 @@ status: release
 	./build/release/triarch cluster status --dir $(DIR)
 
 bench: release-all
+	@./scripts/setup.sh --bench
 	./bench/run.sh
 
 fuzz: debug

@@ -1,17 +1,26 @@
 """What TLS + authentication + RBAC add to a request: the same GETs and creates
-through the HTTPS listener (HTTP/2 by ALPN, a service-account bearer token, RBAC
-deciding through a RoleBinding to the aggregated `edit` ClusterRole) and through the
-plain loopback listener (prior-knowledge h2c, no credentials: the unsecured admin,
-which skips authorization), side by side in the same run on one 3-replica cluster.
+through the HTTPS listener (HTTP/2 by ALPN, RBAC deciding through a RoleBinding to the
+aggregated `edit` ClusterRole) and through the plain loopback listener
+(prior-knowledge h2c, no credentials: the unsecured admin, which skips
+authorization), side by side in the same run on one 3-replica cluster.
 
-h2load cannot present client certificates, so the authenticated path measured is
-the bearer token one (signature verification cached for 10 s, then a store lookup
-of the service account on every request); certificate users take the same RBAC path
-after a cheaper x509 step (the verification result is read from the TLS session).
+Two load generators, because the client's HPACK encoder decides what the server
+pays for a bearer token:
+- h2load (nghttp2) sends `authorization` "never indexed": the server Huffman-decodes
+  the ~800-byte token on every request.
+- goload (bench/goload: Go's golang.org/x/net/http2, the client stack of kubectl and
+  client-go) indexes it: after a connection's first request it is one byte. goload
+  also presents client certificates (a user `bench-user` bound to `edit`), which
+  h2load cannot, and runs in two shapes: one connection per client (64 kubectl
+  processes) and one connection shared by all clients (64 workers of one client-go
+  program: client-go multiplexes every request to a host over one connection).
 
-Each case: h2load -c C -m 1 against the leader, GET of one ConfigMap and POST of a
-1 KiB ConfigMap (generateName), after a warm-up; repetitions alternate the two
-listeners so drift affects both. Goal (issue 4): under 10% added at 64 clients.
+Each case: C clients with one request in flight each, GET of one ConfigMap and POST
+of a 1 KiB ConfigMap (generateName), against the leader, after a warm-up;
+repetitions alternate the cases so drift affects all. Server CPU per request is
+utime+stime of the three replicas over the run divided by the requests (it leaves
+out the load generator's own TLS work on the same cores). Goal (issue 4): under 10%
+added at 64 clients.
 """
 
 import argparse
@@ -21,9 +30,10 @@ import sys
 import urllib.request
 
 import common
-from common import fmt, log
+from common import fmt, harness, log
 
 CLIENTS = [1, 64]
+
 REQUESTS = {"GET": 40000, "POST": 20000}
 REPS = 3
 WARMUP = 2000
@@ -56,13 +66,51 @@ def setup(t, leader):
     return tr["status"]["token"]
 
 
-def run(label, base, op, c, n, body, headers, pids=()):
-    """One h2load run; also the servers' CPU per request (utime+stime of pids), which
-    leaves out what the load generator spends on TLS on the same cores."""
+def issue_user_cert(t):
+    """A client certificate for User bench-user (signed by the cluster CA) and a
+    RoleBinding of `edit` to it in default."""
+    cert = harness.TestPKI(t.c).issue("bench-user", "/CN=bench-user/O=bench")
+    plain_post(t.plain(t.leader()),
+               "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", {
+                   "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                   "metadata": {"name": "bench-user-edit"},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
+                               "kind": "ClusterRole", "name": "edit"},
+                   "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                                 "name": "bench-user"}]})
+    return cert
+
+
+def make_cases(t, leader, token, cert):
+    """label -> (group, load function(url, n, c, body)); the first case of each group
+    is its plain baseline."""
+    tls, plain = t.c.api_url(leader), t.plain(leader)
+    ca = os.path.join(t.c.dir, "pki", "ca.crt")
+    auth = [f"Authorization: Bearer {token}"]
+
+    def h2(base, hdr):
+        return lambda path, n, c, body: common.h2load(base + path, body, n, c, headers=hdr)
+
+    def go(base, conns, **kw):
+        return lambda path, n, c, body: common.goload(base + path, n, c, conns=conns,
+                                                      body_path=body, ca=ca, **kw)
+    cases = {
+        "h2load · plain h2c": ("h2load", h2(plain, [])),
+        "h2load · TLS + token + RBAC": ("h2load", h2(tls, auth)),
+    }
+    for conns, shape in ((0, "Go, conn per client"), (1, "Go, one shared conn")):
+        cases[f"{shape} · plain h2c"] = (shape, go(plain, conns))
+        cases[f"{shape} · TLS + token + RBAC"] = (shape, go(tls, conns, token=token))
+        cases[f"{shape} · TLS + client cert + RBAC"] = (shape, go(tls, conns, cert=cert))
+    return cases
+
+
+def run(label, load, op, c, n, body, pids=()):
+    """One load run; also the servers' CPU per request (utime+stime of pids)."""
     path = "/api/v1/namespaces/default/configmaps"
-    url = base + (path + "/target" if op == "GET" else path)
+    path = path + "/target" if op == "GET" else path
     before = common.cpu_seconds(pids)
-    r = common.h2load(url, body if op == "POST" else None, n, c, headers=headers)
+    r = load(path, n, c, body if op == "POST" else None)
     after = common.cpu_seconds(pids)
     if r.get("error") or r.get("failed"):
         raise RuntimeError(f"{label} {op} c={c}: {r.get('error') or r.get('other_codes')}")
@@ -70,57 +118,69 @@ def run(label, base, op, c, n, body, headers, pids=()):
     return r
 
 
+def measure(t, cases, a, body):
+    rows = {}
+    for rep in range(a.reps):
+        for op in ("GET", "POST"):
+            for c in CLIENTS:
+                # one client: fewer requests (it runs at a twentieth of the rate)
+                n = max(1000, int(REQUESTS[op] * a.scale / (4 if c == 1 else 1)))
+                for label, (group, load) in cases.items():
+                    if c == 1 and group == "Go, one shared conn":
+                        continue  # the same as a connection per client
+                    r = run(label, load, op, c, n, body, t.pids())
+                    rows.setdefault((op, c, label), []).append(r)
+                    log(f"authn: rep {rep} {op} c={c} {label}: "
+                        f"{r['rps_ok']:.0f}/s p50 {r['p50']:.2f} p99 {r['p99']:.2f} ms "
+                        f"server CPU {r['cpu_us']:.1f} us/req")
+    return rows
+
+
+def report(rows, cases, a):
+    print(common.machine())
+    print(f"\n{a.reps} repetitions per row (median of runs shown), one request in flight "
+          "per client, leader.\n")
+    print("| op | clients | client · listener | req/s | p50 ms | p99 ms | server CPU µs/req "
+          "| added to p50 | req/s lost | server CPU added |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for op in ("GET", "POST"):
+        for c in CLIENTS:
+            base = None
+            for label, (group, _) in cases.items():
+                if (op, c, label) not in rows:
+                    continue
+                m = med(rows[(op, c, label)])
+                if label.endswith("plain h2c"):
+                    base, extra = m, " | | "
+                else:
+                    extra = (f"{(m['p50'] / base['p50'] - 1) * 100:+.1f}% | "
+                             f"{(1 - m['rps'] / base['rps']) * 100:+.1f}% | "
+                             f"{(m['cpu'] / base['cpu'] - 1) * 100:+.1f}%")
+                print(f"| {op} | {c} | {label} | {m['rps']:.0f} | {fmt(m['p50'], 2)} | "
+                      f"{fmt(m['p99'], 2)} | {fmt(m['cpu'], 1)} | {extra} |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--reps", type=int, default=REPS)
     a = ap.parse_args()
+    common.goload_binary()  # built (or refused) before a cluster is made
     with common.TempRoot() as root:
         t = common.Triarch(root).start()
         try:
             leader = t.leader()
             token = setup(t, leader)
-            tls = t.c.api_url(leader)
-            plain = t.plain(leader)
+            cert = issue_user_cert(t)
             body = os.path.join(root, "cm.json")
             common.configmap_body(body)
-            auth = [f"Authorization: Bearer {token}"]
-            # (Sending the token to the plain listener too, which ignores it, was tried to
-            # isolate the header's cost: its creates varied fourfold between runs, in the
-            # middle of this sequence only, so the profile in bench/RESULTS.md splits the
-            # cost instead.)
-            cases = {"plain h2c": (plain, []), "TLS h2 + token + RBAC": (tls, auth)}
-            for label, (base, hdr) in cases.items():
-                run(label, base, "GET", 16, WARMUP, body, hdr)
-            rows = {}
-            for rep in range(a.reps):
-                for op in ("GET", "POST"):
-                    for c in CLIENTS:
-                        n = max(1000, int(REQUESTS[op] * a.scale))
-                        for label, (base, hdr) in cases.items():
-                            r = run(label, base, op, c, n, body, hdr, t.pids())
-                            rows.setdefault((op, c, label), []).append(r)
-                            log(f"authn: rep {rep} {op} c={c} {label}: "
-                                f"{r['rps_ok']:.0f}/s p50 {r['p50']:.2f} p99 {r['p99']:.2f} ms "
-                                f"server CPU {r['cpu_us']:.1f} us/req")
+            cases = make_cases(t, leader, token, cert)
+            for label, (_, load) in cases.items():
+                run(label, load, "GET", 16, WARMUP, body)
+            rows = measure(t, cases, a, body)
         finally:
             t.close()
-    cases = ("plain h2c", "TLS h2 + token + RBAC")
-    print(common.machine())
-    print(f"\n{a.reps} repetitions per row (median of runs shown), h2load -m 1, leader.\n")
-    print("| op | clients | listener | req/s | p50 ms | p99 ms | server CPU µs/req | added to p50 | req/s lost | server CPU added |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
-    for op in ("GET", "POST"):
-        for c in CLIENTS:
-            base = med(rows[(op, c, "plain h2c")])
-            for label in cases:
-                m = med(rows[(op, c, label)])
-                extra = " | | " if label == "plain h2c" else (
-                    f"{(m['p50'] / base['p50'] - 1) * 100:+.1f}% | "
-                    f"{(1 - m['rps'] / base['rps']) * 100:+.1f}% | "
-                    f"{(m['cpu'] / base['cpu'] - 1) * 100:+.1f}%")
-                print(f"| {op} | {c} | {label} | {m['rps']:.0f} | {fmt(m['p50'], 2)} | "
-                      f"{fmt(m['p99'], 2)} | {fmt(m['cpu'], 1)} | {extra} |")
+    report(rows, cases, a)
 
 
 def med(runs):

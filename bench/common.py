@@ -185,6 +185,57 @@ def _h2load_parse(argv, n, c, m, log_path, timeout):
     return res
 
 
+# ---------------------------------------------------------------- goload
+
+GO = "/usr/bin/go"
+GOPATH = "/usr/share/gocode"  # Debian's golang-golang-x-net-dev puts x/net/http2 here
+
+
+def goload_binary():
+    """Path of bench/goload built into TRI_BIN_DIR (built when missing or older than
+    its source). Needs Debian's golang-go and golang-golang-x-net-dev (`make bench`
+    installs them: scripts/setup.sh --bench)."""
+    src = os.path.join(HERE, "goload", "main.go")
+    out = os.path.join(os.environ["TRI_BIN_DIR"], "goload")
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+        return out
+    if not os.path.exists(GO) or not os.path.isdir(os.path.join(GOPATH, "src/golang.org/x/net")):
+        raise RuntimeError("goload needs golang-go and golang-golang-x-net-dev "
+                           "(scripts/setup.sh --bench installs them)")
+    env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH, GOFLAGS="",
+               GOCACHE=os.path.join(os.environ["TRI_BIN_DIR"], "go-cache"))
+    subprocess.run([GO, "build", "-o", out, "./bench/goload"], cwd=SRC, env=env, check=True,
+                   timeout=300)
+    return out
+
+
+def goload(url, n, c, conns=0, body_path=None, token=None, cert=None, ca=None,
+           timeout=H2LOAD_TIMEOUT_S):
+    """Runs goload (Go's HTTP/2 client, as kubectl and client-go encode requests): n
+    requests from c clients over `conns` connections (0: one per client). Returns the
+    keys h2load() returns that the benchmarks read: n, ok, failed, other_codes, rps,
+    rps_ok, p50, p99, max (ms, 2xx only)."""
+    argv = [goload_binary(), "-url", url, "-n", str(n), "-c", str(c), "-conns", str(conns)]
+    if body_path:
+        argv += ["-method", "POST", "-body", body_path]
+    if token:
+        argv += ["-token", token]
+    if cert:
+        argv += ["-cert", cert[0], "-key", cert[1]]
+    if ca:
+        argv += ["-ca", ca]
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"n": n, "c": c, "error": f"goload timed out after {timeout}s"}
+    if r.returncode != 0:
+        return {"n": n, "c": c, "error": f"goload exit {r.returncode}: {r.stderr[-400:]}"}
+    res = json.loads(r.stdout)
+    res["other_codes"] = {int(k): v for k, v in res.pop("codes").items()
+                          if not 200 <= int(k) < 300}
+    return res
+
+
 # ---------------------------------------------------------------- triarch
 
 # The daemon runs as a copy under this name, with its config reached through a

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and benchmarking triarch need.
 # Idempotent and quick when everything is present; non-interactive.
+# --bench also installs what only benchmarks use: Go and golang.org/x/net, for the
+# load generator that encodes requests as kubectl's client does (bench/goload).
 set -euo pipefail
 
 PKGS=(
@@ -10,6 +12,9 @@ PKGS=(
   haproxy openssl curl nghttp2-client etcd-server etcd-client
   python3-kubernetes python3-yaml
 )
+if [ "${1:-}" = "--bench" ]; then
+  PKGS+=(golang-go golang-golang-x-net-dev)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
