@@ -27,6 +27,7 @@ DSO_COMPONENTS = [
     ("event loop (libuv)", r"libuv"),
     ("TLS/crypto (OpenSSL)", r"libssl|libcrypto"),
     ("compression (lz4/zlib)", r"liblz4|libz\."),
+    ("allocator (mimalloc)", r"libmimalloc"),
     ("libc (malloc, memcpy, ...)", r"libc[.-]|libm[.-]|ld-linux"),
     ("kernel (syscalls: TCP, disk, scheduling)", r"kernel|vmlinux|\[unknown\]"),
 ]

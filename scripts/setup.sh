@@ -8,7 +8,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libraft-dev libuv1-dev liblz4-dev libyaml-dev libjansson-dev
-  libh2o-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libwslay-dev
+  libh2o-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libwslay-dev libmimalloc-dev
   haproxy openssl curl nghttp2-client etcd-server etcd-client
   python3-kubernetes python3-yaml
 )
