@@ -278,6 +278,14 @@ static void gc_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r, enum tri_wa
         enqueue_deps(l, gc, uid);
 }
 
+/* The graph is built from metadata alone: uid, name, namespace, ownerReferences,
+ * finalizers, deletionTimestamp. */
+static bool gc_metadata_only(const tri_resource_t *r)
+{
+    (void)r;
+    return true;
+}
+
 static void gc_reset(tri_ctrl_loop_t *l)
 {
     gc_t *gc = tri_ctrl_loop_data(l);
@@ -703,6 +711,7 @@ static void gc_free(void *data)
 static const tri_ctrl_loop_def_t gc_def = {
     .name = "garbage-collector",
     .watch_all = true,
+    .metadata_only = gc_metadata_only,
     .on_start = gc_reset,
     .on_stop = gc_reset,
     .on_event = gc_on_event,

@@ -350,9 +350,11 @@ static void schedule_resync(tri_ctrl_loop_t *l, uint64_t delay_ms)
 
 static void loop_start_watches(tri_ctrl_loop_t *l)
 {
-    tri_api_watch_opts_t opts = {.resource_version = ""};
     for (size_t i = 0; i < l->n_watches; i++) {
         ctrl_watch_t *cw = &l->watches[i];
+        tri_api_watch_opts_t opts = {
+            .resource_version = "",
+            .metadata_only = l->def->metadata_only && l->def->metadata_only(cw->res)};
         tri_status_t st = {0};
         int rc = tri_api_watch_start(l->m->api, cw->res, NULL, NULL, &opts, on_watch_ready, cw,
                                      &cw->w, &st);

@@ -161,6 +161,19 @@ static bool usage_may_change(const tri_resource_t *r, const json_t *obj)
            (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed")));
 }
 
+/* Objects whose contents can be charged (a pod's requests, a Service's type, a
+ * claim's size) or that are the quotas themselves are read whole; every other kind
+ * is only counted, from its metadata. */
+static bool rq_metadata_only(const tri_resource_t *r)
+{
+    static const char *const whole[] = {"pods", "services", "persistentvolumeclaims",
+                                        "resourcequotas"};
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+        if (is_core(r, whole[i]))
+            return false;
+    return true;
+}
+
 static void rq_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r, enum tri_watch_event_type type,
                         const json_t *obj)
 {
@@ -291,6 +304,7 @@ static int rq_reconcile(tri_ctrl_loop_t *l, tri_ctrl_item_t *it)
 static const tri_ctrl_loop_def_t rq_def = {
     .name = "resourcequota",
     .watch_all = true,
+    .metadata_only = rq_metadata_only,
     .on_event = rq_on_event,
     .reconcile = rq_reconcile,
     .free_data = free,

@@ -43,6 +43,13 @@ static void sa_on_event(tri_ctrl_loop_t *l, const tri_resource_t *r,
         tri_ctrl_add(l, ns);
 }
 
+/* Names and namespaces are all it reads. */
+static bool sa_metadata_only(const tri_resource_t *r)
+{
+    (void)r;
+    return true;
+}
+
 static json_t *local(tri_api_t *api, const char *plural, const char *ns, const char *name)
 {
     return tri_api_lookup(api, tri_registry_find("", "v1", plural), ns, name);
@@ -151,6 +158,7 @@ static const tri_ctrl_loop_def_t sa_def = {
     .name = "serviceaccounts",
     .watch = {"v1/namespaces", "v1/serviceaccounts", "v1/configmaps"},
     .on_event = sa_on_event,
+    .metadata_only = sa_metadata_only,
     .reconcile = sa_reconcile,
     .free_data = sa_free,
 };

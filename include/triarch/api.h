@@ -196,6 +196,11 @@ bool tri_api_exists(tri_api_t *api, const tri_resource_t *r, const char *ns, con
 /* As tri_object_load_as, without metadata.managedFields and the resource's
  * lean_skip spec members (for Tables and filters). */
 json_t *tri_object_load_lean(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
+/* Only what a metadata informer reads: {"apiVersion", "kind", "metadata"} with r's
+ * served apiVersion and kind, metadata.resourceVersion = rev, no managedFields.
+ * Parses the stored bytes' metadata member alone (the rest is skipped unparsed);
+ * NULL when the bytes are not an object with a metadata object. */
+json_t *tri_object_load_meta(const tri_resource_t *r, const tri_val_t *stored, int64_t rev);
 int tri_object_render_as(const tri_resource_t *r, const char *data, size_t len, int64_t rev,
                          tri_buf_t *out);
 int tri_object_encode_as(const tri_resource_t *r, const json_t *obj, tri_buf_t *out);
@@ -406,6 +411,10 @@ typedef struct tri_api_watch_opts {
      * version conversion needs the parsed object: a watcher then costs a copy per
      * event, not a JSON parse and encode (1,000 watchers of one stream). */
     bool raw_ok;
+    /* The consumer reads only apiVersion, kind and metadata (as Kubernetes' metadata
+     * informers): events carry tri_object_load_meta objects, so the rest of each
+     * object is never parsed. Ignored with a field selector. */
+    bool metadata_only;
 } tri_api_watch_opts_t;
 
 /* Starts a watch. Synchronous errors (bad selector 400) are returned in st with

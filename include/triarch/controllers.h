@@ -68,6 +68,10 @@ typedef struct tri_ctrl_loop_def {
      * storage == NULL). A name the registry does not serve is skipped. */
     const char *watch[TRI_CTRL_MAX_WATCH];
     bool watch_all;
+    /* True when on_event reads only apiVersion, kind and metadata (managedFields
+     * aside) of r's objects: the watch then parses no more (tri_object_load_meta), as
+     * Kubernetes' metadata informers. NULL: whole objects for every resource. */
+    bool (*metadata_only)(const tri_resource_t *r);
     /* Called when the loop starts (before the resync) and stops: reset state. */
     void (*on_start)(tri_ctrl_loop_t *l);
     void (*on_stop)(tri_ctrl_loop_t *l);

@@ -212,3 +212,40 @@ json_t *tri_object_load_lean(const tri_resource_t *r, const tri_val_t *stored, i
     tri_val_unref(v);
     return o;
 }
+
+/* The metadata member's bytes without its managedFields member, into out. */
+static bool meta_bytes(const char *data, size_t len, tri_buf_t *out)
+{
+    static const char *const managed[] = {"managedFields"};
+    tri_json_range_t f;
+    if (tri_json_member_ranges(data, len, managed, 1, &f) == 1) {
+        tri_buf_append(out, data, f.beg);
+        tri_buf_append(out, data + f.end, len - f.end);
+    } else {
+        tri_buf_append(out, data, len);
+    }
+    return out->data != NULL;
+}
+
+json_t *tri_object_load_meta(const tri_resource_t *r, const tri_val_t *stored, int64_t rev)
+{
+    static const char *const top[] = {"metadata"};
+    tri_json_range_t t;
+    if (tri_json_member_ranges(stored->data, stored->len, top, 1, &t) != 1)
+        return NULL;
+    tri_buf_t b = {0};
+    json_t *meta = meta_bytes(stored->data + t.vbeg, t.vend - t.vbeg, &b)
+                       ? json_loadb(b.data, b.len, 0, NULL)
+                       : NULL;
+    tri_buf_free(&b);
+    if (!json_is_object(meta)) {
+        json_decref(meta);
+        return NULL;
+    }
+    json_object_del(meta, "managedFields"); /* spelt with escapes, the cut missed it */
+    char rv[32], apiv[128];
+    snprintf(rv, sizeof rv, "%lld", (long long)rev);
+    json_object_set_new(meta, "resourceVersion", json_string(rv));
+    tri_resource_api_version(r, apiv, sizeof apiv);
+    return json_pack("{s:s, s:s, s:o}", "apiVersion", apiv, "kind", r->kind, "metadata", meta);
+}

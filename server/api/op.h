@@ -25,6 +25,7 @@ struct tri_api {
         int64_t rev;
         const tri_resource_t *res;
         json_t *obj;
+        bool meta; /* obj holds only apiVersion, kind and metadata */
     } memo[TRI_EVENT_MEMO];
 };
 

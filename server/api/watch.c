@@ -35,6 +35,7 @@ struct tri_api_watch {
     tri_api_watch_ready_cb cb;
     void *data;
     bool raw;          /* hand out stored bytes (no selectors, no conversion) */
+    bool meta_only;    /* objects as tri_object_load_meta makes them */
     /* The current state as synthetic ADDED events, read at after_rev a batch at a
      * time as the consumer drains them, so a watch over many objects never holds
      * them all. initial_cursor is the next key to read; empty once done. */
@@ -97,6 +98,12 @@ static int open_store_watch(tri_api_watch_t *w)
 
 #define INITIAL_BATCH 64 /* keys read per refill of the synthetic ADDED events */
 
+static json_t *load_obj(const tri_api_watch_t *w, const tri_val_t *plain, int64_t rev)
+{
+    return w->meta_only ? tri_object_load_meta(w->res, plain, rev)
+                        : tri_object_load_as(w->res, plain, rev);
+}
+
 /* The current state is replayed from the revision the watch follows from. */
 static int start_initial(tri_api_watch_t *w)
 {
@@ -131,7 +138,7 @@ static int refill_initial(tri_api_watch_t *w)
                 w->initial_pending = false;
                 return TRI_ECORRUPT;
             }
-            json_t *obj = tri_object_load_as(w->res, plain, kv->mod_rev);
+            json_t *obj = load_obj(w, plain, kv->mod_rev);
             tri_val_unref(plain);
             if (obj && tri_api_selectors_match(w->labels, w->fields, obj))
                 json_array_append_new(w->initial, obj);
@@ -215,6 +222,7 @@ int tri_api_watch_start(tri_api_t *api, const tri_resource_t *r, const char *ns,
     w->cb = cb;
     w->data = data;
     w->raw = opts->raw_ok && w->labels == NULL && w->fields == NULL && r->from_storage == NULL;
+    w->meta_only = !w->raw && opts->metadata_only && w->fields == NULL;
     w->waiter.data = w;
     build_range(w, r->namespaced ? ns : NULL, name);
     tri_api_watch_count_add(api, 1);
@@ -248,22 +256,25 @@ void tri_api_memo_clear(tri_api_t *api)
 }
 
 /* The object of a stored value in an event; false when it did not decrypt. Parsed
- * once for all the watchers of the event (api->memo). */
+ * once for all the watchers of the event (api->memo): a whole object serves every
+ * watcher, a metadata-only one the metadata-only watchers. */
 static bool load_event_val(tri_api_watch_t *w, const tri_event_t *ev, tri_val_t *v, int64_t rev,
                            json_t **out)
 {
     struct tri_event_memo *m = &w->api->memo[(uint64_t)rev % TRI_EVENT_MEMO];
-    if (m->val == v && m->rev == rev && m->res == w->res && m->obj != NULL) {
+    if (m->val == v && m->rev == rev && m->res == w->res && m->obj != NULL &&
+        (w->meta_only || !m->meta)) {
         *out = json_incref(m->obj);
         return true;
     }
     tri_val_t *plain = open_val(w, ev->key->data, ev->key->len, v);
-    *out = plain ? tri_object_load_as(w->res, plain, rev) : NULL;
+    *out = plain ? load_obj(w, plain, rev) : NULL;
     tri_val_unref(plain);
     if (*out != NULL) {
         tri_val_unref(m->val);
         json_decref(m->obj);
-        *m = (struct tri_event_memo){tri_val_ref(v), rev, w->res, json_incref(*out)};
+        *m = (struct tri_event_memo){tri_val_ref(v), rev, w->res, json_incref(*out),
+                                     w->meta_only};
     }
     return plain != NULL;
 }
