@@ -146,7 +146,11 @@ static SSL_CTX *make_ssl(const tri_http_config_t *cfg, char *err, size_t errlen)
     if (ctx == NULL)
         goto fail;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* No renegotiation, as Go's TLS servers (kube-apiserver) and RFC 7540 for HTTP/2:
+     * a connection's client certificate is read once (server/auth/x509.c) and must
+     * not change under it. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                                 SSL_OP_NO_RENEGOTIATION);
     /* TLS 1.3: AES-128-GCM first, as Go's servers (kube-apiserver) choose on AES-NI
      * hardware; OpenSSL's default order picks AES-256-GCM, the same security for our
      * purposes and a third more AES rounds per record. */
